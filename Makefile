@@ -1,0 +1,38 @@
+# A thin wrapper: meson is the build. `make run` and `make test` install
+# what is missing from Debian, configure, build, then run or test.
+
+BUILD ?= build
+MESON_OPTS ?=
+# CI builds with warnings as errors.
+ifeq ($(CI),true)
+MESON_OPTS += -Dwerror=true
+endif
+
+.PHONY: all deps setup build run test bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) $(MESON_OPTS)
+
+setup: deps $(BUILD)/build.ninja
+
+build: setup
+	ninja -C $(BUILD)
+
+# Starts the daemon in the foreground with its embedded defaults.
+run: build
+	$(BUILD)/src/ringcri $(ARGS)
+
+test: build
+	@status=0; meson test -C $(BUILD) --print-errorlogs --num-processes 2 || status=$$?; \
+	  python3 scripts/test-summary.py $(BUILD)/meson-logs/testlog.json; exit $$status
+
+bench: build
+	$(BUILD)/bench/bench_reactor
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ringcri builds, runs and tests with.
+# Idempotent: a package already present is not fetched again.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential pkg-config meson ninja-build cmake
+  # libraries
+  liburing-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libseccomp-dev libmimalloc-dev catch2 libexpected-dev libconcurrentqueue-dev
+  libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  libcap-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev libdeflate-dev
+  libcurl4-openssl-dev
+  # tests
+  util-linux procps python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,95 @@
+#include "reactor/pool.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <exception>
+#include <future>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace ringcri::reactor {
+
+std::vector<unsigned> allowed_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<unsigned> cores;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cores.push_back(c);
+  }
+  if (cores.empty()) cores.push_back(0);
+  return cores;
+}
+
+reactor_pool::reactor_pool(pool_options options) {
+  auto cores = allowed_cores();
+  unsigned n = options.threads ? options.threads : static_cast<unsigned>(cores.size());
+  for (unsigned i = 0; i < n; ++i) {
+    auto s = std::make_unique<slot>();
+    std::promise<reactor*> ready;
+    auto started = ready.get_future();
+    unsigned core = cores[i % cores.size()];
+    s->thread = std::thread([&ready, options, core, i] {
+      if (options.pin) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(core, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      }
+      std::string name = "reactor-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.c_str());
+      std::optional<reactor> r;
+      try {
+        // The ring is made on the thread that submits to it (SINGLE_ISSUER).
+        r.emplace(options.ring);
+      } catch (...) {
+        ready.set_exception(std::current_exception());
+        return;
+      }
+      ready.set_value(&*r);
+      r->run();
+    });
+    try {
+      s->r = started.get();
+    } catch (...) {
+      s->thread.join();
+      stop();
+      join();
+      throw;
+    }
+    slots_.push_back(std::move(s));
+  }
+}
+
+reactor_pool::~reactor_pool() {
+  stop();
+  join();
+}
+
+namespace {
+
+// Keeps `make` (often a lambda with captures the task refers to) alive for
+// as long as the task it made runs.
+task<void> run_made(std::function<task<void>()> make) { co_await make(); }
+
+}  // namespace
+
+void reactor_pool::spawn(unsigned core, std::function<task<void>()> make) {
+  post(core, [make = std::move(make)]() mutable {
+    reactor::current()->spawn(run_made(std::move(make)));
+  });
+}
+
+void reactor_pool::stop() {
+  for (auto& s : slots_)
+    if (s->r) s->r->stop();
+}
+
+void reactor_pool::join() {
+  for (auto& s : slots_)
+    if (s->thread.joinable()) s->thread.join();
+}
+
+}  // namespace ringcri::reactor

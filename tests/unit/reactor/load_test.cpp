@@ -1,0 +1,76 @@
+// Many ops at once on one ring.
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "reactor/ops.hpp"
+#include "support/io_checks.hpp"
+#include "reactor/reactor.hpp"
+#include "reactor/when_all.hpp"
+
+using namespace ringcri::reactor;
+namespace io = ringcri::reactor;
+using namespace std::chrono_literals;
+
+TEST_CASE("10,000 timers in flight at once on one ring all complete") {
+  reactor r;
+  std::size_t peak = 0;
+  auto results = r.block_on([](std::size_t& peak) -> task<std::vector<int>> {
+    auto sleeper = [](std::size_t& peak, int i) -> task<int> {
+      auto res = co_await io::sleep_for(20ms);
+      peak = std::max(peak, reactor::current()->ops_in_flight() + 1);
+      co_return res ? i : -1;
+    };
+    std::vector<task<int>> tasks;
+    for (int i = 0; i < 10'000; ++i) tasks.push_back(sleeper(peak, i));
+    co_return co_await when_all(std::move(tasks));
+  }(peak));
+  REQUIRE(results.size() == 10'000);
+  for (int i = 0; i < 10'000; ++i) REQUIRE(results[i] == i);
+  // The first timer to complete saw nearly all the others still in flight.
+  CHECK(peak > 9'000);
+  CHECK(r.ops_in_flight() == 0);
+}
+
+TEST_CASE("10,000 concurrent reads of one file each get their own bytes") {
+  reactor r;
+  char tmpl[] = "/tmp/ringcri-load-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  ::unlink(tmpl);
+  std::vector<std::uint32_t> data(10'000);
+  for (std::uint32_t i = 0; i < data.size(); ++i) data[i] = i * 2654435761u;
+  REQUIRE(::write(fd, data.data(), data.size() * 4) == static_cast<ssize_t>(data.size() * 4));
+
+  auto got = r.block_on([](int fd) -> task<std::vector<std::uint32_t>> {
+    auto reader = [](int fd, std::uint32_t i) -> task<std::uint32_t> {
+      std::uint32_t v = 0;
+      auto n = co_await io::read(fd, std::as_writable_bytes(std::span(&v, 1)), i * 4ull);
+      co_return n && *n == 4 ? v : 0xffffffff;
+    };
+    std::vector<task<std::uint32_t>> tasks;
+    for (std::uint32_t i = 0; i < 10'000; ++i) tasks.push_back(reader(fd, i));
+    co_return co_await when_all(std::move(tasks));
+  }(fd));
+  ::close(fd);
+  REQUIRE(got == data);
+}
+
+TEST_CASE("100,000 nops in waves of 10,000 keep the ring healthy") {
+  reactor r;
+  int ok = r.block_on([]() -> task<int> {
+    int ok = 0;
+    for (int wave = 0; wave < 10; ++wave) {
+      std::vector<task<bool>> tasks;
+      for (int i = 0; i < 10'000; ++i)
+        tasks.push_back([]() -> task<bool> { co_return bool(co_await io::nop()); }());
+      for (bool b : co_await when_all(std::move(tasks))) ok += b;
+    }
+    co_return ok;
+  }());
+  CHECK(ok == 100'000);
+}
