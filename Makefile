@@ -33,6 +33,7 @@ test: build
 
 bench: build
 	$(BUILD)/bench/bench_reactor
+	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_version
 
 clean:
 	rm -rf $(BUILD)

@@ -13,6 +13,9 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config.hpp"
+#include "cri/context.hpp"
+#include "cri/restore.hpp"
+#include "cri/server.hpp"
 #include "reactor/pool.hpp"
 #include "version.hpp"
 
@@ -37,14 +40,35 @@ int serve(const config& cfg) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  auto store = ringcri::cri::record_store::open(cfg.root_dir / "meta", ringcri::cri::record_kinds());
+  if (!store) {
+    spdlog::critical("msg=\"cannot open the record store\" error=\"{}\"", store.error().message());
+    return 1;
+  }
+  ringcri::cri::runtime_state state;
   ringcri::reactor::reactor_pool pool({.threads = cfg.cores, .pin = true, .ring = {}});
+  ringcri::cri::context ctx(cfg, pool, state, **store);
+  if (auto ok = ringcri::cri::restore(ctx); !ok) {
+    spdlog::critical("msg=\"cannot restore state\" error=\"{}\"", ok.error().message());
+    return 1;
+  }
   spdlog::info("msg=\"started\" version={} pid={} reactors={} root={} state={} socket={}",
                ringcri::version, getpid(), pool.size(), cfg.root_dir.string(),
                cfg.state_dir.string(), cfg.socket_path().string());
 
+  auto server = ringcri::cri::server::start(ctx, cfg.socket_path());
+  if (!server) {
+    spdlog::critical("msg=\"cannot serve the CRI\" error=\"{}\"", server.error().message());
+    return 1;
+  }
+  spdlog::info("msg=\"serving\" socket={}", cfg.socket_path().string());
+
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("msg=\"stopping\" signal={}", strsignal(sig));
+  // Calls in flight finish first (they need the reactors), then the reactors drain.
+  (*server)->shutdown(std::chrono::seconds(5));
+  server->reset();
   pool.stop();
   pool.join();
   spdlog::info("msg=\"stopped\"");

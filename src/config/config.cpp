@@ -33,7 +33,7 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
                 fmt::format("{}:{}:{}: {}", origin, where.line, where.column, e.description()));
   }
 
-  static constexpr std::array known = {"root", "state", "socket", "cores", "log_level"};
+  static constexpr std::array known = {"root", "state", "socket", "cores", "log_level", "cgroup_driver"};
   for (const auto& [key, value] : t) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end())
       return fail(error_kind::invalid_argument, fmt::format("{}: unknown key '{}'", origin, key.str()));
@@ -55,6 +55,11 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
     if (!v) return fail(error_kind::invalid_argument, fmt::format("{}: key 'log_level' must be a string", origin));
     c.log_level = *v;
   }
+  if (auto node = t.get("cgroup_driver")) {
+    auto v = node->value<std::string>();
+    if (!v) return fail(error_kind::invalid_argument, fmt::format("{}: key 'cgroup_driver' must be a string", origin));
+    c.cgroup_driver = *v;
+  }
   if (auto r = validate(c); !r) return tl::unexpected(std::move(r.error()).context(origin));
   return c;
 }
@@ -73,6 +78,9 @@ result<void> validate(const config& c) {
     return fail(error_kind::invalid_argument,
                 fmt::format("log_level '{}' is not one of trace, debug, info, warn, error, critical, off",
                             c.log_level));
+  if (c.cgroup_driver != "cgroupfs" && c.cgroup_driver != "systemd")
+    return fail(error_kind::invalid_argument,
+                fmt::format("cgroup_driver '{}' is not one of cgroupfs, systemd", c.cgroup_driver));
   for (auto [name, p] : {std::pair{"root", &c.root_dir}, std::pair{"state", &c.state_dir}}) {
     if (!p->is_absolute())
       return fail(error_kind::invalid_argument, fmt::format("{} '{}' must be an absolute path", name, p->string()));

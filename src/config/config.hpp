@@ -15,6 +15,7 @@ struct config {
   std::filesystem::path socket;                          // default: <state_dir>/ringcri.sock
   unsigned cores = 0;                                    // reactor threads; 0: every core
   std::string log_level = "info";
+  std::string cgroup_driver = "cgroupfs";                // cgroupfs or systemd
 
   std::filesystem::path socket_path() const {
     return socket.empty() ? state_dir / "ringcri.sock" : socket;

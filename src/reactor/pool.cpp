@@ -28,7 +28,7 @@ reactor_pool::reactor_pool(pool_options options) {
   unsigned n = options.threads ? options.threads : static_cast<unsigned>(cores.size());
   for (unsigned i = 0; i < n; ++i) {
     auto s = std::make_unique<slot>();
-    std::promise<reactor*> ready;
+    std::promise<std::unique_ptr<reactor>> ready;
     auto started = ready.get_future();
     unsigned core = cores[i % cores.size()];
     s->thread = std::thread([&ready, options, core, i] {
@@ -40,16 +40,17 @@ reactor_pool::reactor_pool(pool_options options) {
       }
       std::string name = "reactor-" + std::to_string(i);
       pthread_setname_np(pthread_self(), name.c_str());
-      std::optional<reactor> r;
+      std::unique_ptr<reactor> r;
       try {
         // The ring is made on the thread that submits to it (SINGLE_ISSUER).
-        r.emplace(options.ring);
+        r = std::make_unique<reactor>(options.ring);
       } catch (...) {
         ready.set_exception(std::current_exception());
         return;
       }
-      ready.set_value(&*r);
-      r->run();
+      reactor* raw = r.get();
+      ready.set_value(std::move(r));
+      raw->run();
     });
     try {
       s->r = started.get();
@@ -66,6 +67,7 @@ reactor_pool::reactor_pool(pool_options options) {
 reactor_pool::~reactor_pool() {
   stop();
   join();
+  slots_.clear();  // the reactors go only now, after their threads ended
 }
 
 namespace {

@@ -53,9 +53,11 @@ class reactor_pool {
   void join();
 
  private:
+  // The pool owns each reactor and frees it only after join(), so a post()
+  // racing the loop's exit never touches a freed reactor.
   struct slot {
     std::thread thread;
-    reactor* r = nullptr;
+    std::unique_ptr<reactor> r;
   };
   std::vector<std::unique_ptr<slot>> slots_;
 };

@@ -1,0 +1,63 @@
+#pragma once
+// What every RPC handler works with: the config, the reactors, the
+// in-memory state and the durable store. One per daemon.
+
+#include <atomic>
+#include <mutex>
+#include <string>
+
+#include "config/config.hpp"
+#include "cri/state/runtime_state.hpp"
+#include "cri/store/record_store.hpp"
+#include "reactor/pool.hpp"
+
+namespace ringcri::cri {
+
+using state::container_id;
+using state::runtime_state;
+using state::sandbox_id;
+using store::record_store;
+
+// Settings the kubelet pushes at run time (UpdateRuntimeConfig).
+class runtime_settings {
+ public:
+  std::string pod_cidr() const {
+    std::lock_guard lock(mutex_);
+    return pod_cidr_;
+  }
+  void set_pod_cidr(std::string cidr) {
+    std::lock_guard lock(mutex_);
+    pod_cidr_ = std::move(cidr);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string pod_cidr_;
+};
+
+struct context {
+  context(const config::config& c, reactor::reactor_pool& p, runtime_state& s, record_store& r)
+      : cfg(c), pool(p), state(s), store(r) {}
+
+  const config::config& cfg;
+  reactor::reactor_pool& pool;
+  runtime_state& state;
+  record_store& store;
+  runtime_settings settings;
+
+  // The reactor that owns a pod: every request about the pod or its
+  // containers runs there, so they never race each other.
+  unsigned core_of(const sandbox_id& pod) const;
+  // A reactor for requests about no pod in particular (round-robin).
+  unsigned any_core();
+
+ private:
+  std::atomic<unsigned> next_core_{0};
+};
+
+// Kinds of records in the store.
+inline constexpr const char* pods_kind = "pods";
+inline constexpr const char* containers_kind = "containers";
+inline constexpr const char* runtime_kind = "runtime";
+
+}  // namespace ringcri::cri

@@ -1,0 +1,30 @@
+#pragma once
+// The RPC handlers, one file each under rpc/. Each runs as a task on the
+// reactor that dispatch() picked, fills the response, and returns an error
+// when the request fails.
+
+#include "api.pb.h"
+#include "cri/context.hpp"
+#include "reactor/task.hpp"
+
+namespace ringcri::cri::rpc {
+
+namespace v1 = ::runtime::v1;
+using reactor::task;
+
+task<result<void>> version(context&, const v1::VersionRequest&, v1::VersionResponse&);
+task<result<void>> status(context&, const v1::StatusRequest&, v1::StatusResponse&);
+task<result<void>> runtime_config(context&, const v1::RuntimeConfigRequest&, v1::RuntimeConfigResponse&);
+task<result<void>> update_runtime_config(context&, const v1::UpdateRuntimeConfigRequest&,
+                                         v1::UpdateRuntimeConfigResponse&);
+
+task<result<void>> pod_sandbox_status(context&, const v1::PodSandboxStatusRequest&,
+                                      v1::PodSandboxStatusResponse&);
+task<result<void>> list_pod_sandbox(context&, const v1::ListPodSandboxRequest&,
+                                    v1::ListPodSandboxResponse&);
+task<result<void>> container_status(context&, const v1::ContainerStatusRequest&,
+                                    v1::ContainerStatusResponse&);
+task<result<void>> list_containers(context&, const v1::ListContainersRequest&,
+                                   v1::ListContainersResponse&);
+
+}  // namespace ringcri::cri::rpc

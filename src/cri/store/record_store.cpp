@@ -1,0 +1,354 @@
+#include "cri/store/record_store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <limits.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <span>
+#include <utility>
+
+#include "reactor/ops.hpp"
+#include "reactor/reactor.hpp"
+
+namespace ringcri::cri::store {
+
+namespace io = ringcri::reactor;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view temp_marker = ".tmp-";
+// A temp name is "." + id + ".tmp-" + a 64-bit counter in decimal. Its id
+// part is cut so that it fits in a file name even for a 255-byte id: the
+// counter alone keeps it unique.
+constexpr std::size_t temp_id_max = NAME_MAX - 1 - temp_marker.size() - 20;
+
+std::string temp_name(const std::string& id, std::uint64_t n) {
+  return fmt::format(".{}{}{}", std::string_view(id).substr(0, temp_id_max), temp_marker, n);
+}
+
+bool is_temp_name(std::string_view name) {
+  return name.starts_with('.') && name.find(temp_marker) != std::string_view::npos;
+}
+
+// An fd owned by the blocking start-up code.
+class unique_fd {
+ public:
+  explicit unique_fd(int fd = -1) noexcept : fd_(fd) {}
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, int sys_errno) {
+  return fail_errno(sys_errno, fmt::format("{} {}", step, path.string()));
+}
+
+tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, std::error_code ec) {
+  return tl::unexpected(error::from_error_code(ec, fmt::format("{} {}", step, path.string())));
+}
+
+result<void> fsync_dir(const fs::path& dir) {
+  unique_fd fd(::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_at("open", dir, errno);
+  if (::fsync(fd.get()) != 0) return fail_at("fsync", dir, errno);
+  return {};
+}
+
+// mkdir -p, each new directory made durable in its parent.
+result<void> make_dirs(const fs::path& dir) {
+  fs::path at;
+  for (const auto& part : dir) {
+    at /= part;
+    if (part == at.root_path() || part.empty()) continue;
+    if (::mkdir(at.c_str(), 0700) == 0) {
+      auto synced = fsync_dir(at.parent_path().empty() ? fs::path(".") : at.parent_path());
+      if (!synced) return synced;
+    } else if (errno != EEXIST) {
+      return fail_at("mkdir", at, errno);
+    }
+  }
+  return {};
+}
+
+// Names in a directory (without "." and ".."), read through its own fd so
+// that `dir_fd`'s offset is left alone.
+result<std::vector<std::string>> list_dir(int dir_fd, const fs::path& path) {
+  int fd = ::openat(dir_fd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail_at("open", path, errno);
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    ::close(fd);
+    return fail_at("opendir", path, e);
+  }
+  std::vector<std::string> names;
+  for (;;) {
+    errno = 0;
+    dirent* e = ::readdir(d);
+    if (!e) break;
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  int e = errno;
+  ::closedir(d);
+  if (e != 0) return fail_at("readdir", path, e);
+  return names;
+}
+
+result<std::string> read_whole(int fd, std::size_t size_hint, const fs::path& path) {
+  std::string out;
+  out.resize(size_hint);
+  std::size_t have = 0;
+  for (;;) {
+    if (have == out.size()) out.resize(out.size() + 4096);  // grew since fstat
+    ssize_t n = ::pread(fd, out.data() + have, out.size() - have, static_cast<off_t>(have));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_at("read", path, errno);
+    }
+    if (n == 0) break;
+    have += static_cast<std::size_t>(n);
+  }
+  out.resize(have);
+  return out;
+}
+
+// Every record file in a kind's directory, sorted by id.
+result<std::vector<record>> read_records(int dir_fd, const fs::path& dir) {
+  auto names = list_dir(dir_fd, dir);
+  if (!names) return tl::unexpected(std::move(names.error()));
+  std::vector<record> out;
+  out.reserve(names->size());
+  for (auto& name : *names) {
+    if (name.starts_with('.')) continue;  // temps, and nothing of ours
+    fs::path path = dir / name;
+    unique_fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+      if (errno == ELOOP) continue;  // a symlink is not a record
+      return fail_at("open", path, errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return fail_at("stat", path, errno);
+    if (!S_ISREG(st.st_mode)) continue;
+    auto bytes = read_whole(fd.get(), static_cast<std::size_t>(st.st_size), path);
+    if (!bytes) return tl::unexpected(std::move(bytes.error()));
+    out.push_back(record{std::move(name), std::move(*bytes)});
+  }
+  std::sort(out.begin(), out.end(), [](const record& a, const record& b) { return a.id < b.id; });
+  return out;
+}
+
+std::string shown(std::string_view s) {
+  constexpr std::size_t max = 80;
+  if (s.size() <= max) return std::string(s);
+  return fmt::format("{}...", s.substr(0, max));
+}
+
+// Kinds and ids share the rules of one file name that cannot be a temp:
+// what is wrong with `name`, or empty if nothing.
+std::string_view name_problem(std::string_view name) {
+  if (name.empty()) return "empty";
+  if (name.size() > NAME_MAX) return "longer than 255 bytes";
+  if (name.find('/') != std::string_view::npos) return "contains '/'";
+  if (name.find('\0') != std::string_view::npos) return "contains a NUL byte";
+  if (name.front() == '.') return "starts with '.'";
+  return {};
+}
+
+result<void> check_name(std::string_view what, std::string_view name) {
+  auto why = name_problem(name);
+  if (why.empty()) return {};
+  return fail(error_kind::invalid_argument,
+              fmt::format("invalid {} \"{}\": {}", what, shown(name), why));
+}
+
+}  // namespace
+
+result<void> check_record_id(std::string_view id) { return check_name("record id", id); }
+
+// --- start-up ----------------------------------------------------------------
+
+result<std::unique_ptr<record_store>> record_store::open(const fs::path& dir,
+                                                         const std::vector<std::string>& kinds) {
+  std::unique_ptr<record_store> store(new record_store());
+  if (auto ok = store->init(dir, kinds); !ok) {
+    return tl::unexpected(
+        std::move(ok.error()).context(fmt::format("open record store {}", dir.string())));
+  }
+  return store;
+}
+
+result<void> record_store::init(const fs::path& dir, const std::vector<std::string>& kinds) {
+  dir_ = dir;
+  if (auto made = make_dirs(dir); !made) return made;
+  dir_fd_ = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dir_fd_ < 0) return fail_at("open", dir, errno);
+  if (::flock(dir_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return fail_at("flock", dir, errno);
+    return fail(error_kind::failed_precondition,
+                "in use by another store (is another ringcri running?)");
+  }
+
+  for (const auto& name : kinds) {
+    if (auto ok = check_name("record kind", name); !ok) return ok;
+    if (find_kind(name)) continue;  // named twice
+    kind_dir k{name, dir / name, -1};
+    if (::mkdirat(dir_fd_, name.c_str(), 0700) == 0) {
+      if (::fsync(dir_fd_) != 0) return fail_at("fsync", dir, errno);
+    } else if (errno != EEXIST) {
+      return fail_at("mkdir", k.path, errno);
+    }
+    k.fd = ::openat(dir_fd_, name.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (k.fd < 0) return fail_at("open", k.path, errno);
+    kinds_.push_back(k);
+
+    // Temp files were never acknowledged to anyone: drop them.
+    auto names = list_dir(k.fd, k.path);
+    if (!names) return tl::unexpected(std::move(names.error()));
+    bool removed = false;
+    for (const auto& n : *names) {
+      if (!is_temp_name(n)) continue;
+      if (::unlinkat(k.fd, n.c_str(), 0) != 0 && errno != ENOENT) {
+        return fail_at("unlink", k.path / n, errno);
+      }
+      removed = true;
+    }
+    if (removed && ::fsync(k.fd) != 0) return fail_at("fsync", k.path, errno);
+  }
+  return {};
+}
+
+record_store::~record_store() {
+  for (auto& k : kinds_) ::close(k.fd);
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+}
+
+result<std::vector<record>> record_store::load(std::string_view kind) const {
+  auto k = find_kind(kind);
+  if (!k) return tl::unexpected(std::move(k.error()));
+  auto records = read_records((*k)->fd, (*k)->path);
+  if (!records)
+    return tl::unexpected(std::move(records.error()).context(fmt::format("load records {}", kind)));
+  return records;
+}
+
+result<const record_store::kind_dir*> record_store::find_kind(std::string_view kind) const {
+  for (const auto& k : kinds_) {
+    if (k.name == kind) return &k;
+  }
+  return fail(error_kind::invalid_argument, fmt::format("unknown record kind \"{}\"", shown(kind)));
+}
+
+// --- writes ------------------------------------------------------------------
+
+reactor::task<result<void>> record_store::put(std::string kind, std::string id, std::string bytes) {
+  auto what = [&] { return fmt::format("write record {}/{}", kind, shown(id)); };
+  if (!reactor::reactor::current()) {
+    co_return fail(error_kind::internal, what() + ": not on a reactor thread");
+  }
+  auto k = find_kind(kind);
+  if (!k) co_return tl::unexpected(std::move(k.error()).context(what()));
+  if (auto ok = check_record_id(id); !ok)
+    co_return tl::unexpected(std::move(ok.error()).context(what()));
+
+  // Cost: one allocation for the key (kind and id never hold '/').
+  const std::string key = kind + '/' + id;
+  auto t = co_await sequencer_.enter(key);
+  if (!t.must_write) co_return std::move(*t.outcome);
+  result<void> written = co_await write_file(**k, id, bytes);
+  if (!written) written = tl::unexpected(std::move(written.error()).context(what()));
+  sequencer_.leave(key, t, written);
+  co_return written;
+}
+
+reactor::task<result<void>> record_store::remove(std::string kind, std::string id) {
+  auto what = [&] { return fmt::format("remove record {}/{}", kind, shown(id)); };
+  if (!reactor::reactor::current()) {
+    co_return fail(error_kind::internal, what() + ": not on a reactor thread");
+  }
+  auto k = find_kind(kind);
+  if (!k) co_return tl::unexpected(std::move(k.error()).context(what()));
+  if (auto ok = check_record_id(id); !ok)
+    co_return tl::unexpected(std::move(ok.error()).context(what()));
+
+  const std::string key = kind + '/' + id;
+  auto t = co_await sequencer_.enter(key);
+  if (!t.must_write) co_return std::move(*t.outcome);
+  result<void> removed = co_await unlink_file(**k, id);
+  if (!removed) removed = tl::unexpected(std::move(removed.error()).context(what()));
+  sequencer_.leave(key, t, removed);
+  co_return removed;
+}
+
+reactor::task<result<void>> record_store::write_file(const kind_dir& k, const std::string& id,
+                                                     const std::string& bytes) {
+  const std::string temp = temp_name(id, temp_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
+
+  auto fd = co_await io::openat(k.fd, temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (!fd) co_return fail_at("create", k.path / temp, fd.error());
+
+  // Every byte, then fsync; from here on a failure unlinks the temp file.
+  result<void> done;
+  auto data = std::as_bytes(std::span(bytes));
+  std::size_t at = 0;
+  while (at < data.size()) {
+    auto n = co_await io::write(*fd, data.subspan(at), at);
+    if (!n) {
+      done = fail_at("write", k.path / temp, n.error());
+      break;
+    }
+    if (*n == 0) {  // no progress on a regular file: do not spin
+      done = fail_at("write", k.path / temp, EIO);
+      break;
+    }
+    at += static_cast<std::size_t>(*n);
+  }
+  if (done) {
+    auto synced = co_await io::fsync(*fd);
+    if (!synced) done = fail_at("fsync", k.path / temp, synced.error());
+  }
+  auto closed = co_await io::close(*fd);
+  if (done && !closed) done = fail_at("close", k.path / temp, closed.error());
+  if (done) {
+    auto renamed = co_await io::renameat(k.fd, temp.c_str(), k.fd, id.c_str());
+    if (!renamed) done = fail_at("rename", k.path / temp, renamed.error());
+  }
+  if (!done) {
+    // Best effort: what is left behind goes at the next open().
+    auto unlinked = co_await io::unlinkat(k.fd, temp.c_str());
+    (void)unlinked;
+    co_return done;
+  }
+
+  // The rename is durable once the directory is.
+  auto synced = co_await io::fsync(k.fd);
+  if (!synced) co_return fail_at("fsync", k.path, synced.error());
+  co_return result<void>{};
+}
+
+reactor::task<result<void>> record_store::unlink_file(const kind_dir& k, const std::string& id) {
+  auto unlinked = co_await io::unlinkat(k.fd, id.c_str());
+  if (!unlinked && unlinked.error().value() != ENOENT) {
+    co_return fail_at("unlink", k.path / id, unlinked.error());
+  }
+  // Even when missing: an earlier unlink may not be durable yet.
+  auto synced = co_await io::fsync(k.fd);
+  if (!synced) co_return fail_at("fsync", k.path, synced.error());
+  co_return result<void>{};
+}
+
+}  // namespace ringcri::cri::store

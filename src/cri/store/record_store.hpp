@@ -1,0 +1,94 @@
+#pragma once
+// record_store: the daemon's durable records (pods, containers, images...),
+// one file per record under a directory, one sub-directory per kind:
+//
+//   <dir>/pods/<id>   <dir>/containers/<id>   <dir>/images/<id>
+//
+// A put writes a fresh temp file beside the record, fsyncs it, renames it
+// over the record and fsyncs the directory, so after a crash at any moment
+// a record is either its old bytes or its new ones, never a mix. Temp files
+// (".<id>.tmp-<n>") were never acknowledged: open() deletes them.
+//
+// put() and remove() run on the calling reactor thread, every step through
+// the ring; any reactor thread may call them at once. Writes of one key are
+// ordered (the later call wins) and coalesced (see key_sequencer.hpp).
+// open() and load() block: they are for start-up.
+//
+// One store per directory: open() takes an exclusive flock on it.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.hpp"
+#include "cri/store/key_sequencer.hpp"
+#include "reactor/task.hpp"
+
+namespace ringcri::cri::store {
+
+struct record {
+  std::string id;
+  std::string bytes;
+};
+
+class record_store {
+ public:
+  // Opens the store at `dir`, creating it and one sub-directory per name of
+  // `kinds` as needed, and deletes temp files left by a crash. Blocking.
+  static result<std::unique_ptr<record_store>> open(const std::filesystem::path& dir,
+                                                    const std::vector<std::string>& kinds);
+
+  record_store(const record_store&) = delete;
+  record_store& operator=(const record_store&) = delete;
+  // Closes the directories. No put or remove may be running.
+  ~record_store();
+
+  // Every record of `kind`, sorted by id. Blocking.
+  result<std::vector<record>> load(std::string_view kind) const;
+
+  // Makes `bytes` the record `kind`/`id`, durably, before it returns
+  // success. Ids are non-empty, at most 255 bytes, with no '/' or NUL and
+  // no leading '.'; others fail with invalid_argument, as does an unknown
+  // kind. Arguments are taken by value: the task is lazy and owns them.
+  reactor::task<result<void>> put(std::string kind, std::string id, std::string bytes);
+
+  // Deletes the record `kind`/`id`, durably; a missing record is success.
+  // Ordered with puts of the same key.
+  reactor::task<result<void>> remove(std::string kind, std::string id);
+
+  const std::filesystem::path& path() const noexcept { return dir_; }
+
+  // Keys with a write in flight (for tests).
+  std::size_t busy_keys() const { return sequencer_.busy_keys(); }
+
+ private:
+  struct kind_dir {
+    std::string name;
+    std::filesystem::path path;
+    int fd = -1;
+  };
+
+  record_store() = default;
+  result<void> init(const std::filesystem::path& dir, const std::vector<std::string>& kinds);
+
+  result<const kind_dir*> find_kind(std::string_view kind) const;
+  // The steps of one write, unordered: the caller holds the key's turn.
+  reactor::task<result<void>> write_file(const kind_dir& k, const std::string& id,
+                                         const std::string& bytes);
+  reactor::task<result<void>> unlink_file(const kind_dir& k, const std::string& id);
+
+  std::filesystem::path dir_;
+  int dir_fd_ = -1;  // holds the flock
+  std::vector<kind_dir> kinds_;
+  std::atomic<std::uint64_t> temp_counter_{0};
+  key_sequencer sequencer_;
+};
+
+// Checks a record id (see record_store::put): invalid_argument if bad.
+result<void> check_record_id(std::string_view id);
+
+}  // namespace ringcri::cri::store

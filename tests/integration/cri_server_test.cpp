@@ -1,0 +1,353 @@
+// The CRI server over its real socket, driven by a gRPC client as the
+// kubelet and crictl drive it.
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <nlohmann/json.hpp>
+
+#include "support/cri_client.hpp"
+#include "support/ringcri_process.hpp"
+
+using namespace ringcri::testing;
+namespace v1 = runtime::v1;
+namespace fs = std::filesystem;
+
+namespace {
+
+const v1::RuntimeCondition* condition(const v1::StatusResponse& s, const std::string& type) {
+  for (const auto& c : s.status().conditions())
+    if (c.type() == type) return &c;
+  return nullptr;
+}
+
+// Binds a unix socket at `path` and closes it: a socket file nobody serves.
+void leave_stale_socket(const fs::path& path) {
+  fs::create_directories(path.parent_path());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("Version names the runtime and the API") {
+  ringcri_process daemon;
+  cri_client client(daemon.socket());
+  v1::VersionRequest req;
+  req.set_version("v1");
+  v1::VersionResponse resp;
+  auto st = client.runtime_call(&v1::RuntimeService::Stub::Version, req, &resp);
+  REQUIRE(st.ok());
+  CHECK(resp.runtime_name() == "ringcri");
+  CHECK(resp.runtime_api_version() == "v1");
+  CHECK(resp.version() == "0.1.0");
+  CHECK_FALSE(resp.runtime_version().empty());
+}
+
+TEST_CASE("Status reports runtime and network conditions; verbose adds a JSON info map") {
+  ringcri_process daemon;
+  cri_client client(daemon.socket());
+  v1::StatusResponse resp;
+  REQUIRE(client.runtime_call(&v1::RuntimeService::Stub::Status, v1::StatusRequest{}, &resp).ok());
+  auto* runtime = condition(resp, "RuntimeReady");
+  auto* network = condition(resp, "NetworkReady");
+  REQUIRE(runtime);
+  REQUIRE(network);
+  CHECK(runtime->status());
+  CHECK_FALSE(network->status());
+  CHECK(network->reason() == "NetworkPluginNotReady");
+  CHECK_FALSE(network->message().empty());
+  CHECK(resp.info().empty());
+
+  v1::StatusRequest verbose;
+  verbose.set_verbose(true);
+  v1::StatusResponse detailed;
+  REQUIRE(client.runtime_call(&v1::RuntimeService::Stub::Status, verbose, &detailed).ok());
+  REQUIRE(detailed.info().count("config"));
+  auto config = nlohmann::json::parse(detailed.info().at("config"));
+  CHECK(config["socket"] == daemon.socket().string());
+  CHECK(config["root"] == daemon.root().string());
+  CHECK(config["cgroupDriver"] == "cgroupfs");
+}
+
+TEST_CASE("RuntimeConfig reports the cgroup driver") {
+  ringcri_process daemon;
+  cri_client client(daemon.socket());
+  v1::RuntimeConfigResponse resp;
+  REQUIRE(client.runtime_call(&v1::RuntimeService::Stub::RuntimeConfig, v1::RuntimeConfigRequest{}, &resp).ok());
+  CHECK(resp.linux().cgroup_driver() == v1::CGROUPFS);
+}
+
+TEST_CASE("UpdateRuntimeConfig stores the pod CIDR durably") {
+  ringcri_process daemon;
+  {
+    cri_client client(daemon.socket());
+    v1::UpdateRuntimeConfigRequest req;
+    req.mutable_runtime_config()->mutable_network_config()->set_pod_cidr("10.88.0.0/16");
+    v1::UpdateRuntimeConfigResponse resp;
+    REQUIRE(client.runtime_call(&v1::RuntimeService::Stub::UpdateRuntimeConfig, req, &resp).ok());
+  }
+  daemon.kill();  // no clean shutdown: the CIDR must already be on disk
+  daemon.restart();
+  cri_client client(daemon.socket());
+  v1::StatusRequest verbose;
+  verbose.set_verbose(true);
+  v1::StatusResponse resp;
+  REQUIRE(client.runtime_call(&v1::RuntimeService::Stub::Status, verbose, &resp).ok());
+  auto config = nlohmann::json::parse(resp.info().at("config"));
+  CHECK(config["podCIDR"] == "10.88.0.0/16");
+}
+
+TEST_CASE("every List RPC answers an empty list on an empty runtime") {
+  ringcri_process daemon;
+  cri_client client(daemon.socket());
+  using S = v1::RuntimeService::Stub;
+  {
+    v1::ListPodSandboxResponse r;
+    REQUIRE(client.runtime_call(&S::ListPodSandbox, v1::ListPodSandboxRequest{}, &r).ok());
+    CHECK(r.items_size() == 0);
+  }
+  {
+    v1::ListContainersResponse r;
+    REQUIRE(client.runtime_call(&S::ListContainers, v1::ListContainersRequest{}, &r).ok());
+    CHECK(r.containers_size() == 0);
+  }
+  {
+    v1::ListContainerStatsResponse r;
+    REQUIRE(client.runtime_call(&S::ListContainerStats, v1::ListContainerStatsRequest{}, &r).ok());
+    CHECK(r.stats_size() == 0);
+  }
+  {
+    v1::ListPodSandboxStatsResponse r;
+    REQUIRE(client.runtime_call(&S::ListPodSandboxStats, v1::ListPodSandboxStatsRequest{}, &r).ok());
+    CHECK(r.stats_size() == 0);
+  }
+  {
+    v1::ListMetricDescriptorsResponse r;
+    REQUIRE(client.runtime_call(&S::ListMetricDescriptors, v1::ListMetricDescriptorsRequest{}, &r).ok());
+    CHECK(r.descriptors_size() == 0);
+  }
+  {
+    v1::ListPodSandboxMetricsResponse r;
+    REQUIRE(client.runtime_call(&S::ListPodSandboxMetrics, v1::ListPodSandboxMetricsRequest{}, &r).ok());
+    CHECK(r.pod_metrics_size() == 0);
+  }
+  {
+    v1::ListImagesResponse r;
+    REQUIRE(client.image_call(&v1::ImageService::Stub::ListImages, v1::ListImagesRequest{}, &r).ok());
+    CHECK(r.images_size() == 0);
+  }
+  {
+    // A filter on an empty runtime is still an empty list, not an error.
+    v1::ListContainersRequest req;
+    req.mutable_filter()->set_pod_sandbox_id("abc");
+    req.mutable_filter()->mutable_state()->set_state(v1::CONTAINER_RUNNING);
+    v1::ListContainersResponse r;
+    REQUIRE(client.runtime_call(&S::ListContainers, req, &r).ok());
+    CHECK(r.containers_size() == 0);
+  }
+}
+
+TEST_CASE("the status of an unknown id is NOT_FOUND naming the id") {
+  ringcri_process daemon;
+  cri_client client(daemon.socket());
+  v1::PodSandboxStatusRequest pod;
+  pod.set_pod_sandbox_id("0123456789abcdef");
+  v1::PodSandboxStatusResponse pod_resp;
+  auto st = client.runtime_call(&v1::RuntimeService::Stub::PodSandboxStatus, pod, &pod_resp);
+  CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK_THAT(st.error_message(), Catch::Contains("0123456789abcdef"));
+
+  v1::ContainerStatusRequest ctr;
+  ctr.set_container_id("feedface");
+  v1::ContainerStatusResponse ctr_resp;
+  st = client.runtime_call(&v1::RuntimeService::Stub::ContainerStatus, ctr, &ctr_resp);
+  CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK_THAT(st.error_message(), Catch::Contains("feedface"));
+}
+
+TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
+  ringcri_process daemon;
+  cri_client client(daemon.socket());
+  using S = v1::RuntimeService::Stub;
+  {
+    v1::RunPodSandboxRequest req;
+    req.mutable_config()->mutable_metadata()->set_name("p");
+    v1::RunPodSandboxResponse resp;
+    auto st = client.runtime_call(&S::RunPodSandbox, req, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK_THAT(st.error_message(), Catch::StartsWith("RunPodSandbox: ") && Catch::Contains("not built yet"));
+  }
+  {
+    v1::ExecRequest req;
+    v1::ExecResponse resp;
+    auto st = client.runtime_call(&S::Exec, req, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK_THAT(st.error_message(), Catch::Contains("streaming server"));
+  }
+  {
+    v1::PullImageRequest req;
+    req.mutable_image()->set_image("busybox");
+    v1::PullImageResponse resp;
+    auto st = client.image_call(&v1::ImageService::Stub::PullImage, req, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK_THAT(st.error_message(), Catch::StartsWith("PullImage: "));
+  }
+  {
+    auto ctx = client.call();
+    auto reader = client.runtime().GetContainerEvents(ctx.get(), v1::GetEventsRequest{});
+    v1::ContainerEventResponse ev;
+    CHECK_FALSE(reader->Read(&ev));
+    auto st = reader->Finish();
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK_THAT(st.error_message(), Catch::StartsWith("GetContainerEvents: "));
+  }
+}
+
+TEST_CASE("the socket is mode 0660 and a stale socket file is replaced") {
+  temp_dir dir;
+  auto stale = dir.path() / "cri.sock";
+  leave_stale_socket(stale);
+  ringcri_process daemon({"--socket", stale.string()});
+  CHECK_THAT(daemon.log(), Catch::Contains("msg=\"removed stale socket\""));
+  struct stat st;
+  REQUIRE(::stat(stale.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK((st.st_mode & 0777) == 0660);
+  cri_client client(stale);
+  v1::VersionResponse resp;
+  CHECK(client.runtime_call(&v1::RuntimeService::Stub::Version, v1::VersionRequest{}, &resp).ok());
+}
+
+TEST_CASE("a file that is not a socket is never removed") {
+  temp_dir dir;
+  auto path = dir.path() / "not-a-socket";
+  std::ofstream(path) << "keep me";
+  auto [status, log] = run_ringcri({"--root", (dir.path() / "root").string(), "--state",
+                                    (dir.path() / "state").string(), "--config", "/dev/null",
+                                    "--socket", path.string()});
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != 0);
+  CHECK_THAT(log, Catch::Contains(path.string() + " exists and is not a socket"));
+  std::ifstream in(path);
+  std::string content;
+  std::getline(in, content);
+  CHECK(content == "keep me");
+}
+
+TEST_CASE("a second ringcri on a live socket refuses to start, naming the holder") {
+  ringcri_process daemon;
+  // Another root, the same socket: the socket's lock refuses it.
+  auto [status, log] = run_ringcri({"--root", (daemon.dir() / "root2").string(), "--state",
+                                    daemon.state().string(), "--config", "/dev/null"});
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != 0);
+  CHECK_THAT(log, Catch::Contains("another ringcri (pid " + std::to_string(daemon.pid()) + ")"));
+
+  // The same root, another socket: the store's lock refuses it.
+  auto [status2, log2] = run_ringcri({"--root", daemon.root().string(), "--state",
+                                      (daemon.dir() / "state2").string(), "--config", "/dev/null"});
+  REQUIRE(WIFEXITED(status2));
+  CHECK(WEXITSTATUS(status2) != 0);
+  CHECK_THAT(log2, Catch::Contains(daemon.root().string()) && Catch::Contains("another ringcri"));
+  // The first one is untouched.
+  cri_client client(daemon.socket());
+  v1::VersionResponse resp;
+  CHECK(client.runtime_call(&v1::RuntimeService::Stub::Version, v1::VersionRequest{}, &resp).ok());
+}
+
+TEST_CASE("garbage on the socket and oversized or malformed messages never crash the daemon") {
+  ringcri_process daemon;
+  // Raw bytes that are not HTTP/2.
+  for (int i = 0; i < 5; ++i) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, daemon.socket().c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    std::string junk(4096, static_cast<char>(0xA5 + i));
+    [[maybe_unused]] auto n = ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+
+  cri_client client(daemon.socket());
+  // A request over the 16 MiB limit.
+  v1::ListPodSandboxRequest big;
+  (*big.mutable_filter()->mutable_label_selector())["k"] = std::string(17 * 1024 * 1024, 'x');
+  v1::ListPodSandboxResponse big_resp;
+  auto st = client.runtime_call(&v1::RuntimeService::Stub::ListPodSandbox, big, &big_resp);
+  CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // Bytes that do not parse as the method's request message.
+  grpc::GenericStub generic(client.channel());
+  grpc::Slice junk_slice(std::string("\xff\xff\xff\xff\x0f garbage", 13));
+  grpc::ByteBuffer junk(&junk_slice, 1);
+  grpc::ByteBuffer reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status generic_status;
+  generic.UnaryCall(&ctx, "/runtime.v1.RuntimeService/PodSandboxStatus", grpc::StubOptions(), &junk, &reply,
+                    [&](grpc::Status s) {
+                      std::lock_guard lock(m);
+                      generic_status = s;
+                      done = true;
+                      cv.notify_one();
+                    });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return done; });
+  }
+  CHECK_FALSE(generic_status.ok());
+
+  // Still serving.
+  v1::VersionResponse resp;
+  CHECK(client.runtime_call(&v1::RuntimeService::Stub::Version, v1::VersionRequest{}, &resp).ok());
+  CHECK(::kill(daemon.pid(), 0) == 0);
+}
+
+TEST_CASE("many clients at once all get answers") {
+  ringcri_process daemon;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      cri_client client(daemon.socket());
+      for (int i = 0; i < 200; ++i) {
+        v1::VersionResponse resp;
+        if (client.runtime_call(&v1::RuntimeService::Stub::Version, v1::VersionRequest{}, &resp).ok() &&
+            resp.runtime_name() == "ringcri")
+          ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 1600);
+}
+
+TEST_CASE("SIGTERM stops the server cleanly and removes its socket") {
+  ringcri_process daemon;
+  auto socket = daemon.socket();
+  int status = daemon.stop();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_FALSE(fs::exists(socket));
+}

@@ -1,0 +1,50 @@
+#pragma once
+// A CRI client for tests and benchmarks: gRPC stubs of both services on a
+// unix socket, with a deadline on every call.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "api.grpc.pb.h"
+
+namespace ringcri::testing {
+
+class cri_client {
+ public:
+  explicit cri_client(const std::filesystem::path& socket,
+                      std::chrono::milliseconds deadline = std::chrono::seconds(30));
+
+  ::runtime::v1::RuntimeService::Stub& runtime() { return *runtime_; }
+  ::runtime::v1::ImageService::Stub& images() { return *images_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+
+  // A fresh context carrying the deadline (one per call, as gRPC requires).
+  std::unique_ptr<grpc::ClientContext> call() const;
+
+  // call(&Stub::Method, request, response) on the runtime service.
+  template <class Request, class Response>
+  grpc::Status runtime_call(grpc::Status (::runtime::v1::RuntimeService::Stub::*method)(
+                                grpc::ClientContext*, const Request&, Response*),
+                            const Request& request, Response* response) {
+    auto ctx = call();
+    return (runtime_.get()->*method)(ctx.get(), request, response);
+  }
+  template <class Request, class Response>
+  grpc::Status image_call(grpc::Status (::runtime::v1::ImageService::Stub::*method)(
+                              grpc::ClientContext*, const Request&, Response*),
+                          const Request& request, Response* response) {
+    auto ctx = call();
+    return (images_.get()->*method)(ctx.get(), request, response);
+  }
+
+ private:
+  std::chrono::milliseconds deadline_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<::runtime::v1::RuntimeService::Stub> runtime_;
+  std::unique_ptr<::runtime::v1::ImageService::Stub> images_;
+};
+
+}  // namespace ringcri::testing

@@ -1,0 +1,67 @@
+#pragma once
+// A ringcri daemon started for a test: its own root, state and socket under
+// a fresh temporary directory, stderr captured, stopped at the end. The
+// same directories survive restart() and kill_and_restart().
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ringcri::testing {
+
+class temp_dir {
+ public:
+  explicit temp_dir(const char* prefix = "ringcri-test");
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The ringcri binary, from $RINGCRI_BIN (set by meson).
+std::string ringcri_binary();
+
+class ringcri_process {
+ public:
+  // Starts ringcri with `extra` flags (besides --root and --state, and
+  // --config /dev/null unless `extra` names a config) and waits until it
+  // serves the socket.
+  explicit ringcri_process(std::vector<std::string> extra = {});
+  ~ringcri_process();
+
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  std::filesystem::path socket() const { return dir_.path() / "state" / "ringcri.sock"; }
+  std::filesystem::path root() const { return dir_.path() / "root"; }
+  std::filesystem::path state() const { return dir_.path() / "state"; }
+  pid_t pid() const { return pid_; }
+  const std::string& log() const { return log_; }
+
+  // SIGTERM, wait; returns the wait status.
+  int stop();
+  // SIGKILL, wait.
+  void kill();
+  void restart();
+
+  // Reads stderr until `needle` appears; false after `timeout`.
+  bool wait_for_log(const std::string& needle,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+ private:
+  void start();
+  temp_dir dir_;
+  std::vector<std::string> extra_;
+  pid_t pid_ = -1;
+  int stderr_fd_ = -1;
+  std::string log_;
+};
+
+// Runs ringcri with `args` to completion; returns {wait status, stderr}.
+std::pair<int, std::string> run_ringcri(const std::vector<std::string>& args);
+
+}  // namespace ringcri::testing
