@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cri/dispatch.hpp"
+#include "cri/rpc/handlers.hpp"
 
 namespace ringcri::cri {
 
@@ -40,9 +41,9 @@ grpc::ServerUnaryReactor* image_service::RemoveImage(call_context* call, const v
   return finish_now(call, not_built("RemoveImage"));
 }
 
-grpc::ServerUnaryReactor* image_service::ImageFsInfo(call_context* call, const v1::ImageFsInfoRequest*,
-                                                     v1::ImageFsInfoResponse*) {
-  return finish_now(call, not_built("ImageFsInfo"));
+grpc::ServerUnaryReactor* image_service::ImageFsInfo(call_context* call, const v1::ImageFsInfoRequest* req,
+                                                     v1::ImageFsInfoResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::image_fs_info);
 }
 
 grpc::ServerWriteReactor<v1::StreamImagesResponse>* image_service::StreamImages(

@@ -25,7 +25,7 @@ class image_service final : public ::runtime::v1::ImageService::CallbackService 
       grpc::CallbackServerContext*, const ::runtime::v1::StreamImagesRequest*) override;
 
  private:
-  [[maybe_unused]] context& ctx_;
+  context& ctx_;
 };
 
 }  // namespace ringcri::cri

@@ -27,4 +27,6 @@ task<result<void>> container_status(context&, const v1::ContainerStatusRequest&,
 task<result<void>> list_containers(context&, const v1::ListContainersRequest&,
                                    v1::ListContainersResponse&);
 
+task<result<void>> image_fs_info(context&, const v1::ImageFsInfoRequest&, v1::ImageFsInfoResponse&);
+
 }  // namespace ringcri::cri::rpc
