@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -21,6 +23,102 @@ result<void> read_path(const toml::table& t, const std::string& origin, const ch
   return {};
 }
 
+// A table key as a key path shows it: bare when TOML allows, else quoted.
+std::string key_name(std::string_view key) {
+  bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+  });
+  if (bare) return std::string(key);
+  std::string out = "\"";
+  for (char c : key) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A host from a Docker-config-style key: "https://index.docker.io/v1/" ->
+// "docker.io", "http://r.io:5000/x" -> "r.io:5000", "r.io" -> "r.io".
+std::string registry_host(std::string_view key) {
+  if (auto sep = key.find("://"); sep != std::string_view::npos) key.remove_prefix(sep + 3);
+  key = key.substr(0, key.find('/'));
+  if (key == "index.docker.io" || key == "registry-1.docker.io") return "docker.io";
+  return std::string(key);
+}
+
+result<void> read_registry_auth(const toml::node& node, const std::string& origin,
+                                const std::string& path, registry_auth& out) {
+  auto t = node.as_table();
+  if (!t)
+    return fail(error_kind::invalid_argument,
+                fmt::format("{}: key '{}' must be a table", origin, path));
+  for (const auto& [key, value] : *t) {
+    std::string* field = key == "username"         ? &out.username
+                         : key == "password"       ? &out.password
+                         : key == "auth"           ? &out.auth
+                         : key == "identity_token" ? &out.identity_token
+                                                   : nullptr;
+    if (!field)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: unknown key '{}.{}'", origin, path, key_name(key.str())));
+    auto v = value.as_string();
+    if (!v)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key '{}.{}' must be a string", origin, path, key.str()));
+    *field = v->get();
+  }
+  return {};
+}
+
+result<void> read_registry(const toml::node& node, const std::string& origin, registry_config& r) {
+  auto t = node.as_table();
+  if (!t)
+    return fail(error_kind::invalid_argument,
+                fmt::format("{}: key 'registry' must be a table", origin));
+  static constexpr std::array known = {"config_path", "max_concurrent_downloads", "auths"};
+  for (const auto& [key, value] : *t) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end())
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: unknown key 'registry.{}'", origin, key_name(key.str())));
+  }
+  if (auto n = t->get("config_path")) {
+    auto v = n->as_string();
+    if (!v)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'registry.config_path' must be a string", origin));
+    r.config_path = v->get();
+  }
+  if (auto n = t->get("max_concurrent_downloads")) {
+    auto v = n->as_integer();
+    if (!v || v->get() < 1 || v->get() > 64)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'registry.max_concurrent_downloads' must be an integer "
+                              "from 1 to 64",
+                              origin));
+    r.max_concurrent_downloads = static_cast<unsigned>(v->get());
+  }
+  if (auto n = t->get("auths")) {
+    auto auths = n->as_table();
+    if (!auths)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'registry.auths' must be a table", origin));
+    for (const auto& [key, value] : *auths) {
+      std::string path = fmt::format("registry.auths.\"{}\"", key.str());
+      std::string host = registry_host(key.str());
+      if (host.empty())
+        return fail(error_kind::invalid_argument,
+                    fmt::format("{}: key '{}' names no registry host", origin, path));
+      registry_auth a;
+      if (auto res = read_registry_auth(value, origin, path, a); !res) return res;
+      if (!r.auths.emplace(host, std::move(a)).second)
+        return fail(
+            error_kind::invalid_argument,
+            fmt::format("{}: key '{}': registry {} has credentials twice", origin, path, host));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 result<config> parse(std::string_view text, const std::string& origin, config c) {
@@ -33,7 +131,8 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
                 fmt::format("{}:{}:{}: {}", origin, where.line, where.column, e.description()));
   }
 
-  static constexpr std::array known = {"root", "state", "socket", "cores", "log_level", "cgroup_driver"};
+  static constexpr std::array known = {"root",      "state",         "socket",  "cores",
+                                       "log_level", "cgroup_driver", "registry"};
   for (const auto& [key, value] : t) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end())
       return fail(error_kind::invalid_argument, fmt::format("{}: unknown key '{}'", origin, key.str()));
@@ -60,6 +159,9 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
     if (!v) return fail(error_kind::invalid_argument, fmt::format("{}: key 'cgroup_driver' must be a string", origin));
     c.cgroup_driver = *v;
   }
+  if (auto node = t.get("registry")) {
+    if (auto r = read_registry(*node, origin, c.registry); !r) return tl::unexpected(r.error());
+  }
   if (auto r = validate(c); !r) return tl::unexpected(std::move(r.error()).context(origin));
   return c;
 }
@@ -85,6 +187,14 @@ result<void> validate(const config& c) {
     if (!p->is_absolute())
       return fail(error_kind::invalid_argument, fmt::format("{} '{}' must be an absolute path", name, p->string()));
   }
+  if (!c.registry.config_path.is_absolute())
+    return fail(error_kind::invalid_argument,
+                fmt::format("registry.config_path '{}' must be an absolute path",
+                            c.registry.config_path.string()));
+  if (c.registry.max_concurrent_downloads < 1 || c.registry.max_concurrent_downloads > 64)
+    return fail(error_kind::invalid_argument,
+                fmt::format("registry.max_concurrent_downloads {} is not from 1 to 64",
+                            c.registry.max_concurrent_downloads));
   if (!c.socket.empty() && !c.socket.is_absolute())
     return fail(error_kind::invalid_argument,
                 fmt::format("socket '{}' must be an absolute path", c.socket.string()));

@@ -3,11 +3,35 @@
 // command-line flags, each overriding the one before.
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "base/error.hpp"
 
 namespace ringcri::config {
+
+// Credentials for one registry, as the file gives them ([registry.auths."<host>"]);
+// the same fields as CRI's AuthConfig. `auth` is base64("user:password"),
+// decoded where it is used (image::credentials_from).
+struct registry_auth {
+  std::string username;
+  std::string password;
+  std::string auth;
+  std::string identity_token;
+
+  friend bool operator==(const registry_auth&, const registry_auth&) = default;
+};
+
+// [registry]
+struct registry_config {
+  std::filesystem::path config_path = "/etc/ringcri/certs.d";  // <host>/hosts.toml, as containerd's
+  unsigned max_concurrent_downloads = 6;                       // layer fetches per pull, 1..64
+  // Keyed by registry host as in an image reference ("docker.io",
+  // "r.io:5000"). A key written as a URL ("https://index.docker.io/v1/")
+  // is reduced to its host, and index.docker.io / registry-1.docker.io to
+  // docker.io, so keys copied from a Docker config.json match.
+  std::map<std::string, registry_auth> auths;
+};
 
 struct config {
   std::filesystem::path root_dir = "/var/lib/ringcri";  // images, layers, durable metadata
@@ -16,6 +40,7 @@ struct config {
   unsigned cores = 0;                                    // reactor threads; 0: every core
   std::string log_level = "info";
   std::string cgroup_driver = "cgroupfs";                // cgroupfs or systemd
+  registry_config registry;
 
   std::filesystem::path socket_path() const {
     return socket.empty() ? state_dir / "ringcri.sock" : socket;
@@ -31,7 +56,7 @@ result<config> load_file(const std::filesystem::path& file, config base = {});
 // Parses TOML text (for tests); `origin` names it in errors.
 result<config> parse(std::string_view toml, const std::string& origin, config base = {});
 
-// Checks values that no type can: log level names, absolute paths.
+// Checks values that no type can: log level names, absolute paths, ranges.
 result<void> validate(const config& c);
 
 }  // namespace ringcri::config

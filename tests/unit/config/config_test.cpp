@@ -2,6 +2,9 @@
 
 #include "config/config.hpp"
 
+#include <string>
+#include <vector>
+
 using namespace ringcri;
 
 TEST_CASE("an empty config keeps the embedded defaults") {
@@ -65,4 +68,109 @@ TEST_CASE("a missing file is an error naming it") {
   REQUIRE_FALSE(c);
   CHECK(c.error().kind() == error_kind::not_found);
   CHECK_THAT(c.error().message(), Catch::Contains("/nonexistent/ringcri.toml"));
+}
+
+TEST_CASE("[registry] defaults") {
+  auto c = config::parse("", "test.toml");
+  REQUIRE(c);
+  CHECK(c->registry.config_path == "/etc/ringcri/certs.d");
+  CHECK(c->registry.max_concurrent_downloads == 6);
+  CHECK(c->registry.auths.empty());
+}
+
+TEST_CASE("[registry] keys override their defaults") {
+  auto c = config::parse(R"(
+[registry]
+config_path = "/srv/certs.d"
+max_concurrent_downloads = 64
+
+[registry.auths."r.io:5000"]
+username = "u"
+password = "p"
+
+[registry.auths."ghcr.io"]
+auth = "dXNlcjpwYXNz"
+
+[registry.auths."quay.io"]
+identity_token = "refresh"
+)",
+                         "test.toml");
+  REQUIRE(c);
+  CHECK(c->registry.config_path == "/srv/certs.d");
+  CHECK(c->registry.max_concurrent_downloads == 64);
+  REQUIRE(c->registry.auths.size() == 3);
+  CHECK(c->registry.auths.at("r.io:5000") == config::registry_auth{"u", "p", "", ""});
+  CHECK(c->registry.auths.at("ghcr.io") == config::registry_auth{"", "", "dXNlcjpwYXNz", ""});
+  CHECK(c->registry.auths.at("quay.io") == config::registry_auth{"", "", "", "refresh"});
+}
+
+TEST_CASE("[registry.auths] keys copied from a Docker config.json reduce to the host") {
+  auto c = config::parse(R"(
+[registry.auths."https://index.docker.io/v1/"]
+username = "hub"
+[registry.auths."http://r.io:5000/v2/"]
+username = "r"
+)",
+                         "test.toml");
+  REQUIRE(c);
+  CHECK(c->registry.auths.at("docker.io").username == "hub");
+  CHECK(c->registry.auths.at("r.io:5000").username == "r");
+
+  auto twice = config::parse(R"(
+[registry.auths."docker.io"]
+username = "a"
+[registry.auths."index.docker.io"]
+username = "b"
+)",
+                             "t.toml");
+  REQUIRE_FALSE(twice);
+  CHECK_THAT(twice.error().message(),
+             Catch::Contains("t.toml") && Catch::Contains("docker.io has credentials twice"));
+}
+
+TEST_CASE("[registry] errors name the file and the key path") {
+  struct bad_case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<bad_case> cases = {
+      {"[registry]\nconfig_dir = \"/x\"", "r.toml: unknown key 'registry.config_dir'"},
+      {"[registry.auths.\"r.io\"]\npasword = \"x\"",
+       "r.toml: unknown key 'registry.auths.\"r.io\".pasword'"},
+      {"[registry.auths.\"r.io\"]\npassword = 1",
+       "r.toml: key 'registry.auths.\"r.io\".password' must be a string"},
+      {"[registry.auths]\n\"r.io\" = \"user:pass\"",
+       "r.toml: key 'registry.auths.\"r.io\"' must be a table"},
+      {"[registry.auths.\"https://\"]\nusername = \"u\"",
+       "r.toml: key 'registry.auths.\"https://\"' names no registry host"},
+      {"registry = 1", "r.toml: key 'registry' must be a table"},
+      {"[registry]\nauths = []", "r.toml: key 'registry.auths' must be a table"},
+      {"[registry]\nconfig_path = 1", "r.toml: key 'registry.config_path' must be a string"},
+      {"[registry]\nconfig_path = \"certs.d\"",
+       "r.toml: registry.config_path 'certs.d' must be an absolute path"},
+      {"[registry]\nmax_concurrent_downloads = 0",
+       "r.toml: key 'registry.max_concurrent_downloads' must be an integer from 1 to 64"},
+      {"[registry]\nmax_concurrent_downloads = 65",
+       "r.toml: key 'registry.max_concurrent_downloads' must be an integer from 1 to 64"},
+      {"[registry]\nmax_concurrent_downloads = \"6\"",
+       "r.toml: key 'registry.max_concurrent_downloads' must be an integer from 1 to 64"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    auto r = config::parse(c.text, "r.toml");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == error_kind::invalid_argument);
+    CHECK(r.error().message() == c.message);
+  }
+}
+
+TEST_CASE("validate checks [registry] values set by other means") {
+  config::config c;
+  c.registry.max_concurrent_downloads = 0;
+  CHECK_FALSE(config::validate(c));
+  c.registry.max_concurrent_downloads = 6;
+  c.registry.config_path = "relative";
+  CHECK_FALSE(config::validate(c));
+  c.registry.config_path = "/abs";
+  CHECK(config::validate(c));
 }
