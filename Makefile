@@ -34,6 +34,7 @@ test: build
 bench: build
 	$(BUILD)/bench/bench_reactor
 	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_version
+	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pull
 
 clean:
 	rm -rf $(BUILD)

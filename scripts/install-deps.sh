@@ -14,6 +14,9 @@ packages=(
   libcurl4-openssl-dev
   # tests
   util-linux procps python3
+  # test fixtures (tests/fixtures: registries on loopback, test images)
+  docker-registry skopeo umoci busybox-static zstd openssl apache2-utils curl
+  python3-jwt python3-cryptography
 )
 
 missing=()

@@ -16,6 +16,7 @@
 #include "cri/context.hpp"
 #include "cri/restore.hpp"
 #include "cri/server.hpp"
+#include "image/unpack/dir_layer_store.hpp"
 #include "reactor/pool.hpp"
 #include "version.hpp"
 
@@ -45,9 +46,18 @@ int serve(const config& cfg) {
     spdlog::critical("msg=\"cannot open the record store\" error=\"{}\"", store.error().message());
     return 1;
   }
+  auto layers = ringcri::image::dir_layer_store::open(cfg.root_dir);
+  if (!layers) {
+    spdlog::critical("msg=\"cannot open the layer store\" error=\"{}\"", layers.error().message());
+    return 1;
+  }
+  ringcri::image::puller puller({.config_path = cfg.registry.config_path,
+                                 .max_concurrent_downloads = cfg.registry.max_concurrent_downloads},
+                                **layers);
   ringcri::cri::runtime_state state;
+  ringcri::cri::image_index images;
   ringcri::reactor::reactor_pool pool({.threads = cfg.cores, .pin = true, .ring = {}});
-  ringcri::cri::context ctx(cfg, pool, state, **store);
+  ringcri::cri::context ctx(cfg, pool, state, **store, images, **layers, puller);
   if (auto ok = ringcri::cri::restore(ctx); !ok) {
     spdlog::critical("msg=\"cannot restore state\" error=\"{}\"", ok.error().message());
     return 1;

@@ -7,13 +7,17 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "cri/state/image_index.hpp"
 #include "cri/state/runtime_state.hpp"
 #include "cri/store/record_store.hpp"
+#include "image/pull/puller.hpp"
+#include "image/unpack/layer_store.hpp"
 #include "reactor/pool.hpp"
 
 namespace ringcri::cri {
 
 using state::container_id;
+using state::image_index;
 using state::runtime_state;
 using state::sandbox_id;
 using store::record_store;
@@ -36,13 +40,17 @@ class runtime_settings {
 };
 
 struct context {
-  context(const config::config& c, reactor::reactor_pool& p, runtime_state& s, record_store& r)
-      : cfg(c), pool(p), state(s), store(r) {}
+  context(const config::config& c, reactor::reactor_pool& p, runtime_state& s, record_store& r,
+          image_index& i, image::layer_store& l, image::puller& pl)
+      : cfg(c), pool(p), state(s), store(r), images(i), layers(l), puller(pl) {}
 
   const config::config& cfg;
   reactor::reactor_pool& pool;
   runtime_state& state;
   record_store& store;
+  image_index& images;
+  image::layer_store& layers;
+  image::puller& puller;
   runtime_settings settings;
 
   // The reactor that owns a pod: every request about the pod or its
@@ -59,5 +67,6 @@ struct context {
 inline constexpr const char* pods_kind = "pods";
 inline constexpr const char* containers_kind = "containers";
 inline constexpr const char* runtime_kind = "runtime";
+inline constexpr const char* images_kind = "images";
 
 }  // namespace ringcri::cri

@@ -10,35 +10,24 @@ namespace ringcri::cri {
 namespace v1 = ::runtime::v1;
 using call_context = grpc::CallbackServerContext;
 
-namespace {
-constexpr const char* missing_images = "image pulls and the image store are not built yet";
-
-error not_built(std::string_view rpc) {
-  return error(error_kind::unimplemented, fmt::format("{}: {}", rpc, missing_images));
-}
-}  // namespace
-
-grpc::ServerUnaryReactor* image_service::ListImages(call_context* call, const v1::ListImagesRequest*,
-                                                    v1::ListImagesResponse*) {
-  // No image store yet: the list is empty.
-  auto* r = call->DefaultReactor();
-  r->Finish(grpc::Status::OK);
-  return r;
+grpc::ServerUnaryReactor* image_service::ListImages(call_context* call, const v1::ListImagesRequest* req,
+                                                    v1::ListImagesResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::list_images);
 }
 
-grpc::ServerUnaryReactor* image_service::ImageStatus(call_context* call, const v1::ImageStatusRequest*,
-                                                     v1::ImageStatusResponse*) {
-  return finish_now(call, not_built("ImageStatus"));
+grpc::ServerUnaryReactor* image_service::ImageStatus(call_context* call, const v1::ImageStatusRequest* req,
+                                                     v1::ImageStatusResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::image_status);
 }
 
-grpc::ServerUnaryReactor* image_service::PullImage(call_context* call, const v1::PullImageRequest*,
-                                                   v1::PullImageResponse*) {
-  return finish_now(call, not_built("PullImage"));
+grpc::ServerUnaryReactor* image_service::PullImage(call_context* call, const v1::PullImageRequest* req,
+                                                   v1::PullImageResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::pull_image);
 }
 
-grpc::ServerUnaryReactor* image_service::RemoveImage(call_context* call, const v1::RemoveImageRequest*,
-                                                     v1::RemoveImageResponse*) {
-  return finish_now(call, not_built("RemoveImage"));
+grpc::ServerUnaryReactor* image_service::RemoveImage(call_context* call, const v1::RemoveImageRequest* req,
+                                                     v1::RemoveImageResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::remove_image);
 }
 
 grpc::ServerUnaryReactor* image_service::ImageFsInfo(call_context* call, const v1::ImageFsInfoRequest* req,

@@ -1,6 +1,5 @@
 #pragma once
-// runtime.v1.ImageService. Images arrive with the image store; until then
-// the service answers as an empty store would, and says what is missing.
+// runtime.v1.ImageService: routes each RPC to its handler (rpc/*.cpp).
 
 #include "api.grpc.pb.h"
 #include "cri/context.hpp"

@@ -5,7 +5,7 @@
 
 namespace ringcri::cri {
 
-std::vector<std::string> record_kinds() { return {pods_kind, containers_kind, runtime_kind}; }
+std::vector<std::string> record_kinds() { return {pods_kind, containers_kind, runtime_kind, images_kind}; }
 
 namespace {
 
@@ -40,13 +40,19 @@ result<void> restore(context& ctx) {
       ctx.store, containers_kind, [&](records::container c) { return ctx.state.restore_container(std::move(c)); });
   if (!containers) return tl::unexpected(containers.error());
 
+  auto images = restore_kind<records::image>(ctx.store, images_kind, [&](records::image img) -> result<void> {
+    ctx.images.put(std::move(img));
+    return {};
+  });
+  if (!images) return tl::unexpected(images.error());
+
   auto settings = ctx.store.load(runtime_kind);
   if (!settings) return tl::unexpected(settings.error());
   for (const auto& r : *settings) {
     ::runtime::v1::NetworkConfig network;
     if (r.id == "network" && network.ParseFromString(r.bytes)) ctx.settings.set_pod_cidr(network.pod_cidr());
   }
-  spdlog::info("msg=\"state restored\" pod_sandboxes={} containers={}", *pods, *containers);
+  spdlog::info("msg=\"state restored\" pod_sandboxes={} containers={} images={}", *pods, *containers, *images);
   return {};
 }
 

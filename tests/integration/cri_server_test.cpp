@@ -164,27 +164,17 @@ TEST_CASE("every List RPC answers an empty list on an empty runtime") {
   }
 }
 
-TEST_CASE("ImageFsInfo reports the layer filesystem's usage, as crictl checks before every command") {
+TEST_CASE("ImageFsInfo names the layer filesystem, as crictl checks before every command") {
   ringcri_process daemon;
   cri_client client(daemon.socket());
-  v1::ImageFsInfoResponse before;
-  REQUIRE(client.image_call(&v1::ImageService::Stub::ImageFsInfo, v1::ImageFsInfoRequest{}, &before).ok());
-  REQUIRE(before.image_filesystems_size() == 1);
-  const auto& fs0 = before.image_filesystems(0);
+  v1::ImageFsInfoResponse resp;
+  REQUIRE(client.image_call(&v1::ImageService::Stub::ImageFsInfo, v1::ImageFsInfoRequest{}, &resp).ok());
+  REQUIRE(resp.image_filesystems_size() == 1);
+  const auto& fs0 = resp.image_filesystems(0);
   CHECK(fs0.fs_id().mountpoint() == (daemon.root() / "layers").string());
-  CHECK(fs0.inodes_used().value() >= 1);
+  CHECK(fs::is_directory(fs0.fs_id().mountpoint()));
+  CHECK(fs0.used_bytes().value() == 0);  // no layers yet; images_test checks it grows
   CHECK(fs0.timestamp() > 0);
-
-  // 1 MiB more on disk under the layer dir shows up.
-  {
-    std::ofstream f(daemon.root() / "layers" / "probe", std::ios::binary);
-    std::string mib(1 << 20, 'x');
-    f << mib;
-  }
-  v1::ImageFsInfoResponse after;
-  REQUIRE(client.image_call(&v1::ImageService::Stub::ImageFsInfo, v1::ImageFsInfoRequest{}, &after).ok());
-  CHECK(after.image_filesystems(0).used_bytes().value() >= fs0.used_bytes().value() + (1 << 20));
-  CHECK(after.image_filesystems(0).inodes_used().value() == fs0.inodes_used().value() + 1);
 }
 
 TEST_CASE("the status of an unknown id is NOT_FOUND naming the id") {
@@ -223,14 +213,6 @@ TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
     auto st = client.runtime_call(&S::Exec, req, &resp);
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
     CHECK_THAT(st.error_message(), Catch::Contains("streaming server"));
-  }
-  {
-    v1::PullImageRequest req;
-    req.mutable_image()->set_image("busybox");
-    v1::PullImageResponse resp;
-    auto st = client.image_call(&v1::ImageService::Stub::PullImage, req, &resp);
-    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
-    CHECK_THAT(st.error_message(), Catch::StartsWith("PullImage: "));
   }
   {
     auto ctx = client.call();

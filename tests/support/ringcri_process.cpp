@@ -82,16 +82,17 @@ void ringcri_process::start() {
     throw std::runtime_error("ringcri did not start serving; its log:\n" + log_);
 }
 
-bool ringcri_process::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) {
+bool ringcri_process::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout,
+                                   std::size_t from) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (log_.find(needle) == std::string::npos) {
+  while (log_.find(needle, from) == std::string::npos) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd pfd{stderr_fd_, POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return false;
     char buf[4096];
     ssize_t n = ::read(stderr_fd_, buf, sizeof buf);
-    if (n <= 0) return log_.find(needle) != std::string::npos;
+    if (n <= 0) return log_.find(needle, from) != std::string::npos;
     log_.append(buf, n);
   }
   return true;

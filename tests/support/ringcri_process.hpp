@@ -48,9 +48,10 @@ class ringcri_process {
   void kill();
   void restart();
 
-  // Reads stderr until `needle` appears; false after `timeout`.
+  // Reads stderr until `needle` appears at or after byte `from` of the
+  // log; false after `timeout`.
   bool wait_for_log(const std::string& needle,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30), std::size_t from = 0);
 
  private:
   void start();

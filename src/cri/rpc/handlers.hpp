@@ -28,5 +28,9 @@ task<result<void>> list_containers(context&, const v1::ListContainersRequest&,
                                    v1::ListContainersResponse&);
 
 task<result<void>> image_fs_info(context&, const v1::ImageFsInfoRequest&, v1::ImageFsInfoResponse&);
+task<result<void>> pull_image(context&, const v1::PullImageRequest&, v1::PullImageResponse&);
+task<result<void>> list_images(context&, const v1::ListImagesRequest&, v1::ListImagesResponse&);
+task<result<void>> image_status(context&, const v1::ImageStatusRequest&, v1::ImageStatusResponse&);
+task<result<void>> remove_image(context&, const v1::RemoveImageRequest&, v1::RemoveImageResponse&);
 
 }  // namespace ringcri::cri::rpc

@@ -1,0 +1,71 @@
+#pragma once
+// puller: one image from a registry onto this node. Resolve the reference
+// (index -> this platform's manifest), read the config, then fetch every
+// layer not already in the layer store at once (bounded), each streamed
+// through digest, decompression and extraction as its bytes arrive: the
+// download on the reactor, the unpacking on a blocking-pool thread, joined
+// by a bounded pipe so a slow unpack slows the download instead of filling
+// memory.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "image/pull/shared_fetches.hpp"
+#include "image/registry/image_config.hpp"
+#include "image/source/credentials.hpp"
+#include "image/source/reference.hpp"
+#include "image/source/registry_hosts.hpp"
+#include "image/unpack/layer_store.hpp"
+#include "image/unpack/layer_unpacker.hpp"
+#include "reactor/task.hpp"
+
+namespace ringcri::image {
+
+struct pulled_image {
+  reference ref;
+  std::string id;           // the config's digest: the image id
+  std::string repo_digest;  // "<name>@<digest of what the tag resolved to>"
+  std::string config_json;
+  image_config config;
+  std::uint64_t size = 0;   // compressed bytes of config and layers, as registries count
+  // What this pull did.
+  unsigned layers_fetched = 0;
+  unsigned layers_present = 0;
+  std::chrono::nanoseconds elapsed{0};
+};
+
+class puller {
+ public:
+  puller(registry_settings settings, layer_store& layers);
+  ~puller();
+
+  reactor::task<result<pulled_image>> pull(const reference& ref, const credentials& creds);
+
+ private:
+  struct per_thread;
+  per_thread& here();
+  reactor::task<result<void>> ensure_layer(per_thread& net, const reference& ref,
+                                           const credentials& creds, std::string digest,
+                                           std::string media_type, std::int64_t size,
+                                           std::string diff_id);
+  reactor::task<result<void>> fetch_layer(per_thread& net, const reference& ref,
+                                          const credentials& creds, std::string digest,
+                                          std::string media_type, std::int64_t size,
+                                          std::string diff_id);
+
+  reactor::task<result<void>> unpack_into(per_thread& net, const reference& ref, const credentials& creds,
+                                          const std::string& layer_digest, std::int64_t size,
+                                          const std::string& diff_id, layer_writer& writer,
+                                          layer_unpacker& unpacker, std::optional<layer_unpack_result>& out);
+
+  registry_settings settings_;
+  layer_store& layers_;
+  shared_fetches fetches_;
+};
+
+}  // namespace ringcri::image

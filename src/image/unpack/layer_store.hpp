@@ -1,0 +1,68 @@
+#pragma once
+// Where unpacked layers live, by diff_id (the sha256 of the uncompressed
+// tar, as the image config lists them). An interface because the
+// directory-per-layer store is the reference, not the end: the next
+// backend writes one EROFS image per layer, so nothing here says
+// "directory" except that a writer has a root to extract into and a
+// committed layer has a path to give overlayfs as a lowerdir.
+//
+// Use:
+//   if (!store.has(diff_id)) {
+//     auto w = store.begin(diff_id);                       // a private, empty root
+//     auto u = layer_unpacker::create(digest, size, media_type, (*w)->root_fd());
+//     ... feed, finish, check result.diff_id == diff_id ...
+//     store.commit(std::move(*w));                         // appears atomically
+//   }                                                      // else ~writer aborts
+//   mount overlay lowerdir=store.path_of(diff_id)...
+//
+// Blocking calls: worker threads only. Safe to call from several threads
+// at once; two writers of the same diff_id may race, the first commit
+// wins and the second is dropped (and still reports success).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "base/error.hpp"
+#include "image/unpack/digest.hpp"
+
+namespace ringcri::image {
+
+struct layer_usage {
+  std::uint64_t bytes = 0;  // disk space, as allocated (st_blocks)
+  std::uint64_t inodes = 0;
+};
+
+// One layer being written. Destroying it without commit() removes what
+// was written.
+class layer_writer {
+ public:
+  virtual ~layer_writer() = default;
+  virtual const digest& diff_id() const = 0;
+  // What a layer_unpacker extracts into: O_RDONLY|O_DIRECTORY, owned by
+  // the writer.
+  virtual int root_fd() const = 0;
+};
+
+class layer_store {
+ public:
+  virtual ~layer_store() = default;
+
+  virtual result<bool> has(const digest& diff_id) = 0;
+  virtual result<std::unique_ptr<layer_writer>> begin(const digest& diff_id) = 0;
+  // Makes the layer durable, then visible under its diff_id. If another
+  // writer committed it first, this one is dropped. Takes any writer this
+  // store's begin() made.
+  virtual result<void> commit(std::unique_ptr<layer_writer> writer) = 0;
+  // For overlayfs: lowerdir=path_of(top):...:path_of(bottom). NOT_FOUND if
+  // the store does not have it.
+  virtual result<std::filesystem::path> path_of(const digest& diff_id) = 0;
+  // NOT_FOUND if absent. The caller makes sure no container uses it.
+  virtual result<void> remove(const digest& diff_id) = 0;
+  virtual result<std::vector<digest>> list() = 0;
+  // Every committed layer (for ImageFsInfo).
+  virtual result<layer_usage> usage() = 0;
+};
+
+}  // namespace ringcri::image

@@ -1,0 +1,127 @@
+#include "image/unpack/layer_unpacker.hpp"
+
+#include <fmt/format.h>
+
+namespace ringcri::image {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+}  // namespace
+
+layer_unpacker::layer_unpacker(digest expected_digest, std::uint64_t expected_size, int root_fd)
+    : expected_digest_(std::move(expected_digest)),
+      expected_size_(expected_size),
+      decompressor_(make_sniffing_decompressor()),
+      extractor_(root_fd),
+      reader_(extractor_) {}
+
+result<std::unique_ptr<layer_unpacker>> layer_unpacker::create(digest expected_digest,
+                                                               std::uint64_t expected_size,
+                                                               std::string_view media_type,
+                                                               int root_fd) {
+  if (auto c = compression_of_media_type(media_type); !c)
+    return tl::unexpected(
+        std::move(c.error()).context(fmt::format("layer {}", expected_digest.string())));
+  return std::unique_ptr<layer_unpacker>(
+      new layer_unpacker(std::move(expected_digest), expected_size, root_fd));
+}
+
+tl::unexpected<error> layer_unpacker::poison(error e) {
+  e.context(fmt::format("layer {}", expected_digest_.string()));
+  failed_ = e;
+  return tl::unexpected(std::move(e));
+}
+
+result<void> layer_unpacker::feed(std::span<const std::byte> chunk) {
+  if (failed_) return tl::unexpected(*failed_);
+  if (finished_) return fail(error_kind::failed_precondition, "layer unpacker: feed after finish");
+  if (chunk.size() > expected_size_ - consumed_)
+    return poison(error(
+        error_kind::invalid_argument,
+        fmt::format("size mismatch: more than the {} bytes the manifest gives", expected_size_)));
+
+  auto t0 = clock::now();
+  if (auto r = blob_hash_.update(chunk); !r) return poison(r.error());
+  auto t1 = clock::now();
+  digest_time_ += t1 - t0;
+
+  // Time inside the sink is split between the diff_id hash and
+  // extraction; what remains of the decompressor's call is the codec's.
+  clock::duration in_sink{0};
+  auto sink = [&](std::span<const std::byte> tar) -> result<void> {
+    auto s0 = clock::now();
+    auto hashed = diff_hash_.update(tar);
+    auto s1 = clock::now();
+    if (!hashed) return hashed;
+    auto parsed = reader_.feed(tar);
+    auto s2 = clock::now();
+    digest_time_ += s1 - s0;
+    extract_time_ += s2 - s1;
+    in_sink += s2 - s0;
+    uncompressed_ += tar.size();
+    return parsed;
+  };
+  auto decompressed = decompressor_->feed(chunk, sink);
+  decompress_time_ += clock::now() - t1 - in_sink;
+  if (!decompressed) return poison(decompressed.error());
+  consumed_ += chunk.size();
+  return {};
+}
+
+result<layer_unpack_result> layer_unpacker::finish() {
+  if (failed_) return tl::unexpected(*failed_);
+  if (finished_) return fail(error_kind::failed_precondition, "layer unpacker: finished twice");
+  finished_ = true;
+  if (consumed_ != expected_size_)
+    return poison(
+        error(error_kind::invalid_argument,
+              fmt::format("size mismatch: got {} bytes, want {}", consumed_, expected_size_)));
+  auto t0 = clock::now();
+  auto got = blob_hash_.finish();
+  digest_time_ += clock::now() - t0;
+  if (!got) return poison(got.error());
+  if (*got != expected_digest_)
+    return poison(
+        error(error_kind::invalid_argument, fmt::format("digest mismatch: got {}", got->string())));
+
+  clock::duration in_sink{0};
+  auto sink = [&](std::span<const std::byte> tar) -> result<void> {
+    auto s0 = clock::now();
+    auto hashed = diff_hash_.update(tar);
+    if (!hashed) return hashed;
+    auto parsed = reader_.feed(tar);
+    in_sink += clock::now() - s0;
+    uncompressed_ += tar.size();
+    return parsed;
+  };
+  auto t1 = clock::now();
+  auto flushed = decompressor_->finish(sink);
+  decompress_time_ += clock::now() - t1 - in_sink;
+  extract_time_ += in_sink;
+  if (!flushed) return poison(flushed.error());
+
+  auto t2 = clock::now();
+  if (auto r = reader_.finish(); !r) return poison(r.error());
+  if (auto r = extractor_.finish(); !r) return poison(r.error());
+  extract_time_ += clock::now() - t2;
+
+  auto t3 = clock::now();
+  auto diff_id = diff_hash_.finish();
+  digest_time_ += clock::now() - t3;
+  if (!diff_id) return poison(diff_id.error());
+
+  return layer_unpack_result{
+      .diff_id = std::move(*diff_id),
+      .compressed_size = consumed_,
+      .uncompressed_size = uncompressed_,
+      .detected = decompressor_->kind(),
+      .counts = extractor_.counts(),
+      .digest_time = std::chrono::duration_cast<std::chrono::nanoseconds>(digest_time_),
+      .decompress_time = std::chrono::duration_cast<std::chrono::nanoseconds>(decompress_time_),
+      .extract_time = std::chrono::duration_cast<std::chrono::nanoseconds>(extract_time_),
+  };
+}
+
+}  // namespace ringcri::image
