@@ -3,6 +3,10 @@
 //
 // Catch's REQUIRE(expr) names `expr` twice in its expansion; with a
 // co_await inside, g++ 12 may run the await twice. CO_REQUIRE awaits once.
+//
+// Another g++ 12 coroutine bug, for tests and code alike: a braced
+// aggregate temporary inside a co_await expression (co_await f(creds{}))
+// is freed twice. Name the value first: `creds none; co_await f(none);`.
 
 #include <catch2/catch.hpp>
 

@@ -326,7 +326,7 @@ io::task<result<std::uint64_t>> registry_client::fetch_blob(const reference& ref
 
   blob_progress progress;
   progress.position = blob.offset;
-  if (blob.offset == 0) progress.hasher.emplace();
+  if (blob.offset == 0 && blob.verify) progress.hasher.emplace();
   auto complete = [&] {
     return blob.size > 0 && progress.position == static_cast<std::uint64_t>(blob.size);
   };

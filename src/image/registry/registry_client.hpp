@@ -23,9 +23,9 @@
 // Verification. A manifest's bytes must hash to the digest asked for
 // (pulling by digest) and to the Docker-Content-Digest the registry sent;
 // the digest returned is always the sha256 of the bytes. A blob fetched
-// from offset 0 is hashed as it streams and checked against its digest
-// and size at the end (FAILED_PRECONDITION on a mismatch: the sink has
-// then seen bad bytes and must discard them).
+// from offset 0 is hashed as it streams (unless blob_fetch::verify is off)
+// and checked against its digest and size at the end (FAILED_PRECONDITION
+// on a mismatch: the sink has then seen bad bytes and must discard them).
 //
 // Resuming. A blob download that breaks after delivering bytes is retried
 // on the same endpoint with Range: bytes=<delivered>-, up to
@@ -63,9 +63,13 @@ struct fetched_manifest {
 
 // A blob download: which, how big, where its bytes go.
 struct blob_fetch {
-  std::string digest;                   // "sha256:<hex>"
-  std::int64_t size = -1;               // from the descriptor; -1 when unknown
-  std::uint64_t offset = 0;             // bytes the caller already has (no digest check then)
+  std::string digest;        // "sha256:<hex>"
+  std::int64_t size = -1;    // from the descriptor; -1 when unknown
+  std::uint64_t offset = 0;  // bytes the caller already has (no digest check then)
+  // Hash the bytes and check them against `digest` (from offset 0). Off
+  // when the consumer hashes them itself anyway (the unpacker does), so
+  // each byte is hashed once; the size is checked either way.
+  bool verify = true;
   body_sink sink;                       // receives the bytes, on the reactor thread
   std::shared_ptr<transfer_flow> flow;  // backpressure; see transfer_flow.hpp
   reactor::cancellation* cancel = nullptr;

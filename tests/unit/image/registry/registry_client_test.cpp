@@ -251,6 +251,19 @@ TEST_CASE("a blob whose content does not match its digest fails") {
   CHECK(contains(n.error().message(), reg.blob_digest("wrong")));
 }
 
+TEST_CASE("with verify off the digest is left to the consumer, the size still checked") {
+  auto& reg = fake_registry::shared();
+  io::reactor r;
+  http_client http;
+  registry_client client(http, fixed({reg.endpoint()}));
+  std::string got;
+  auto b = blob_into(reg, "wrong", got);
+  b.verify = false;
+  auto n = r.block_on(client.fetch_blob(ref_of(reg, "test/repo"), credentials{}, std::move(b)));
+  REQUIRE(n);
+  CHECK(*n == static_cast<std::uint64_t>(reg.blob_size("wrong")));
+}
+
 TEST_CASE("a blob larger or smaller than its descriptor says fails") {
   auto& reg = fake_registry::shared();
   io::reactor r;
