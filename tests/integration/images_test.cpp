@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "support/cri_client.hpp"
 #include "support/registry_fixture.hpp"
@@ -336,4 +337,70 @@ TEST_CASE("bearer-token auth: the token flow with the request's credentials") {
   INFO(st.error_message());
   REQUIRE(st.ok());
   CHECK(resp.image_ref() == img.at("image_id"));
+}
+
+TEST_CASE("two pulls that need one layer at once share one fetch") {
+  skip_without_fixtures();
+  registry_fixture reg("plain", "busybox,zstd");
+  ringcri_process d;
+  // busybox:1 and zstd:1 are two blobs of one layer (one diff id).
+  std::string refs[2] = {reg.image("busybox:1").at("reference"), reg.image("zstd:1").at("reference")};
+  grpc::Status results[2];
+  {
+    std::vector<std::thread> pulls;
+    for (int i = 0; i < 2; ++i) {
+      pulls.emplace_back([&, i] {
+        cri_client c(d.socket());
+        v1::PullImageResponse resp;
+        results[i] = pull(c, refs[i], &resp);
+      });
+    }
+    for (auto& t : pulls) t.join();
+  }
+  REQUIRE(results[0].ok());
+  REQUIRE(results[1].ok());
+  // The registry's access log: how many of the two layer blobs were fetched.
+  std::ifstream log(reg.env("REGISTRY_LOG"));
+  std::string text((std::istreambuf_iterator<char>(log)), {});
+  int fetched = 0;
+  for (const char* name : {"busybox:1", "zstd:1"}) {
+    std::string blob = reg.image(name).at("layers")[0].at("digest");
+    if (text.find("GET /v2/" + reg.image(name).at("repository").get<std::string>() + "/blobs/" + blob) !=
+        std::string::npos)
+      ++fetched;
+  }
+  // Both pulls at once: one fetch. (If one pull finished before the other
+  // began, the second found the layer present: still one fetch.)
+  CHECK(fetched == 1);
+}
+
+TEST_CASE("a registry killed mid-pull gives UNAVAILABLE and leaves no partial layer") {
+  skip_without_fixtures();
+  ::setenv("BIG", "1", 1);
+  registry_fixture reg("plain", "big");
+  ::unsetenv("BIG");
+  ringcri_process d;
+  cri_client c(d.socket(), std::chrono::minutes(5));
+  grpc::Status st;
+  std::thread puller([&] {
+    v1::PullImageResponse resp;
+    st = pull(c, reg.image("big:1").at("reference"), &resp);
+  });
+  // Stop the registry once layer bytes are flowing.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_entries(d.root() / "layers" / "tmp") == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  reg.stop();
+  puller.join();
+  INFO(st.error_message());
+  if (st.ok()) {
+    WARN("the pull finished before the registry could be stopped; nothing to check");
+    return;
+  }
+  CHECK(st.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK_THAT(st.error_message(), Catch::Contains(reg.host()));
+  CHECK(count_entries(d.root() / "layers" / "tmp") == 0);
+  v1::ListImagesResponse list;
+  REQUIRE(c.image_call(&v1::ImageService::Stub::ListImages, v1::ListImagesRequest{}, &list).ok());
+  CHECK(list.images_size() == 0);
 }
