@@ -45,7 +45,7 @@
 #include "image/unpack/remove_tree.hpp"
 #include "image/unpack/tar_extractor.hpp"
 #include "image/unpack/tar_reader.hpp"
-#include "image/unpack/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 #include "synthetic_layer.hpp"
 
 namespace {

@@ -1,5 +1,7 @@
 #include "cri/store/record_store.hpp"
 
+#include "base/unique_fd.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -37,21 +39,6 @@ bool is_temp_name(std::string_view name) {
   return name.starts_with('.') && name.find(temp_marker) != std::string_view::npos;
 }
 
-// An fd owned by the blocking start-up code.
-class unique_fd {
- public:
-  explicit unique_fd(int fd = -1) noexcept : fd_(fd) {}
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, int sys_errno) {
   return fail_errno(sys_errno, fmt::format("{} {}", step, path.string()));

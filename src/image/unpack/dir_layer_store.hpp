@@ -17,7 +17,7 @@
 #include <mutex>
 
 #include "image/unpack/layer_store.hpp"
-#include "image/unpack/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace ringcri::image {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
-#include "image/unpack/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace ringcri::image {
 

@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "image/unpack/tar_reader.hpp"
-#include "image/unpack/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace ringcri::image {
 

@@ -8,7 +8,7 @@
 
 #include "image/unpack/tar_extractor.hpp"
 #include "image/unpack/tar_reader.hpp"
-#include "image/unpack/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 #include "unpack_support.hpp"
 
 namespace unpack_test {
@@ -17,7 +17,7 @@ inline ringcri::result<ringcri::image::extract_counts> extract(std::string_view 
                                                                const fs::path& root,
                                                                std::size_t chunk = 64 << 10) {
   using namespace ringcri;
-  image::unique_fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ringcri::unique_fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return fail_errno(errno, "open " + root.string());
   image::tar_extractor extractor(fd.get());
   image::tar_reader reader(extractor);

@@ -1,15 +1,12 @@
 #pragma once
 // The owner of one file descriptor: closed when the owner goes, so a
-// failure half-way through an unpack leaks nothing.
-//
-// (cri/store keeps a private copy of the same idea; this one is public to
-// image/unpack and its tests. Both could move to base/.)
+// failure half-way leaks nothing.
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace ringcri::image {
+namespace ringcri {
 
 class unique_fd {
  public:
@@ -36,4 +33,4 @@ class unique_fd {
   int fd_ = -1;
 };
 
-}  // namespace ringcri::image
+}  // namespace ringcri
