@@ -35,6 +35,7 @@ bench: build
 	$(BUILD)/bench/bench_reactor
 	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_version
 	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pull
+	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pod_start
 	$(BUILD)/bench/unpack/bench_unpack
 
 clean:

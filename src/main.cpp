@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <future>
 #include <filesystem>
 #include <string>
 
@@ -13,9 +14,14 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config.hpp"
+#include "cri/container_process.hpp"
 #include "cri/context.hpp"
+#include "cri/keeper_link.hpp"
+#include "cri/reattach.hpp"
 #include "cri/restore.hpp"
 #include "cri/server.hpp"
+#include "exec/cgroups/hierarchy.hpp"
+#include "exec/keeper/client.hpp"
 #include "image/unpack/dir_layer_store.hpp"
 #include "reactor/pool.hpp"
 #include "version.hpp"
@@ -30,6 +36,21 @@ void setup_logging(const std::string& level) {
   logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
+}
+
+// Runs the task `make` gives on reactor `core` and waits for its result
+// (start-up only: it blocks the calling thread).
+template <class T, class Make>
+T run_on(ringcri::reactor::reactor_pool& pool, unsigned core, Make make) {
+  using value_t = T;
+  std::promise<value_t> done;
+  auto answer = done.get_future();
+  pool.spawn(core, [&make, &done]() -> ringcri::reactor::task<void> {
+    return [](Make& m, std::promise<value_t>& d) -> ringcri::reactor::task<void> {
+      d.set_value(co_await m());
+    }(make, done);
+  });
+  return answer.get();
 }
 
 int serve(const config& cfg) {
@@ -62,6 +83,30 @@ int serve(const config& cfg) {
     spdlog::critical("msg=\"cannot restore state\" error=\"{}\"", ok.error().message());
     return 1;
   }
+  auto cgroups = ringcri::exec::cgroups::hierarchy::detect();
+  if (!cgroups) {
+    spdlog::critical("msg=\"cannot find the cgroup hierarchies\" error=\"{}\"", cgroups.error().message());
+    return 1;
+  }
+  ctx.cgroups = &*cgroups;
+
+  // The keeper holds every container; it may already run (a restart).
+  ringcri::cri::keeper_link keeper(pool, 0);
+  ringcri::exec::keeper::options keeper_options;
+  keeper_options.state_dir = cfg.state_dir;
+  keeper_options.binary = std::filesystem::read_symlink("/proc/self/exe");
+  keeper_options.log_level = cfg.log_level;
+  if (auto ok = keeper.connect(keeper_options, [&ctx](const auto& exit) { ringcri::cri::on_exit_reported(ctx, exit); });
+      !ok) {
+    spdlog::critical("msg=\"cannot reach the keeper\" error=\"{}\"", ok.error().message());
+    return 1;
+  }
+  ctx.keeper = &keeper;
+  if (auto ok = run_on<ringcri::result<void>>(pool, 0, [&ctx] { return ringcri::cri::reattach(ctx); }); !ok) {
+    spdlog::critical("msg=\"cannot reattach containers\" error=\"{}\"", ok.error().message());
+    return 1;
+  }
+
   spdlog::info("msg=\"started\" version={} pid={} reactors={} root={} state={} socket={}",
                ringcri::version, getpid(), pool.size(), cfg.root_dir.string(),
                cfg.state_dir.string(), cfg.socket_path().string());
@@ -79,6 +124,7 @@ int serve(const config& cfg) {
   // Calls in flight finish first (they need the reactors), then the reactors drain.
   (*server)->shutdown(std::chrono::seconds(5));
   server->reset();
+  keeper.disconnect();  // the keeper and the containers keep running
   pool.stop();
   pool.join();
   spdlog::info("msg=\"stopped\"");
@@ -88,6 +134,10 @@ int serve(const config& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The same binary is the keeper: one small process per node holding
+  // every container (see exec/keeper/).
+  if (argc > 1 && std::string_view(argv[1]) == "keeper") return ringcri::exec::keeper::keeper_main(argc - 1, argv + 1);
+
   CLI::App app{"ringcri: a Kubernetes container runtime (CRI) on io_uring"};
   app.set_version_flag("--version", std::string(ringcri::version));
 

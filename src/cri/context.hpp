@@ -7,15 +7,18 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "cri/process_table.hpp"
 #include "cri/state/image_index.hpp"
 #include "cri/state/runtime_state.hpp"
 #include "cri/store/record_store.hpp"
+#include "exec/cgroups/hierarchy.hpp"
 #include "image/pull/puller.hpp"
 #include "image/unpack/layer_store.hpp"
 #include "reactor/pool.hpp"
 
 namespace ringcri::cri {
 
+class keeper_link;
 using state::container_id;
 using state::image_index;
 using state::runtime_state;
@@ -52,6 +55,10 @@ struct context {
   image::layer_store& layers;
   image::puller& puller;
   runtime_settings settings;
+  // Set once at start-up, before the server serves.
+  keeper_link* keeper = nullptr;
+  exec::cgroups::hierarchy* cgroups = nullptr;
+  process_table processes;
 
   // The reactor that owns a pod: every request about the pod or its
   // containers runs there, so they never race each other.

@@ -1,5 +1,9 @@
 #include "cri/image_lookup.hpp"
 
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include "image/source/reference.hpp"
@@ -28,6 +32,14 @@ reactor::task<result<void>> forget_images(context& ctx, std::vector<records::ima
     if (!removed) co_return tl::unexpected(std::move(removed.error()).context("remove image record " + img.id()));
   }
   auto in_use = ctx.images.layers_in_use();
+  // A container's lower layers stay while it exists, even if its image is
+  // removed (as containerd keeps a removed image's snapshots in use).
+  for (const auto& c : ctx.state.list_containers(nullptr)) {
+    auto spec = nlohmann::json::parse(c.spec_json(), nullptr, false);
+    if (spec.is_discarded()) continue;
+    for (const auto& lower : spec["rootfs"]["lowers"])
+      in_use.insert("sha256:" + std::filesystem::path(lower.get<std::string>()).filename().string());
+  }
   for (const auto& img : gone) {
     for (const auto& diff_id : img.diff_ids()) {
       if (in_use.count(diff_id)) continue;

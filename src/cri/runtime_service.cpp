@@ -13,8 +13,7 @@ using call_context = grpc::CallbackServerContext;
 namespace {
 
 // What is still to be built, named in every UNIMPLEMENTED answer.
-constexpr const char* missing_sandboxes = "pod sandboxes (held namespaces, keeper) are not built yet";
-constexpr const char* missing_containers = "running containers (spawn engine, keeper) is not built yet";
+constexpr const char* missing_resources = "changing resources of running pods and containers is not built yet";
 constexpr const char* missing_streaming = "the streaming server (exec, attach, port-forward) is not built yet";
 constexpr const char* missing_stats = "container and pod stats from cgroups are not built yet";
 constexpr const char* missing_checkpoint = "checkpoint and restore are not supported by ringcri";
@@ -96,6 +95,74 @@ grpc::ServerUnaryReactor* runtime_service::ContainerStatus(call_context* call,
                   &rpc::container_status);
 }
 
+// RunPodSandbox makes a new pod: any reactor will do (nothing else knows
+// the id yet).
+grpc::ServerUnaryReactor* runtime_service::RunPodSandbox(call_context* call, const v1::RunPodSandboxRequest* req,
+                                                         v1::RunPodSandboxResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::run_pod_sandbox);
+}
+
+grpc::ServerUnaryReactor* runtime_service::StopPodSandbox(call_context* call,
+                                                          const v1::StopPodSandboxRequest* req,
+                                                          v1::StopPodSandboxResponse* resp) {
+  auto id = ctx_.state.resolve_pod(req->pod_sandbox_id());
+  if (!id) return finish_now(call, id.error());
+  return dispatch(ctx_, call, req, resp, ctx_.core_of(*id), &rpc::stop_pod_sandbox);
+}
+
+grpc::ServerUnaryReactor* runtime_service::RemovePodSandbox(call_context* call,
+                                                            const v1::RemovePodSandboxRequest* req,
+                                                            v1::RemovePodSandboxResponse* resp) {
+  auto id = ctx_.state.resolve_pod(req->pod_sandbox_id());
+  // Unknown: the handler answers (removal is idempotent).
+  return dispatch(ctx_, call, req, resp, id ? ctx_.core_of(*id) : ctx_.any_core(), &rpc::remove_pod_sandbox);
+}
+
+grpc::ServerUnaryReactor* runtime_service::CreateContainer(call_context* call,
+                                                           const v1::CreateContainerRequest* req,
+                                                           v1::CreateContainerResponse* resp) {
+  auto id = ctx_.state.resolve_pod(req->pod_sandbox_id());
+  if (!id) return finish_now(call, id.error());
+  return dispatch(ctx_, call, req, resp, ctx_.core_of(*id), &rpc::create_container);
+}
+
+// The container's pod's core, or (unknown container) any, where the
+// handler answers NOT_FOUND.
+unsigned runtime_service::core_of_container(const std::string& id_or_prefix) {
+  auto id = ctx_.state.resolve_container(id_or_prefix);
+  if (!id) return ctx_.any_core();
+  auto c = ctx_.state.get_container(*id);
+  return c ? ctx_.core_of(sandbox_id{c->pod_sandbox_id()}) : ctx_.any_core();
+}
+
+grpc::ServerUnaryReactor* runtime_service::StartContainer(call_context* call,
+                                                          const v1::StartContainerRequest* req,
+                                                          v1::StartContainerResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::start_container);
+}
+
+grpc::ServerUnaryReactor* runtime_service::StopContainer(call_context* call, const v1::StopContainerRequest* req,
+                                                         v1::StopContainerResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::stop_container);
+}
+
+grpc::ServerUnaryReactor* runtime_service::RemoveContainer(call_context* call,
+                                                           const v1::RemoveContainerRequest* req,
+                                                           v1::RemoveContainerResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::remove_container);
+}
+
+grpc::ServerUnaryReactor* runtime_service::ReopenContainerLog(call_context* call,
+                                                              const v1::ReopenContainerLogRequest* req,
+                                                              v1::ReopenContainerLogResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::reopen_container_log);
+}
+
+grpc::ServerUnaryReactor* runtime_service::ExecSync(call_context* call, const v1::ExecSyncRequest* req,
+                                                    v1::ExecSyncResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::exec_sync);
+}
+
 // --- stats of an empty runtime -------------------------------------------------
 
 // With no containers there are no stats: the List forms answer empty lists,
@@ -134,17 +201,8 @@ grpc::ServerUnaryReactor* runtime_service::ListPodSandboxMetrics(call_context* c
 
 // --- still to come -------------------------------------------------------------
 
-RINGCRI_NOT_BUILT(RunPodSandbox, missing_sandboxes)
-RINGCRI_NOT_BUILT(StopPodSandbox, missing_sandboxes)
-RINGCRI_NOT_BUILT(RemovePodSandbox, missing_sandboxes)
-RINGCRI_NOT_BUILT(UpdatePodSandboxResources, missing_sandboxes)
-RINGCRI_NOT_BUILT(CreateContainer, missing_containers)
-RINGCRI_NOT_BUILT(StartContainer, missing_containers)
-RINGCRI_NOT_BUILT(StopContainer, missing_containers)
-RINGCRI_NOT_BUILT(RemoveContainer, missing_containers)
-RINGCRI_NOT_BUILT(UpdateContainerResources, missing_containers)
-RINGCRI_NOT_BUILT(ReopenContainerLog, missing_containers)
-RINGCRI_NOT_BUILT(ExecSync, missing_containers)
+RINGCRI_NOT_BUILT(UpdatePodSandboxResources, missing_resources)
+RINGCRI_NOT_BUILT(UpdateContainerResources, missing_resources)
 RINGCRI_NOT_BUILT(Exec, missing_streaming)
 RINGCRI_NOT_BUILT(Attach, missing_streaming)
 RINGCRI_NOT_BUILT(PortForward, missing_streaming)

@@ -200,12 +200,11 @@ TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
   cri_client client(daemon.socket());
   using S = v1::RuntimeService::Stub;
   {
-    v1::RunPodSandboxRequest req;
-    req.mutable_config()->mutable_metadata()->set_name("p");
-    v1::RunPodSandboxResponse resp;
-    auto st = client.runtime_call(&S::RunPodSandbox, req, &resp);
+    v1::UpdateContainerResourcesRequest req;
+    v1::UpdateContainerResourcesResponse resp;
+    auto st = client.runtime_call(&S::UpdateContainerResources, req, &resp);
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
-    CHECK_THAT(st.error_message(), Catch::StartsWith("RunPodSandbox: ") && Catch::Contains("not built yet"));
+    CHECK_THAT(st.error_message(), Catch::StartsWith("UpdateContainerResources: ") && Catch::Contains("not built yet"));
   }
   {
     v1::ExecRequest req;

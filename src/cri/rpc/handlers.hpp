@@ -27,6 +27,18 @@ task<result<void>> container_status(context&, const v1::ContainerStatusRequest&,
 task<result<void>> list_containers(context&, const v1::ListContainersRequest&,
                                    v1::ListContainersResponse&);
 
+task<result<void>> run_pod_sandbox(context&, const v1::RunPodSandboxRequest&, v1::RunPodSandboxResponse&);
+task<result<void>> stop_pod_sandbox(context&, const v1::StopPodSandboxRequest&, v1::StopPodSandboxResponse&);
+task<result<void>> remove_pod_sandbox(context&, const v1::RemovePodSandboxRequest&,
+                                      v1::RemovePodSandboxResponse&);
+task<result<void>> create_container(context&, const v1::CreateContainerRequest&, v1::CreateContainerResponse&);
+task<result<void>> start_container(context&, const v1::StartContainerRequest&, v1::StartContainerResponse&);
+task<result<void>> stop_container(context&, const v1::StopContainerRequest&, v1::StopContainerResponse&);
+task<result<void>> remove_container(context&, const v1::RemoveContainerRequest&, v1::RemoveContainerResponse&);
+task<result<void>> reopen_container_log(context&, const v1::ReopenContainerLogRequest&,
+                                        v1::ReopenContainerLogResponse&);
+task<result<void>> exec_sync(context&, const v1::ExecSyncRequest&, v1::ExecSyncResponse&);
+
 task<result<void>> image_fs_info(context&, const v1::ImageFsInfoRequest&, v1::ImageFsInfoResponse&);
 task<result<void>> pull_image(context&, const v1::PullImageRequest&, v1::PullImageResponse&);
 task<result<void>> list_images(context&, const v1::ListImagesRequest&, v1::ListImagesResponse&);

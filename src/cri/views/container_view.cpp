@@ -1,6 +1,7 @@
 #include "cri/views/container_view.hpp"
 
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 namespace ringcri::cri {
 
@@ -42,12 +43,24 @@ v1::ContainerStatus container_status_of(const records::container& c) {
   return out;
 }
 
+// What `crictl inspect` shows under "info": the keys containerd uses
+// (sandboxID, pid, runtimeSpec, ...), so what people know carries over.
 std::string container_info(const records::container& c) {
-  std::string json;
+  nlohmann::json info;
+  info["sandboxID"] = c.pod_sandbox_id();
+  info["pid"] = c.pid();
+  info["cgroupPath"] = c.cgroup_path();
+  info["logPath"] = c.log_path();
+  info["stopSignal"] = c.stop_signal();
+  auto spec = nlohmann::json::parse(c.spec_json(), nullptr, false);
+  if (!spec.is_discarded()) info["runtimeSpec"] = std::move(spec);
+  std::string config;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(c, &json, options);
-  return json;
+  (void)google::protobuf::util::MessageToJsonString(c.config(), &config, options);
+  auto parsed = nlohmann::json::parse(config, nullptr, false);
+  if (!parsed.is_discarded()) info["config"] = std::move(parsed);
+  return info.dump();
 }
 
 }  // namespace ringcri::cri

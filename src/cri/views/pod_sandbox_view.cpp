@@ -1,6 +1,7 @@
 #include "cri/views/pod_sandbox_view.hpp"
 
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 namespace ringcri::cri {
 
@@ -37,12 +38,26 @@ v1::PodSandboxStatus pod_sandbox_status_of(const records::pod_sandbox& pod) {
   return out;
 }
 
+// What `crictl inspectp` shows under "info": where the pod's namespaces,
+// files and cgroup are, and the config it was made with.
 std::string pod_sandbox_info(const records::pod_sandbox& pod) {
-  std::string json;
+  nlohmann::json info;
+  info["pid"] = pod.init_pid();
+  info["netNamespacePath"] = pod.netns_path();
+  info["ipcNamespacePath"] = pod.ipc_ns_path();
+  info["utsNamespacePath"] = pod.uts_ns_path();
+  info["cgroupPath"] = pod.cgroup_path();
+  info["podDir"] = pod.pod_dir();
+  info["hostsPath"] = pod.hosts_path();
+  info["resolvConfPath"] = pod.resolv_conf_path();
+  info["runtimeHandler"] = pod.runtime_handler();
+  std::string config;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(pod, &json, options);
-  return json;
+  (void)google::protobuf::util::MessageToJsonString(pod.config(), &config, options);
+  auto parsed = nlohmann::json::parse(config, nullptr, false);
+  if (!parsed.is_discarded()) info["config"] = std::move(parsed);
+  return info.dump();
 }
 
 }  // namespace ringcri::cri

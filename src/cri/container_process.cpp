@@ -1,0 +1,127 @@
+#include "cri/keeper_link.hpp"
+#include "cri/container_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cri/paths.hpp"
+#include "cri/records_io.hpp"
+#include "image/unpack/remove_tree.hpp"
+#include "reactor/blocking.hpp"
+#include "reactor/ops.hpp"
+
+namespace ringcri::cri {
+
+namespace v1 = ::runtime::v1;
+namespace io = reactor;
+
+namespace {
+
+// ESRCH (already exited) is not an error: the exit is on its way.
+result<void> send_signal(int pidfd, int sig, const container_id& id) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0 || errno == ESRCH) return {};
+  spdlog::debug("msg=\"signal failed\" id={} fd={}", id.value, pidfd);
+  return fail_errno(errno, fmt::format("signal {} to container \"{}\"", sig, id.value));
+}
+
+// Whether the process behind `pidfd` ended within `timeout`.
+reactor::task<bool> exited_within(int pidfd, std::chrono::milliseconds timeout) {
+  auto ready = co_await io::poll(pidfd, POLLIN).with_timeout(timeout);
+  co_return ready.has_value();
+}
+
+// The keeper records an exit (after draining the output) before it tells
+// us; wait for that to reach the state.
+reactor::task<result<void>> wait_exited_state(context& ctx, const container_id& id,
+                                              std::chrono::milliseconds timeout) {
+  auto deadline = reactor::clock::now() + timeout;
+  for (;;) {
+    auto c = ctx.state.get_container(id);
+    if (!c || c->state() == v1::CONTAINER_EXITED) co_return result<void>{};
+    if (reactor::clock::now() > deadline)
+      co_return fail(error_kind::deadline_exceeded,
+                     fmt::format("container \"{}\" exited but its exit was not recorded within {} ms",
+                                 id.value, timeout.count()));
+    co_await io::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace
+
+reactor::task<void> apply_exit(context& ctx, exec::keeper::exit_status exit) {
+  container_id id{exit.id};
+  ctx.processes.erase(exit.id);
+  auto c = ctx.state.get_container(id);
+  if (!c || c->state() == v1::CONTAINER_EXITED) co_return;
+  auto updated = ctx.state.update_container(id, v1::CONTAINER_EXITED, [&](records::container& r) {
+    r.set_exit_code(exit.exit_code);
+    r.set_finished_at(exit.finished_at);
+    r.set_reason(exit.exit_code == 0 ? "Completed" : "Error");
+    r.set_pid(0);
+  });
+  if (!updated) {
+    spdlog::error("msg=\"exit not applied\" container={} error=\"{}\"", exit.id, updated.error().message());
+    co_return;
+  }
+  if (auto saved = co_await persist(ctx, *updated); !saved)
+    spdlog::error("msg=\"exit not saved\" container={} error=\"{}\"", exit.id, saved.error().message());
+  spdlog::info("msg=\"container exited\" id={} exit_code={}", exit.id, exit.exit_code);
+}
+
+void on_exit_reported(context& ctx, const exec::keeper::exit_status& exit) {
+  auto c = ctx.state.get_container(container_id{exit.id});
+  if (!c) return;  // a pod's init, or a container being removed
+  ctx.pool.spawn(ctx.core_of(sandbox_id{c->pod_sandbox_id()}), [&ctx, exit] { return apply_exit(ctx, exit); });
+}
+
+reactor::task<result<void>> stop_container_process(context& ctx, const container_id& id,
+                                                    std::chrono::seconds timeout) {
+  auto c = ctx.state.get_container(id);
+  if (!c) co_return fail(error_kind::not_found, fmt::format("container \"{}\" not found", id.value));
+  if (c->state() != v1::CONTAINER_RUNNING) co_return result<void>{};
+  auto pidfd = ctx.processes.get(id.value);
+  if (pidfd) {
+    bool gone = false;
+    if (timeout.count() > 0) {
+      int sig = c->stop_signal() > 0 ? c->stop_signal() : SIGTERM;
+      if (auto sent = send_signal(pidfd->get(), sig, id); !sent) co_return sent;
+      gone = co_await exited_within(pidfd->get(), timeout);
+    }
+    if (!gone) {
+      if (auto sent = send_signal(pidfd->get(), SIGKILL, id); !sent) co_return sent;
+      if (!co_await exited_within(pidfd->get(), std::chrono::seconds(10)))
+        co_return fail(error_kind::deadline_exceeded,
+                       fmt::format("container \"{}\" did not die within 10 s of SIGKILL", id.value));
+    }
+  }
+  co_return co_await wait_exited_state(ctx, id, std::chrono::seconds(5));
+}
+
+reactor::task<result<void>> remove_container_resources(context& ctx, const records::container& c) {
+  auto forgotten = co_await ctx.keeper->remove(c.id());
+  if (!forgotten) co_return tl::unexpected(forgotten.error().context("keeper"));
+  ctx.processes.erase(c.id());
+  std::filesystem::path dir = container_dir_of(ctx.cfg, c.id());
+  std::string cgroup = c.cgroup_path();
+  // The lambda captures by reference only: g++ 12 destroys a co_await
+  // operand's temporaries twice when they have destructors.
+  auto removed = co_await reactor::run_blocking([&]() -> result<void> {
+    if (!cgroup.empty()) {
+      if (auto ok = ctx.cgroups->remove(cgroup); !ok) return ok;
+    }
+    unique_fd parent(::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!parent) return errno == ENOENT ? result<void>{} : fail_errno(errno, "open " + dir.parent_path().string());
+    return image::remove_tree(parent.get(), dir.filename().string());
+  });
+  co_return removed;
+}
+
+}  // namespace ringcri::cri

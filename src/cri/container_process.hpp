@@ -1,0 +1,32 @@
+#pragma once
+// A container's process as the daemon sees it: signals through its pidfd,
+// exits as the keeper reports them, and the teardown of what a container
+// holds (the keeper's entry, its cgroup, its dirs). Shared by the
+// lifecycle RPCs, StopPodSandbox, RemovePodSandbox and start-up.
+
+#include <chrono>
+
+#include "cri/context.hpp"
+#include "exec/keeper/client.hpp"
+#include "reactor/task.hpp"
+
+namespace ringcri::cri {
+
+// Records an exit the keeper reported: the container becomes EXITED with
+// its code and finish time, durably. Runs on the container's pod core.
+reactor::task<void> apply_exit(context& ctx, exec::keeper::exit_status exit);
+
+// For the keeper link's on_exit: hands the exit to the pod's core.
+void on_exit_reported(context& ctx, const exec::keeper::exit_status& exit);
+
+// Stops a running container: its stop signal, then SIGKILL after
+// `timeout` (zero: SIGKILL at once), and returns once it is EXITED in the
+// state. Not running: nothing to do.
+reactor::task<result<void>> stop_container_process(context& ctx, const container_id& id,
+                                                    std::chrono::seconds timeout);
+
+// Makes the keeper forget the container (killing it if still alive) and
+// removes its cgroup and dirs. Each step tolerates what is already gone.
+reactor::task<result<void>> remove_container_resources(context& ctx, const records::container& c);
+
+}  // namespace ringcri::cri

@@ -1,0 +1,130 @@
+#include "cri/keeper_link.hpp"
+#include "cri/pod_resources.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "cri/paths.hpp"
+#include "exec/cgroups/paths.hpp"
+#include "exec/sandbox/namespaces.hpp"
+#include "exec/sandbox/pod_files.hpp"
+#include "reactor/blocking.hpp"
+
+namespace ringcri::cri {
+
+namespace v1 = ::runtime::v1;
+namespace sandbox = exec::sandbox;
+
+namespace {
+
+bool is_node(v1::NamespaceMode mode) { return mode == v1::NODE; }
+
+std::string pod_cgroup_of(const records::pod_sandbox& pod) {
+  const auto& parent = pod.config().linux().cgroup_parent();
+  return parent.empty() ? "/ringcri/pod-" + pod.id() : parent;
+}
+
+}  // namespace
+
+reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbox& pod) {
+  const auto& config = pod.config();
+  const auto& ns = config.linux().security_context().namespace_options();
+  const bool host_network = is_node(ns.network());
+  std::filesystem::path dir = pod_dir_of(ctx.cfg, pod.id());
+  pod.set_pod_dir(dir.string());
+
+  // Validated before anything is made, so a bad parent leaves nothing.
+  auto cgroup = pod_cgroup_of(pod);
+  if (auto valid = exec::cgroups::validate_cgroupfs_path(cgroup); !valid)
+    co_return tl::unexpected(valid.error().context("pod cgroup_parent"));
+
+  sandbox::namespace_request wanted;
+  wanted.network = !host_network;
+  wanted.ipc = !is_node(ns.ipc());
+  wanted.uts = !host_network;  // a pod on the host network keeps the host's name too
+  wanted.hostname = config.hostname();
+
+  sandbox::pod_files_request files;
+  files.hostname = config.hostname();
+  files.host_network = host_network;
+  files.has_dns_config = config.has_dns_config();
+  for (const auto& s : config.dns_config().servers()) files.dns_servers.push_back(s);
+  for (const auto& s : config.dns_config().searches()) files.dns_searches.push_back(s);
+  for (const auto& s : config.dns_config().options()) files.dns_options.push_back(s);
+
+  auto made = co_await reactor::run_blocking([&]() -> result<void> {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail_errno(ec.value(), fmt::format("create pod dir \"{}\"", dir.string()));
+    auto held = sandbox::hold_namespaces(dir, wanted);
+    if (!held) return tl::unexpected(held.error());
+    pod.set_netns_path(held->network);
+    pod.set_ipc_ns_path(held->ipc);
+    pod.set_uts_ns_path(held->uts);
+    auto written = sandbox::write_pod_files(dir, files);
+    if (!written) return tl::unexpected(written.error());
+    pod.set_hosts_path(written->hosts);
+    pod.set_resolv_conf_path(written->resolv_conf);
+    pod.set_hostname_path(written->hostname);
+
+    bool existed = std::filesystem::exists(ctx.cgroups->procs_files(cgroup).front(), ec);
+    auto procs = ctx.cgroups->create(cgroup);
+    if (!procs) return tl::unexpected(procs.error().context("create pod cgroup"));
+    pod.set_cgroup_path(cgroup);
+    pod.set_owns_cgroup(!existed);
+    return {};
+  });
+  if (!made) {
+    (void)co_await remove_pod_resources(ctx, pod);
+    co_return tl::unexpected(made.error());
+  }
+
+  if (ns.pid() == v1::POD) {
+    auto init = co_await ctx.keeper->start_pod_init(pod.id());
+    if (!init) {
+      (void)co_await remove_pod_resources(ctx, pod);
+      co_return tl::unexpected(init.error().context("start the pod's init"));
+    }
+    pod.set_init_pid(init->pid);
+    ctx.processes.put(pod.id(), std::move(init->pidfd));
+  }
+  co_return result<void>{};
+}
+
+reactor::task<result<void>> release_pod_namespaces(context& ctx, const records::pod_sandbox& pod) {
+  if (pod.init_pid() > 0) {
+    auto removed = co_await ctx.keeper->remove(pod.id());
+    if (!removed) co_return tl::unexpected(removed.error().context("stop the pod's init"));
+    ctx.processes.erase(pod.id());
+  }
+  if (pod.pod_dir().empty()) co_return result<void>{};
+  std::filesystem::path dir = pod.pod_dir();
+  auto released = co_await reactor::run_blocking([&] { return sandbox::release_namespaces(dir); });
+  co_return released;
+}
+
+reactor::task<result<void>> remove_pod_resources(context& ctx, const records::pod_sandbox& pod) {
+  auto released = co_await release_pod_namespaces(ctx, pod);
+  if (!released) co_return released;
+  co_return co_await reactor::run_blocking([&]() -> result<void> {
+    if (!pod.pod_dir().empty()) {
+      if (auto ok = sandbox::remove_pod_dir(pod.pod_dir()); !ok) return ok;
+    }
+    if (pod.owns_cgroup() && !pod.cgroup_path().empty()) {
+      if (auto ok = ctx.cgroups->remove(pod.cgroup_path()); !ok) return ok;
+      // "/ringcri/pod-<id>": the parent goes too once it is empty. A plain
+      // rmdir per hierarchy, which fails harmlessly while other pods are in it.
+      if (pod.config().linux().cgroup_parent().empty()) {
+        for (const auto& procs : ctx.cgroups->procs_files("/ringcri"))
+          (void)::rmdir(std::filesystem::path(procs).parent_path().c_str());
+      }
+    }
+    return {};
+  });
+}
+
+}  // namespace ringcri::cri

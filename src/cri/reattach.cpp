@@ -1,0 +1,61 @@
+#include "cri/reattach.hpp"
+
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "cri/container_process.hpp"
+#include "cri/keeper_link.hpp"
+#include "cri/paths.hpp"
+#include "cri/records_io.hpp"
+
+namespace ringcri::cri {
+
+namespace v1 = ::runtime::v1;
+
+reactor::task<result<void>> reattach(context& ctx) {
+  auto listed = co_await ctx.keeper->list();
+  if (!listed) co_return tl::unexpected(listed.error().context("list what the keeper holds"));
+  std::map<std::string, keeper::held> held;
+  for (auto& h : *listed) held.emplace(h.id, std::move(h));
+
+  std::size_t alive = 0, exited = 0, lost = 0;
+  for (const auto& pod : ctx.state.list_pods(nullptr)) {
+    auto it = held.find(pod.id());
+    if (pod.init_pid() > 0 && it != held.end() && !it->second.exited)
+      ctx.processes.put(pod.id(), std::move(it->second.pidfd));
+  }
+  for (const auto& c : ctx.state.list_containers(nullptr)) {
+    if (c.state() != v1::CONTAINER_CREATED && c.state() != v1::CONTAINER_RUNNING) continue;
+    auto it = held.find(c.id());
+    if (it != held.end() && !it->second.exited) {
+      ctx.processes.put(c.id(), std::move(it->second.pidfd));
+      ++alive;
+      continue;
+    }
+    exec::keeper::exit_status exit;
+    if (it != held.end()) {
+      exit = it->second.exit;
+    } else if (auto record = exec::keeper::read_exit_record(exit_path_of(ctx.cfg, c.id())); record) {
+      exit = *record;
+    } else {
+      auto updated = ctx.state.update_container(container_id{c.id()}, v1::CONTAINER_EXITED, [&](records::container& r) {
+        r.set_exit_code(255);
+        r.set_finished_at(now_ns());
+        r.set_reason("Unknown");
+        r.set_message("the container's process was lost while ringcri was down");
+        r.set_pid(0);
+      });
+      if (updated) (void)co_await persist(ctx, *updated);
+      ++lost;
+      continue;
+    }
+    exit.id = c.id();
+    co_await apply_exit(ctx, exit);
+    ++exited;
+  }
+  spdlog::info("msg=\"containers reattached\" running={} exited_meanwhile={} lost={}", alive, exited, lost);
+  co_return result<void>{};
+}
+
+}  // namespace ringcri::cri

@@ -1,0 +1,155 @@
+#include <fcntl.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cri/keeper_link.hpp"
+#include "cri/container_process.hpp"
+#include "cri/image_lookup.hpp"
+#include "cri/paths.hpp"
+#include "cri/records_io.hpp"
+#include "cri/rpc/handlers.hpp"
+#include "cri/spec/container_spec.hpp"
+#include "cri/spec/stop_signal.hpp"
+#include "exec/spec_json.hpp"
+#include "image/unpack/digest.hpp"
+#include "reactor/blocking.hpp"
+
+namespace ringcri::cri::rpc {
+
+namespace {
+
+// The image's layer dirs, top first (overlayfs's lowerdir order).
+result<std::vector<std::string>> layer_dirs_of(context& ctx, const records::image& image) {
+  std::vector<std::string> dirs;
+  for (auto it = image.diff_ids().rbegin(); it != image.diff_ids().rend(); ++it) {
+    auto d = image::digest::parse(*it);
+    if (!d) return tl::unexpected(d.error());
+    auto path = ctx.layers.path_of(*d);
+    if (!path) return tl::unexpected(path.error().context(fmt::format("layer {} of image {}", *it, image.id())));
+    dirs.push_back(path->string());
+  }
+  return dirs;
+}
+
+std::string log_path_of(const v1::PodSandboxConfig& pod, const v1::ContainerConfig& c) {
+  if (pod.log_directory().empty() || c.log_path().empty()) return {};
+  return (std::filesystem::path(pod.log_directory()) / c.log_path()).string();
+}
+
+}  // namespace
+
+// Everything is prepared here (dirs, cgroup, the spec, the process set up
+// and waiting in the keeper), so StartContainer only lets it exec.
+task<result<void>> create_container(context& ctx, const v1::CreateContainerRequest& req,
+                                    v1::CreateContainerResponse& resp) {
+  const auto& config = req.config();
+  auto pod_id = ctx.state.resolve_pod(req.pod_sandbox_id());
+  if (!pod_id) co_return tl::unexpected(pod_id.error());
+  auto pod = ctx.state.get_pod(*pod_id);
+  if (!pod) co_return fail(error_kind::not_found, fmt::format("pod sandbox \"{}\" not found", req.pod_sandbox_id()));
+  if (pod->state() != v1::SANDBOX_READY)
+    co_return fail(error_kind::failed_precondition,
+                   fmt::format("pod sandbox \"{}\" is not ready", pod_id->value));
+  if (config.metadata().name().empty())
+    co_return fail(error_kind::invalid_argument, "CreateContainer: config.metadata.name is empty");
+  const std::string what = fmt::format("create container \"{}\"", config.metadata().name());
+
+  auto image = find_image(ctx, config.image().image());
+  if (!image)
+    co_return fail(error_kind::not_found,
+                   fmt::format("{}: image \"{}\" not found", what, config.image().image()));
+  auto image_config = nlohmann::json::parse(image->config(), nullptr, false);
+  if (image_config.is_discarded())
+    co_return fail(error_kind::internal, fmt::format("{}: the config of image {} does not parse", what, image->id()));
+
+  records::container record;
+  record.set_id(state::new_id());
+  record.set_pod_sandbox_id(pod->id());
+  *record.mutable_config() = config;
+  record.set_state(v1::CONTAINER_CREATED);
+  record.set_created_at(now_ns());
+  record.set_image_ref(config.image().image());
+  record.set_image_id(image->id());
+  record.set_log_path(log_path_of(pod->config(), config));
+  record.set_cgroup_path(pod->cgroup_path() + "/" + record.id());
+  record.set_stop_signal(spec::stop_signal_of(image_config));
+
+  // Reserve the name before the work; undone on any failure below.
+  if (auto added = ctx.state.add_container(record); !added) co_return tl::unexpected(added.error());
+
+  std::filesystem::path dir = container_dir_of(ctx.cfg, record.id());
+  auto prepared = co_await reactor::run_blocking([&]() -> result<exec::container_spec> {
+    auto layers = layer_dirs_of(ctx, *image);
+    if (!layers) return tl::unexpected(layers.error());
+    std::error_code ec;
+    for (const char* sub : {"upper", "work", "rootfs"}) {
+      std::filesystem::create_directories(dir / sub, ec);
+      if (ec) return fail_errno(ec.value(), fmt::format("create \"{}\"", (dir / sub).string()));
+    }
+    auto procs = ctx.cgroups->create(record.cgroup_path());
+    if (!procs) return tl::unexpected(procs.error().context("create container cgroup"));
+
+    spec::container_inputs in{config, req.sandbox_config(), image_config};
+    in.container_id = record.id();
+    in.layers = std::move(*layers);
+    in.upper = (dir / "upper").string();
+    in.work = (dir / "work").string();
+    in.rootfs_target = (dir / "rootfs").string();
+    in.pod.hosts = pod->hosts_path();
+    in.pod.resolv_conf = pod->resolv_conf_path();
+    in.pod.hostname = pod->hostname_path();
+    in.pod.net_ns = pod->netns_path();
+    in.pod.ipc_ns = pod->ipc_ns_path();
+    in.pod.uts_ns = pod->uts_ns_path();
+    if (pod->init_pid() > 0) in.pod.pid_ns = fmt::format("/proc/{}/ns/pid", pod->init_pid());
+    const auto& target = config.linux().security_context().namespace_options().target_id();
+    if (!target.empty()) {
+      auto t = ctx.state.resolve_container(target);
+      auto tc = t ? ctx.state.get_container(*t) : std::nullopt;
+      if (tc && tc->pid() > 0) in.target_pid_ns = fmt::format("/proc/{}/ns/pid", tc->pid());
+    }
+    in.cgroup_procs = std::move(*procs);
+    in.cgroup_path = record.cgroup_path();
+    in.log_path = record.log_path();
+    in.exit_path = exit_path_of(ctx.cfg, record.id()).string();
+    return spec::build_container_spec(in);
+  });
+
+  auto undo = [&]() -> task<void> {
+    (void)co_await remove_container_resources(ctx, record);
+    ctx.state.remove_container(container_id{record.id()});
+  };
+  if (!prepared) {
+    co_await undo();
+    co_return tl::unexpected(prepared.error().context(what));
+  }
+  record.set_spec_json(nlohmann::json(*prepared).dump());
+
+  auto created = co_await ctx.keeper->create(*prepared);
+  if (!created) {
+    co_await undo();
+    co_return tl::unexpected(created.error().context(what));
+  }
+  record.set_pid(created->pid);
+  spdlog::debug("msg=\"pidfd\" id={} fd={}", record.id(), created->pidfd.get());
+  ctx.processes.put(record.id(), std::move(created->pidfd));
+  auto amended = ctx.state.amend_container(container_id{record.id()}, [&](records::container& r) {
+    r.set_pid(record.pid());
+    r.set_spec_json(record.spec_json());
+  });
+  if (!amended) co_return tl::unexpected(amended.error());
+  if (auto saved = co_await persist(ctx, *amended); !saved) {
+    co_await undo();
+    co_return tl::unexpected(saved.error().context(what));
+  }
+  spdlog::info("msg=\"container created\" id={} name={} pod={} pid={}", record.id(), config.metadata().name(),
+               pod->id(), record.pid());
+  resp.set_container_id(record.id());
+  co_return result<void>{};
+}
+
+}  // namespace ringcri::cri::rpc

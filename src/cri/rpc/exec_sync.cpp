@@ -1,0 +1,91 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "cri/keeper_link.hpp"
+#include "cri/rpc/handlers.hpp"
+#include "cri/state/transitions.hpp"
+#include "cri/spec/exec_spec.hpp"
+#include "exec/spec_json.hpp"
+#include "reactor/ops.hpp"
+#include "reactor/when_all.hpp"
+
+namespace ringcri::cri::rpc {
+
+namespace io = reactor;
+
+namespace {
+
+// ExecSync's output is for probes and short commands; past this the rest
+// is read and dropped so the command never blocks on a full pipe.
+constexpr std::size_t max_output = 16u << 20;
+
+task<std::string> read_until_eof(int fd) {
+  std::string out;
+  std::array<std::byte, 16384> buf;
+  for (;;) {
+    auto n = co_await io::read(fd, buf);
+    if (!n || *n == 0) break;
+    if (out.size() < max_output)
+      out.append(reinterpret_cast<const char*>(buf.data()), std::min<std::size_t>(*n, max_output - out.size()));
+  }
+  co_return out;
+}
+
+}  // namespace
+
+// Runs the command in the container's namespaces, cgroup and rootfs as the
+// container's user, and returns its output and exit code. A timeout kills
+// it and answers DEADLINE_EXCEEDED.
+task<result<void>> exec_sync(context& ctx, const v1::ExecSyncRequest& req, v1::ExecSyncResponse& resp) {
+  auto id = ctx.state.resolve_container(req.container_id());
+  if (!id) co_return tl::unexpected(id.error());
+  auto c = ctx.state.get_container(*id);
+  if (!c) co_return fail(error_kind::not_found, fmt::format("container \"{}\" not found", req.container_id()));
+  if (c->state() != v1::CONTAINER_RUNNING)
+    co_return fail(error_kind::failed_precondition,
+                   fmt::format("container \"{}\" is not running ({})", id->value, state::state_name(c->state())));
+  if (req.cmd().empty()) co_return fail(error_kind::invalid_argument, "ExecSync: cmd is empty");
+  std::vector<std::string> cmd(req.cmd().begin(), req.cmd().end());
+
+  auto container = nlohmann::json::parse(c->spec_json(), nullptr, false);
+  if (container.is_discarded())
+    co_return fail(error_kind::internal, fmt::format("container \"{}\": its spec does not parse", id->value));
+  auto spec = spec::build_exec_spec(container.get<exec::container_spec>(), cmd);
+  if (!spec) co_return tl::unexpected(spec.error());
+
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) co_return fail_errno(errno, "pipe for exec stdout");
+  unique_fd out_r(out[0]), out_w(out[1]);
+  if (::pipe2(err, O_CLOEXEC) != 0) co_return fail_errno(errno, "pipe for exec stderr");
+  unique_fd err_r(err[0]), err_w(err[1]);
+
+  exec::stdio_fds stdio;
+  stdio.out = out_w.get();
+  stdio.err = err_w.get();
+  auto timeout = std::chrono::milliseconds(req.timeout() * 1000);
+
+  // The readers see end of file only once our write ends are closed too,
+  // which is right after the command exited.
+  auto run = [&]() -> task<result<exec::keeper::exec_result>> {
+    auto done = co_await ctx.keeper->exec(*spec, stdio, timeout);
+    out_w.reset();
+    err_w.reset();
+    co_return done;
+  };
+  auto [done, stdout_text, stderr_text] =
+      co_await io::when_all(run(), read_until_eof(out_r.get()), read_until_eof(err_r.get()));
+  if (!done) co_return tl::unexpected(done.error().context(fmt::format("exec {} in container \"{}\"", cmd, id->value)));
+  if (done->timed_out)
+    co_return fail(error_kind::deadline_exceeded,
+                   fmt::format("exec {} in container \"{}\": timed out after {} s", cmd, id->value, req.timeout()));
+  resp.set_stdout(std::move(stdout_text));
+  resp.set_stderr(std::move(stderr_text));
+  resp.set_exit_code(done->exit_code);
+  co_return result<void>{};
+}
+
+}  // namespace ringcri::cri::rpc

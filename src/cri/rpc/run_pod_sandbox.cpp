@@ -1,0 +1,48 @@
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cri/pod_resources.hpp"
+#include "cri/records_io.hpp"
+#include "cri/rpc/handlers.hpp"
+
+namespace ringcri::cri::rpc {
+
+task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest& req,
+                                   v1::RunPodSandboxResponse& resp) {
+  const auto& config = req.config();
+  if (config.metadata().name().empty())
+    co_return fail(error_kind::invalid_argument, "RunPodSandbox: config.metadata.name is empty");
+  if (!req.runtime_handler().empty() && req.runtime_handler() != "ringcri")
+    co_return fail(error_kind::invalid_argument,
+                   fmt::format("RunPodSandbox: runtime handler \"{}\" is not supported (use \"\")",
+                               req.runtime_handler()));
+
+  records::pod_sandbox pod;
+  pod.set_id(state::new_id());
+  *pod.mutable_config() = config;
+  pod.set_state(v1::SANDBOX_READY);
+  pod.set_created_at(now_ns());
+  pod.set_runtime_handler(req.runtime_handler());
+
+  auto made = co_await make_pod_resources(ctx, pod);
+  if (!made) co_return tl::unexpected(made.error().context(
+      fmt::format("run pod sandbox \"{}\"", config.metadata().name())));
+
+  // The name is taken here, after the work: a second pod of the same name
+  // loses the race, undoes its own work and names the winner.
+  if (auto added = ctx.state.add_pod(pod); !added) {
+    (void)co_await remove_pod_resources(ctx, pod);
+    co_return tl::unexpected(added.error());
+  }
+  if (auto saved = co_await persist(ctx, pod); !saved) {
+    (void)ctx.state.remove_pod(sandbox_id{pod.id()});
+    (void)co_await remove_pod_resources(ctx, pod);
+    co_return tl::unexpected(saved.error().context("save pod sandbox record"));
+  }
+  spdlog::info("msg=\"pod sandbox ready\" id={} name={} namespace={}", pod.id(), config.metadata().name(),
+               config.metadata().namespace_());
+  resp.set_pod_sandbox_id(pod.id());
+  co_return result<void>{};
+}
+
+}  // namespace ringcri::cri::rpc

@@ -1,0 +1,174 @@
+#include "cri/spec/mounts.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+#include <set>
+
+namespace ringcri::cri::spec {
+
+namespace {
+
+// One bind to make: a request's mount or one of the pod's files.
+struct bind_request {
+  std::string destination;  // cleaned
+  std::string host_path;
+  bool readonly = false;
+  runtime::v1::MountPropagation propagation = runtime::v1::PROPAGATION_PRIVATE;
+};
+
+std::size_t depth(std::string_view cleaned) {
+  return static_cast<std::size_t>(std::count(cleaned.begin(), cleaned.end(), '/'));
+}
+
+result<bind_request> from_cri(const runtime::v1::Mount& m) {
+  const std::string& dst = m.container_path();
+  if (dst.empty() || dst[0] != '/')
+    return fail(
+        error_kind::invalid_argument,
+        fmt::format("mount of \"{}\": container path \"{}\" is not absolute", m.host_path(), dst));
+  if (m.has_image() && !m.image().image().empty())
+    return fail(error_kind::unimplemented,
+                fmt::format("mount on {}: image volumes are not supported", dst));
+  if (m.host_path().empty())
+    return fail(error_kind::invalid_argument, fmt::format("mount on {}: no host path", dst));
+  if (m.uidmappings_size() > 0 || m.gidmappings_size() > 0)
+    return fail(error_kind::unimplemented,
+                fmt::format("mount on {}: id-mapped mounts are not supported", dst));
+  if (m.recursive_read_only()) {
+    if (!m.readonly())
+      return fail(error_kind::invalid_argument,
+                  fmt::format("mount on {} (host path {}): recursive read-only conflicts with a "
+                              "read-write mount",
+                              dst, m.host_path()));
+    // Not advertised in RuntimeHandlerFeatures, so kubelet does not ask.
+    return fail(error_kind::unimplemented,
+                fmt::format("mount on {} (host path {}): recursive read-only mounts are not "
+                            "supported",
+                            dst, m.host_path()));
+  }
+  return bind_request{clean_path(dst), m.host_path(), m.readonly(), m.propagation()};
+}
+
+result<exec::mount_spec> to_mount(const bind_request& b) {
+  struct stat st {};
+  if (::stat(b.host_path.c_str(), &st) != 0)
+    return tl::unexpected(error::from_errno(
+        errno, fmt::format("mount on {}: host path {}", b.destination, b.host_path)));
+  // The kernel would follow the links anyway; resolving them here makes the
+  // spec show what is mounted, as containerd does.
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(b.host_path.c_str(), nullptr),
+                                                   &std::free);
+  if (!real)
+    return tl::unexpected(error::from_errno(
+        errno, fmt::format("mount on {}: resolve host path {}", b.destination, b.host_path)));
+
+  exec::mount_spec m{b.destination, "bind", real.get(), {"rbind"}};
+  switch (b.propagation) {
+    case runtime::v1::PROPAGATION_HOST_TO_CONTAINER:
+      m.options.push_back("rslave");
+      break;
+    case runtime::v1::PROPAGATION_BIDIRECTIONAL:
+      m.options.push_back("rshared");
+      break;
+    default:
+      m.options.push_back("rprivate");
+      break;
+  }
+  m.options.push_back(b.readonly ? "ro" : "rw");
+  return m;
+}
+
+}  // namespace
+
+std::string clean_path(std::string_view path) {
+  const bool absolute = !path.empty() && path[0] == '/';
+  std::vector<std::string_view> parts;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view part = path.substr(i, j - i);
+    if (part.empty() || part == ".") {
+    } else if (part == "..") {
+      if (!parts.empty() && parts.back() != "..")
+        parts.pop_back();
+      else if (!absolute)
+        parts.push_back(part);
+    } else {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    if (absolute || k > 0) out.push_back('/');
+    out.append(parts[k].data(), parts[k].size());
+  }
+  if (out.empty()) out.push_back(absolute ? '/' : '.');
+  return out;
+}
+
+std::vector<exec::mount_spec> default_mounts(bool privileged) {
+  std::vector<exec::mount_spec> m = {
+      {"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
+      {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
+      {"/dev/pts",
+       "devpts",
+       "devpts",
+       {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+      {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+      {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+      {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", privileged ? "rw" : "ro"}},
+  };
+  // /sys/fs/cgroup: not mounted yet (see mounts.hpp).
+  return m;
+}
+
+result<std::vector<exec::mount_spec>> container_mounts(const runtime::v1::ContainerConfig& config,
+                                                       const pod_paths& pod, bool readonly_rootfs,
+                                                       bool privileged) {
+  std::vector<bind_request> binds;
+  std::set<std::string> requested;
+  for (const auto& m : config.mounts()) {
+    auto b = from_cri(m);
+    if (!b) return tl::unexpected(b.error());
+    requested.insert(b->destination);
+    binds.push_back(std::move(*b));
+  }
+
+  // The pod's files, after the request's so that the stable sort keeps a
+  // request's mount first among equals (containerd appends them the same way).
+  const std::pair<const char*, const std::string*> pod_files[] = {
+      {"/etc/hostname", &pod.hostname},
+      {"/etc/hosts", &pod.hosts},
+      {"/etc/resolv.conf", &pod.resolv_conf},
+  };
+  for (const auto& [dst, host] : pod_files) {
+    if (host->empty() || requested.count(dst)) continue;
+    binds.push_back({dst, *host, readonly_rootfs, runtime::v1::PROPAGATION_PRIVATE});
+  }
+  std::stable_sort(binds.begin(), binds.end(), [](const bind_request& a, const bind_request& b) {
+    return depth(a.destination) < depth(b.destination);
+  });
+
+  std::vector<exec::mount_spec> out;
+  const bool dev_requested = requested.count("/dev") > 0;
+  for (auto& m : default_mounts(privileged)) {
+    if (requested.count(m.destination)) continue;
+    if (dev_requested && m.destination.rfind("/dev/", 0) == 0) continue;
+    out.push_back(std::move(m));
+  }
+  for (const auto& b : binds) {
+    auto m = to_mount(b);
+    if (!m) return tl::unexpected(m.error());
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+}  // namespace ringcri::cri::spec

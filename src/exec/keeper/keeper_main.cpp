@@ -1,0 +1,182 @@
+// `ringcri keeper --state <dir> [--log-level L]`: the keeper process. One
+// per state dir (an flock on <state>/keeper.lock, which also holds its
+// pid), subreaper of every container, serving <state>/keeper.sock until it
+// holds nothing and nobody is connected.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
+#include "exec/keeper/client.hpp"
+#include "exec/keeper/orphan_reaper.hpp"
+#include "exec/keeper/server.hpp"
+#include "reactor/reactor.hpp"
+
+namespace ringcri::exec::keeper {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct keeper_args {
+  fs::path state_dir;
+  std::string log_level = "info";
+};
+
+result<keeper_args> parse_args(int argc, char** argv) {
+  keeper_args a;
+  int i = 1;
+  if (i < argc && std::string_view(argv[i]) == "keeper") ++i;
+  for (; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string_view name) -> const char* {
+      if (arg == name && i + 1 < argc) return argv[++i];
+      if (arg.size() > name.size() + 1 && arg.substr(0, name.size()) == name &&
+          arg[name.size()] == '=') {
+        return argv[i] + name.size() + 1;
+      }
+      return nullptr;
+    };
+    if (const char* v = value("--state"))
+      a.state_dir = v;
+    else if (const char* v = value("--log-level"))
+      a.log_level = v;
+    else
+      return fail(error_kind::invalid_argument, fmt::format("unknown argument {}", arg));
+  }
+  if (a.state_dir.empty()) return fail(error_kind::invalid_argument, "--state is required");
+  return a;
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::get("ringcri");
+  if (!logger) logger = spdlog::stderr_logger_mt("ringcri");
+  // logfmt, as the daemon's log.
+  logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l component=keeper %v",
+                      spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+// Takes <state>/keeper.lock and writes our pid into it. An empty result: another keeper holds it.
+result<std::optional<unique_fd>> take_lock(const fs::path& state_dir) {
+  fs::path path = state_dir / "keeper.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail_errno(errno, fmt::format("open {}", path.string()));
+  unique_fd lock(fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return std::optional<unique_fd>{};
+    return fail_errno(errno, fmt::format("lock {}", path.string()));
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    return fail_errno(errno, fmt::format("write the pid into {}", path.string()));
+  }
+  return std::optional<unique_fd>(std::move(lock));
+}
+
+result<unique_fd> listen_on(const fs::path& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.native().size() >= sizeof addr.sun_path) {
+    return fail(error_kind::invalid_argument,
+                fmt::format("socket path {} is too long", path.string()));
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.native().size());
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_errno(errno, "create the keeper socket");
+  unique_fd sock(fd);
+  // We hold the lock: a socket file left here is a dead keeper's.
+  ::unlink(path.c_str());
+  mode_t old = ::umask(0177);  // 0600 from the start, no window
+  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int bind_errno = errno;
+  ::umask(old);
+  if (rc != 0) return fail_errno(bind_errno, fmt::format("bind {}", path.string()));
+  if (::listen(fd, 128) != 0) return fail_errno(errno, fmt::format("listen on {}", path.string()));
+  return sock;
+}
+
+}  // namespace
+
+int keeper_main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (!args) {
+    std::fprintf(stderr,
+                 "ringcri keeper: %s\nusage: ringcri keeper --state <dir> [--log-level L]\n",
+                 args.error().message().c_str());
+    return 2;
+  }
+  setup_logging(args->log_level);
+
+  std::error_code ec;
+  fs::create_directories(args->state_dir, ec);
+  if (ec) {
+    spdlog::critical("msg=\"cannot create the state dir\" path={} error=\"{}\"",
+                     args->state_dir.string(), ec.message());
+    return 1;
+  }
+  auto lock = take_lock(args->state_dir);
+  if (!lock) {
+    spdlog::critical("msg=\"cannot take the keeper lock\" error=\"{}\"", lock.error().message());
+    return 1;
+  }
+  if (!*lock) {
+    spdlog::info("msg=\"another keeper serves this state dir, exiting\" state={}",
+                 args->state_dir.string());
+    return 0;
+  }
+
+  // Orphans below any container are ours to reap, not init's.
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    spdlog::critical("msg=\"cannot become a subreaper\" error=\"{}\"", std::strerror(errno));
+    return 1;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  auto sigchld = install_sigchld_pipe();
+  if (!sigchld) {
+    spdlog::critical("msg=\"cannot watch SIGCHLD\" error=\"{}\"", sigchld.error().message());
+    return 1;
+  }
+
+  fs::path socket_path = args->state_dir / "keeper.sock";
+  auto listener = listen_on(socket_path);
+  if (!listener) {
+    spdlog::critical("msg=\"cannot listen\" error=\"{}\"", listener.error().message());
+    return 1;
+  }
+  spdlog::info("msg=\"keeper started\" pid={} socket={}", ::getpid(), socket_path.string());
+
+  try {
+    reactor::reactor r;
+    server s(server_options{.socket_path = socket_path}, std::move(*listener), std::move(*sigchld));
+    r.block_on(s.run());
+  } catch (const std::exception& e) {
+    spdlog::critical("msg=\"keeper failed\" error=\"{}\"", e.what());
+    ::unlink(socket_path.c_str());
+    return 1;
+  }
+  spdlog::info("msg=\"keeper exiting\"");
+  return 0;
+}
+
+}  // namespace ringcri::exec::keeper

@@ -1,0 +1,66 @@
+// SIGCHLD self-pipe and the list of the keeper's children.
+
+#include "exec/keeper/orphan_reaper.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace ringcri::exec::keeper {
+
+namespace {
+
+int sigchld_write_fd = -1;
+
+void on_sigchld(int) {
+  int saved = errno;
+  char byte = 0;
+  // A full pipe already holds a wakeup.
+  [[maybe_unused]] ssize_t n = ::write(sigchld_write_fd, &byte, 1);
+  errno = saved;
+}
+
+}  // namespace
+
+result<unique_fd> install_sigchld_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+    return fail_errno(errno, "create the SIGCHLD pipe");
+  unique_fd read_end(fds[0]);
+  sigchld_write_fd = fds[1];  // lives as long as the process
+  struct sigaction sa {};
+  sa.sa_handler = on_sigchld;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  if (::sigaction(SIGCHLD, &sa, nullptr) != 0)
+    return fail_errno(errno, "install the SIGCHLD handler");
+  return read_end;
+}
+
+void drain_sigchld_pipe(int fd) {
+  char buf[256];
+  while (::read(fd, buf, sizeof buf) > 0) {
+  }
+}
+
+std::vector<pid_t> list_children() {
+  std::vector<pid_t> out;
+  DIR* dir = ::opendir("/proc/self/task");
+  if (!dir) return out;
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+    pid_t pid;
+    while (in >> pid) out.push_back(pid);
+  }
+  ::closedir(dir);
+  return out;
+}
+
+}  // namespace ringcri::exec::keeper

@@ -1,0 +1,122 @@
+#pragma once
+// The keeper's server: one reactor, any number of daemon connections, every
+// container of the node. Requests are served concurrently (an exec waits
+// for its command while other requests flow); replies and events to one
+// connection leave in order.
+//
+// The server ends run() once it holds no live process and no connection is
+// open (at start-up: once no connection came within the grace period).
+
+#include <sys/types.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
+#include "exec/keeper/event.hpp"
+#include "exec/keeper/held_process.hpp"
+#include "reactor/op.hpp"
+#include "reactor/task.hpp"
+
+namespace ringcri::exec::keeper {
+
+struct server_options {
+  std::filesystem::path socket_path;  // removed when the server decides to end
+  std::chrono::milliseconds startup_grace{10'000};
+  std::chrono::milliseconds drain_timeout{2'000};  // output after an exit
+};
+
+class server {
+ public:
+  // `listener`: a listening SOCK_SEQPACKET socket. `sigchld`: the read end
+  // of the SIGCHLD self-pipe (orphan_reaper.hpp), or invalid.
+  server(server_options options, unique_fd listener, unique_fd sigchld);
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  ~server();
+
+  reactor::task<void> run();
+
+ private:
+  struct outgoing {
+    std::string data;
+    std::vector<unique_fd> fds;
+  };
+  struct session {
+    std::uint64_t number = 0;
+    unique_fd sock;
+    reactor::cancellation cancel;
+    bool closed = false;
+    bool writing = false;
+    std::deque<outgoing> queue;
+  };
+  // A reply: one or more packets (list() splits its pidfds).
+  struct response {
+    std::vector<std::pair<nlohmann::json, std::vector<unique_fd>>> packets;
+  };
+  using session_ptr = std::shared_ptr<session>;
+  using process_ptr = std::shared_ptr<held_process>;
+
+  // Background work, counted so run() returns only after all of it ended.
+  void start_task(reactor::task<void> t);
+  reactor::task<void> tracked(reactor::task<void> t);
+
+  reactor::task<void> accept_loop();
+  reactor::task<void> grace_timer();
+  reactor::task<void> reap_orphans();
+  reactor::task<void> serve_session(session_ptr s);
+  reactor::task<void> handle_request(session_ptr s, nlohmann::json request,
+                                     std::vector<unique_fd> fds);
+  void send(const session_ptr& s, const nlohmann::json& message, std::vector<unique_fd> fds = {});
+  reactor::task<void> write_loop(session_ptr s);
+  void broadcast(const nlohmann::json& message);
+
+  // The ops (server_ops.cpp, server_exec.cpp).
+  reactor::task<result<response>> do_create(const nlohmann::json& args);
+  reactor::task<result<response>> do_start(const nlohmann::json& args);
+  reactor::task<result<response>> do_pod_init(const nlohmann::json& args);
+  reactor::task<result<response>> do_exec(const nlohmann::json& args, std::vector<unique_fd> fds);
+  reactor::task<result<response>> do_reopen_log(const nlohmann::json& args);
+  reactor::task<result<response>> do_remove(const nlohmann::json& args);
+  result<response> do_list();
+
+  // A held process's life (server_process.cpp).
+  reactor::task<result<exec::report>> await_report(int report_fd);
+  void start_watching(const process_ptr& c);
+  reactor::task<void> pump(process_ptr c, bool is_stderr);
+  reactor::task<void> append_log(process_ptr c, std::string lines);
+  reactor::task<void> watch_exit(process_ptr c);
+
+  std::size_t live_processes() const;
+  bool tracked_pid(pid_t pid) const;
+  void check_idle();
+
+  server_options options_;
+  unique_fd listener_;
+  unique_fd sigchld_;
+  std::unordered_map<std::string, process_ptr> processes_;
+  std::unordered_set<pid_t> exec_pids_;
+  std::set<session_ptr> sessions_;
+  std::uint64_t sessions_seen_ = 0;
+  bool in_grace_ = true;
+  bool stopping_ = false;
+  std::size_t tasks_ = 0;
+  event stop_;
+  reactor::cancellation background_cancel_;  // accept loop, grace timer, orphan reaper
+  // One read buffer for every pipe: a pump reads and formats without
+  // suspending in between, so no two pumps ever use it at once.
+  std::array<char, 64 * 1024> read_buffer_;
+};
+
+}  // namespace ringcri::exec::keeper

@@ -1,0 +1,117 @@
+// exec: a command run inside a running container with the daemon's stdio,
+// replied to once it exited (or was killed at its deadline).
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "exec/keeper/protocol.hpp"
+#include "exec/keeper/server.hpp"
+#include "exec/spec_json.hpp"
+#include "reactor/ops.hpp"
+
+namespace ringcri::exec::keeper {
+
+namespace io = ringcri::reactor;
+using nlohmann::json;
+
+reactor::task<result<server::response>> server::do_exec(const json& args,
+                                                        std::vector<unique_fd> fds) {
+  exec_spec spec;
+  std::int64_t timeout_ms = 0;
+  std::vector<std::string> names;
+  try {
+    spec = args.at("spec").get<exec_spec>();
+    timeout_ms = args.value("timeout_ms", std::int64_t{0});
+    names = args.value("fds", std::vector<std::string>{});
+  } catch (const json::exception& e) {
+    co_return fail(error_kind::invalid_argument,
+                   fmt::format("malformed exec request: {}", e.what()));
+  }
+  if (names.size() != fds.size()) {
+    co_return fail(
+        error_kind::invalid_argument,
+        fmt::format("exec request names {} fds but carries {}", names.size(), fds.size()));
+  }
+  exec::stdio_fds stdio;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "in")
+      stdio.in = fds[i].get();
+    else if (names[i] == "out")
+      stdio.out = fds[i].get();
+    else if (names[i] == "err")
+      stdio.err = fds[i].get();
+  }
+
+  auto it = processes_.find(spec.container_id);
+  if (it == processes_.end()) {
+    co_return fail(error_kind::not_found,
+                   fmt::format("the keeper holds no container {}", spec.container_id));
+  }
+  process_ptr c = it->second;
+  if (!c->started || c->exited || !c->proc.pidfd) {
+    co_return fail(error_kind::failed_precondition,
+                   fmt::format("container {} is not running", spec.container_id));
+  }
+
+  auto child = exec::clone_exec(spec, c->proc.pidfd.get(), stdio);
+  // The command has its stdio now; ours would keep the daemon's pipes open.
+  fds.clear();
+  if (!child) {
+    co_return tl::unexpected(
+        std::move(child.error()).context("exec in container " + spec.container_id));
+  }
+  exec_pids_.insert(child->pid);
+  pid_t pid = child->pid;
+  struct forget_pid {
+    server* s;
+    pid_t pid;
+    ~forget_pid() {
+      s->exec_pids_.erase(pid);
+      s->check_idle();
+    }
+  } forget{this, pid};
+
+  auto report = co_await await_report(child->report.get());
+  child->report.reset();
+  if (!report || report->kind == exec::report_kind::error) {
+    siginfo_t info{};
+    co_await io::waitid(child->pidfd.get(), &info);
+    if (!report)
+      co_return tl::unexpected(
+          std::move(report.error()).context("exec in container " + spec.container_id));
+    co_return tl::unexpected(error(protocol::kind_of_child_errno(report->sys_errno),
+                                   report->message, report->sys_errno));
+  }
+
+  siginfo_t info{};
+  bool timed_out = false;
+  auto wait = io::waitid(child->pidfd.get(), &info);
+  if (timeout_ms > 0) wait.with_timeout(std::chrono::milliseconds(timeout_ms));
+  auto waited = co_await io::op_ref(wait);
+  if (!waited && waited.error().value() == ETIMEDOUT) {
+    timed_out = true;
+    ::syscall(SYS_pidfd_send_signal, child->pidfd.get(), SIGKILL, nullptr, 0);
+    info = siginfo_t{};
+    auto wait_killed = io::waitid(child->pidfd.get(), &info);
+    waited = co_await io::op_ref(wait_killed);
+  }
+  if (!waited) {
+    co_return fail_errno(waited.error().value(),
+                         fmt::format("wait for an exec in container {}", spec.container_id));
+  }
+  int exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  spdlog::debug("msg=\"exec ended\" container={} pid={} exit_code={} timed_out={}",
+                spec.container_id, pid, exit_code, timed_out);
+  response r;
+  r.packets.emplace_back(json{{"exit_code", exit_code}, {"timed_out", timed_out}},
+                         std::vector<unique_fd>{});
+  co_return r;
+}
+
+}  // namespace ringcri::exec::keeper

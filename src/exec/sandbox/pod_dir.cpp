@@ -1,0 +1,143 @@
+// Removing a pod's state dir (see remove_pod_dir in namespaces.hpp):
+// without ever deleting through a mount that is still there.
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.hpp"
+#include "exec/sandbox/namespaces.hpp"
+
+namespace ringcri::exec::sandbox {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Undoes mountinfo's octal escapes (\040 for a space, ...).
+std::string unescape_mount_point(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7' && s[i + 2] >= '0' &&
+        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The first mount point at or under `dir` in this process's mount table.
+result<std::string> mount_under(const fs::path& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  if (!in) return fail_errno(errno, "read /proc/self/mountinfo");
+  const std::string base = dir.string();
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mount_point;
+    if (!(fields >> id >> parent >> dev >> root >> mount_point)) continue;
+    std::string mp = unescape_mount_point(mount_point);
+    if (mp == base || (mp.size() > base.size() && mp.compare(0, base.size(), base) == 0 &&
+                       mp[base.size()] == '/'))
+      return mp;
+  }
+  return std::string();
+}
+
+struct dir_closer {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+
+// Removes `name` in `parent_fd` and, for a directory, all beneath it. A
+// mount met on the way (another mount id) stops it with an error.
+result<void> remove_tree_at(int parent_fd, const std::string& name, const fs::path& path,
+                            std::uint64_t mnt_id) {
+  struct statx stx;
+  if (::statx(parent_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &stx) != 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno(errno, fmt::format("stat {}", path.string()));
+  }
+  if ((stx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id != mnt_id)
+    return fail(error_kind::failed_precondition,
+                fmt::format("{} is a mount point; not removing through it", path.string()));
+  if (!S_ISDIR(stx.stx_mode)) {
+    if (::unlinkat(parent_fd, name.c_str(), 0) != 0 && errno != ENOENT)
+      return fail_errno(errno, fmt::format("remove {}", path.string()));
+    return {};
+  }
+  unique_fd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return fail_errno(errno, fmt::format("open {}", path.string()));
+  std::vector<std::string> entries;
+  {
+    int list_fd = ::dup(fd.get());
+    if (list_fd < 0) return fail_errno(errno, fmt::format("open {}", path.string()));
+    std::unique_ptr<DIR, dir_closer> dir(::fdopendir(list_fd));
+    if (!dir) {
+      int e = errno;
+      ::close(list_fd);
+      return fail_errno(e, fmt::format("list {}", path.string()));
+    }
+    while (struct dirent* entry = ::readdir(dir.get())) {
+      std::string_view n = entry->d_name;
+      if (n == "." || n == "..") continue;
+      entries.emplace_back(n);
+    }
+  }
+  for (const auto& entry : entries)
+    if (auto r = remove_tree_at(fd.get(), entry, path / entry, mnt_id); !r) return r;
+  if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    return fail_errno(errno, fmt::format("remove {}", path.string()));
+  return {};
+}
+
+}  // namespace
+
+result<void> remove_pod_dir(const fs::path& pod_dir) {
+  auto context = [&](error e) {
+    return tl::unexpected<error>(
+        std::move(e).context(fmt::format("remove pod dir {}", pod_dir.string())));
+  };
+  if (pod_dir.empty() || !pod_dir.is_absolute() || pod_dir == pod_dir.root_path())
+    return fail(error_kind::invalid_argument,
+                fmt::format("pod dir \"{}\" is not an absolute path below /", pod_dir.string()));
+  if (auto r = release_namespaces(pod_dir); !r) return context(r.error());
+
+  std::error_code ec;
+  fs::path dir = fs::canonical(pod_dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return {};
+  if (ec) return context(error::from_error_code(ec, fmt::format("resolve {}", pod_dir.string())));
+  if (dir == dir.root_path())
+    return fail(error_kind::invalid_argument,
+                fmt::format("pod dir \"{}\" resolves to /", pod_dir.string()));
+
+  // Checked first so that nothing is deleted when a mount is found.
+  auto mounted = mount_under(dir);
+  if (!mounted) return context(mounted.error());
+  if (!mounted->empty())
+    return context(
+        error(error_kind::failed_precondition, fmt::format("{} is still mounted", *mounted)));
+
+  unique_fd parent(::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent)
+    return context(error::from_errno(errno, fmt::format("open {}", dir.parent_path().string())));
+  struct statx stx;
+  if (::statx(parent.get(), dir.filename().c_str(), AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) != 0)
+    return context(error::from_errno(errno, fmt::format("stat {}", dir.string())));
+  if (auto r = remove_tree_at(parent.get(), dir.filename().string(), dir, stx.stx_mnt_id); !r)
+    return context(r.error());
+  return {};
+}
+
+}  // namespace ringcri::exec::sandbox

@@ -1,0 +1,78 @@
+// spec.mounts, each made beneath the rootfs before pivot_root.
+
+#include "exec/spawn/mounts.hpp"
+
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "exec/spawn/beneath.hpp"
+#include "exec/spawn/mount_options.hpp"
+
+namespace ringcri::exec::spawn_detail {
+
+namespace {
+constexpr unsigned long per_mount_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+                                          MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+// A bind mount ignores per-mount flags: they take a second, remount call
+// on the new mount (reached by opening the destination again, since the
+// fd used for the bind still points under it).
+result<void> remount_bind(int root_fd, const mount_spec& m, unsigned long flags,
+                          const std::string& what) {
+  auto top = open_in_root(root_fd, m.destination);
+  if (!top) return fail_errno(top.error().sys_errno(), what + ": reopen");
+  std::string path = fd_path(top->get());
+  unsigned long remount = MS_REMOUNT | MS_BIND | (flags & MS_REC);
+  if (::mount(nullptr, path.c_str(), nullptr, remount | (flags & per_mount_flags), nullptr) == 0)
+    return {};
+  if (errno != EPERM) return fail_errno(errno, what + ": remount");
+  // Refused for dropping a flag the source mount has locked: keep them.
+  unsigned long kept = current_mount_flags(path.c_str()) | (flags & per_mount_flags);
+  if (::mount(nullptr, path.c_str(), nullptr, remount | kept, nullptr) < 0)
+    return fail_errno(errno, what + ": remount");
+  return {};
+}
+}  // namespace
+
+result<void> mount_in_root(int root_fd, const mount_spec& m) {
+  const mount_options opts = parse_mount_options(m.options);
+  const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
+  const std::string what = bind
+                               ? fmt::format("mount bind \"{}\" on \"{}\"", m.source, m.destination)
+                               : fmt::format("mount {} on \"{}\"", m.type, m.destination);
+
+  result<unique_fd> target = tl::unexpected(error(error_kind::internal, ""));
+  if (bind) {
+    struct stat st {};
+    if (::stat(m.source.c_str(), &st) < 0) return fail_errno(errno, what);
+    target = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, m.destination)
+                                 : make_file_in_root(root_fd, m.destination);
+  } else {
+    target = mkdir_all_in_root(root_fd, m.destination);
+  }
+  if (!target) return tl::unexpected(std::move(target.error()).context(what));
+  const std::string path = fd_path(target->get());
+
+  if (bind) {
+    unsigned long flags = MS_BIND | (opts.flags & MS_REC);
+    if (::mount(m.source.c_str(), path.c_str(), nullptr, flags, nullptr) < 0)
+      return fail_errno(errno, what);
+    if (opts.flags & per_mount_flags)
+      if (auto r = remount_bind(root_fd, m, opts.flags, what); !r) return r;
+  } else {
+    const char* data = opts.data.empty() ? nullptr : opts.data.c_str();
+    if (::mount(m.source.c_str(), path.c_str(), m.type.c_str(), opts.flags & ~MS_BIND, data) < 0)
+      return fail_errno(errno, what);
+  }
+
+  if (opts.propagation) {
+    auto top = open_in_root(root_fd, m.destination);
+    if (!top) return tl::unexpected(std::move(top.error()).context(what));
+    if (::mount(nullptr, fd_path(top->get()).c_str(), nullptr, opts.propagation, nullptr) < 0)
+      return fail_errno(errno, what + ": set propagation");
+  }
+  return {};
+}
+
+}  // namespace ringcri::exec::spawn_detail

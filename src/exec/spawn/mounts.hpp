@@ -1,0 +1,43 @@
+#pragma once
+// The container's file system, in the order the child builds it: the
+// overlay rootfs, spec.mounts beneath it, device nodes, pivot_root, masked
+// and readonly paths, and a readonly rootfs at the end. Every error names
+// the step and the path.
+
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "exec/spec.hpp"
+
+namespace ringcri::exec::spawn_detail {
+
+// lowerdir=top:...:bottom,upperdir,workdir on rootfs.target; through
+// fsopen/fsconfig("lowerdir+") when the option string exceeds a page.
+result<void> mount_overlay(const rootfs_spec& rootfs);
+
+// One spec mount, its destination resolved beneath root_fd.
+result<void> mount_in_root(int root_fd, const mount_spec& m);
+
+// spec.devices as nodes (or binds of the host's node where mknod is
+// refused), then /dev/fd, /dev/std{in,out,err} and /dev/ptmx symlinks.
+result<void> make_devices(int root_fd, const std::vector<device_spec>& devices);
+
+// Makes `target` the root: pivot_root(".", ".") then detach the old root.
+result<void> pivot_into(const std::string& target);
+
+// After pivot_root: /dev/null over a file, an empty readonly tmpfs over a
+// directory. Missing paths are skipped.
+result<void> mask_paths(const std::vector<std::string>& paths);
+
+// After pivot_root: each path bound onto itself and made readonly.
+result<void> make_paths_readonly(const std::vector<std::string>& paths);
+
+// The MS_* flags the mount holding `path` has now: a bind remount must
+// repeat them, or the kernel refuses to drop a locked one.
+unsigned long current_mount_flags(const char* path);
+
+// After pivot_root: remounts / readonly.
+result<void> make_root_readonly();
+
+}  // namespace ringcri::exec::spawn_detail

@@ -1,0 +1,34 @@
+#pragma once
+// The container's namespaces as the spec lists them: which the clone3
+// makes, which are joined by path, and the settings that live in them
+// (hostname, sysctls).
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+#include "exec/spec.hpp"
+
+namespace ringcri::exec::spawn_detail {
+
+// The namespace of `type` in the spec, or nullptr when it is the host's.
+const namespace_spec* find_namespace(const container_spec& spec, const std::string& type);
+
+// CLONE_NEW* flags for the kinds listed without a path that clone3 makes
+// (mount, pid, network, ipc, uts; cgroup is unshared after joining the
+// cgroup).
+result<std::uint64_t> clone_flags(const container_spec& spec);
+
+// In the child: setns into each network, ipc, uts and cgroup namespace
+// given by path.
+result<void> join_namespace_paths(const container_spec& spec);
+
+// sethostname, when the container has a UTS namespace and a hostname.
+result<void> set_hostname(const container_spec& spec);
+
+// Writes each sysctl ("net.ipv4.ip_forward") to /proc/sys/net/ipv4/ip_forward.
+result<void> apply_sysctls(const std::vector<std::pair<std::string, std::string>>& sysctls);
+
+}  // namespace ringcri::exec::spawn_detail

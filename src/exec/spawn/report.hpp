@@ -1,0 +1,20 @@
+#pragma once
+// The child's side of the report pipe (spawn.hpp describes the protocol):
+// 'R' when set up, 'E<errno>:<message>' and exit 127 on failure.
+
+#include "base/error.hpp"
+
+namespace ringcri::exec::spawn_detail {
+
+// The exit code of a child that failed before or at execve.
+inline constexpr int failed_exit_code = 127;
+
+// Writes 'R'. A parent that went away is not this child's problem: it
+// notices when release never comes.
+void report_ready(int report_fd);
+
+// Writes 'E<errno>:<message>' in one write (so the parent never reads half
+// of it) and exits the child with failed_exit_code.
+[[noreturn]] void report_failure(int report_fd, const error& e);
+
+}  // namespace ringcri::exec::spawn_detail

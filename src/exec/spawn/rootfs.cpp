@@ -1,0 +1,90 @@
+// The overlay rootfs, pivot_root and the readonly remount of /.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/unique_fd.hpp"
+#include "exec/spawn/mounts.hpp"
+
+namespace ringcri::exec::spawn_detail {
+
+unsigned long current_mount_flags(const char* path) {
+  struct statvfs st {};
+  if (::statvfs(path, &st) < 0) return 0;
+  unsigned long flags = 0;
+  if (st.f_flag & ST_RDONLY) flags |= MS_RDONLY;
+  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+static result<void> mount_overlay_by_fsconfig(const rootfs_spec& rootfs) {
+  const std::string what = fmt::format("mount overlay on \"{}\"", rootfs.target);
+  unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) return fail_errno(errno, what + ": fsopen");
+  auto set = [&](const char* key, const std::string& value) -> result<void> {
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0)
+      return fail_errno(errno, fmt::format("{}: {} \"{}\"", what, key, value));
+    return {};
+  };
+  // "lowerdir+" appends one layer at a time, the first being the top.
+  for (const std::string& lower : rootfs.lowers)
+    if (auto r = set("lowerdir+", lower); !r) return r;
+  if (!rootfs.upper.empty()) {
+    if (auto r = set("upperdir", rootfs.upper); !r) return r;
+    if (auto r = set("workdir", rootfs.work); !r) return r;
+  }
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+    return fail_errno(errno, what);
+  unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt) return fail_errno(errno, what + ": fsmount");
+  if (::move_mount(mnt.get(), "", AT_FDCWD, rootfs.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return fail_errno(errno, what + ": move_mount");
+  return {};
+}
+
+result<void> mount_overlay(const rootfs_spec& rootfs) {
+  if (rootfs.lowers.empty())
+    return fail(error_kind::invalid_argument, "mount overlay: no lower layers");
+  std::string data = "lowerdir=";
+  for (size_t i = 0; i < rootfs.lowers.size(); ++i) {
+    if (i > 0) data += ':';
+    data += rootfs.lowers[i];
+  }
+  if (!rootfs.upper.empty())
+    data += fmt::format(",upperdir={},workdir={}", rootfs.upper, rootfs.work);
+  // mount(2) copies at most one page of options.
+  if (data.size() + 1 > static_cast<size_t>(::sysconf(_SC_PAGESIZE)))
+    return mount_overlay_by_fsconfig(rootfs);
+  if (::mount("overlay", rootfs.target.c_str(), "overlay", 0, data.c_str()) < 0)
+    return fail_errno(errno, fmt::format("mount overlay on \"{}\"", rootfs.target));
+  return {};
+}
+
+result<void> pivot_into(const std::string& target) {
+  if (::chdir(target.c_str()) < 0) return fail_errno(errno, fmt::format("chdir \"{}\"", target));
+  // pivot_root(".", "."): the old root ends up stacked under the new one
+  // and is detached at once; no directory for it is needed in the image.
+  if (::syscall(SYS_pivot_root, ".", ".") < 0)
+    return fail_errno(errno, fmt::format("pivot_root \"{}\"", target));
+  if (::umount2(".", MNT_DETACH) < 0) return fail_errno(errno, "detach the old root");
+  if (::chdir("/") < 0) return fail_errno(errno, "chdir \"/\"");
+  return {};
+}
+
+result<void> make_root_readonly() {
+  unsigned long flags = current_mount_flags("/") | MS_RDONLY;
+  if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) < 0)
+    return fail_errno(errno, "remount \"/\" readonly");
+  return {};
+}
+
+}  // namespace ringcri::exec::spawn_detail

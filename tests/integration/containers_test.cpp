@@ -1,0 +1,634 @@
+// Pods and containers through the daemon's socket, with images from a real
+// registry (Debian's docker-registry on 127.0.0.1), checked from outside:
+// /proc/PID/ns links, /proc/PID/root, files on the host, the CRI log file,
+// exit codes, the cgroup trees and /proc/self/mountinfo.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "support/cri_client.hpp"
+#include "support/registry_fixture.hpp"
+#include "support/ringcri_process.hpp"
+
+using namespace ringcri::testing;
+using namespace std::chrono_literals;
+namespace v1 = runtime::v1;
+namespace fs = std::filesystem;
+using S = v1::RuntimeService::Stub;
+
+namespace {
+
+void skip_unless_ready() {
+  if (::geteuid() != 0) {
+    std::cout << "SKIP: running containers needs root\n";
+    std::exit(77);
+  }
+  auto why = registry_fixture::unavailable_reason();
+  if (!why.empty()) {
+    std::cout << "SKIP: " << why << "\n";
+    std::exit(77);
+  }
+}
+
+registry_fixture& registry() {
+  skip_unless_ready();
+  static registry_fixture r("plain", "busybox,layered");
+  return r;
+}
+
+std::string busybox() { return registry().host() + "/busybox:1"; }
+std::string layered() { return registry().host() + "/layered:1"; }
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ns_link(const std::string& pid, const char* ns) {
+  std::error_code ec;
+  return fs::read_symlink(fs::path("/proc") / pid / "ns" / ns, ec).string();
+}
+
+ino_t inode_of(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return 0;
+  return st.st_ino;
+}
+
+// Lines of /proc/self/mountinfo that mention `needle`.
+std::vector<std::string> mounts_under(const std::string& needle) {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+// Every cgroup dir named `name` below any hierarchy's root (depth 1..3).
+std::vector<fs::path> cgroups_named(const std::string& name) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it.depth() > 3) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory(ec) && it->path().filename() == name) out.push_back(it->path());
+  }
+  return out;
+}
+
+struct runtime_fixture {
+  ringcri_process daemon;
+  cri_client client{daemon.socket()};
+  temp_dir logs{"ringcri-logs"};
+
+  runtime_fixture() : daemon({"--log-level", "debug"}) {
+    v1::PullImageResponse resp;
+    for (const auto& image : {busybox(), layered()}) {
+      v1::PullImageRequest req;
+      req.mutable_image()->set_image(image);
+      auto st = client.image_call(&v1::ImageService::Stub::PullImage, req, &resp);
+      REQUIRE(st.ok());
+    }
+  }
+
+  v1::PodSandboxConfig pod_config(const std::string& name) {
+    v1::PodSandboxConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_metadata()->set_namespace_("default");
+    c.mutable_metadata()->set_uid("uid-" + name);
+    c.set_hostname(name + "-host");
+    c.set_log_directory((logs.path() / name).string());
+    // As the kubelet sends it: a pid namespace per container (CRI's zero
+    // value, POD, would share one).
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
+    return c;
+  }
+
+  grpc::Status run_pod(const v1::PodSandboxConfig& config, std::string* id) {
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = config;
+    v1::RunPodSandboxResponse resp;
+    auto st = client.runtime_call(&S::RunPodSandbox, req, &resp);
+    *id = resp.pod_sandbox_id();
+    return st;
+  }
+
+  std::string run_pod(const std::string& name) {
+    std::string id;
+    auto st = run_pod(pod_config(name), &id);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    return id;
+  }
+
+  v1::ContainerConfig container_config(const std::string& name, std::vector<std::string> command,
+                                       const std::string& image = "") {
+    v1::ContainerConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image.empty() ? busybox() : image);
+    for (auto& a : command) c.add_command(a);
+    c.set_log_path(name + ".log");
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
+    return c;
+  }
+
+  grpc::Status create(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                      const v1::ContainerConfig& config, std::string* id) {
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_config() = config;
+    *req.mutable_sandbox_config() = pod_config;
+    v1::CreateContainerResponse resp;
+    auto st = client.runtime_call(&S::CreateContainer, req, &resp);
+    *id = resp.container_id();
+    return st;
+  }
+
+  std::string create_and_start(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                               const v1::ContainerConfig& config) {
+    std::string id;
+    auto st = create(pod, pod_config, config, &id);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    st = start(id);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    return id;
+  }
+
+  grpc::Status start(const std::string& id) {
+    v1::StartContainerRequest req;
+    req.set_container_id(id);
+    v1::StartContainerResponse resp;
+    return client.runtime_call(&S::StartContainer, req, &resp);
+  }
+
+  grpc::Status stop(const std::string& id, int timeout) {
+    v1::StopContainerRequest req;
+    req.set_container_id(id);
+    req.set_timeout(timeout);
+    v1::StopContainerResponse resp;
+    return client.runtime_call(&S::StopContainer, req, &resp);
+  }
+
+  v1::ContainerStatusResponse status(const std::string& id, bool verbose = false) {
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    req.set_verbose(verbose);
+    v1::ContainerStatusResponse resp;
+    auto st = client.runtime_call(&S::ContainerStatus, req, &resp);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    return resp;
+  }
+
+  nlohmann::json container_info(const std::string& id) {
+    auto resp = status(id, true);
+    REQUIRE(resp.info().count("info"));
+    return nlohmann::json::parse(resp.info().at("info"));
+  }
+
+  nlohmann::json pod_info(const std::string& id) {
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(id);
+    req.set_verbose(true);
+    v1::PodSandboxStatusResponse resp;
+    REQUIRE(client.runtime_call(&S::PodSandboxStatus, req, &resp).ok());
+    REQUIRE(resp.info().count("info"));
+    return nlohmann::json::parse(resp.info().at("info"));
+  }
+
+  std::string pid_of(const std::string& id) { return std::to_string(container_info(id).at("pid").get<int>()); }
+
+  v1::ContainerStatus wait_exited(const std::string& id, std::chrono::seconds timeout = 20s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto s = status(id).status();
+      if (s.state() == v1::CONTAINER_EXITED || std::chrono::steady_clock::now() > deadline) return s;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  // Waits until the log has a line containing `needle`.
+  std::string wait_log(const fs::path& log, const std::string& needle, std::chrono::seconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto text = read_file(log);
+      if (text.find(needle) != std::string::npos || std::chrono::steady_clock::now() > deadline) return text;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  v1::ExecSyncResponse exec(const std::string& id, std::vector<std::string> cmd, grpc::Status* st,
+                            int timeout = 0) {
+    v1::ExecSyncRequest req;
+    req.set_container_id(id);
+    for (auto& a : cmd) req.add_cmd(a);
+    req.set_timeout(timeout);
+    v1::ExecSyncResponse resp;
+    *st = client.runtime_call(&S::ExecSync, req, &resp);
+    return resp;
+  }
+
+  void remove_pod(const std::string& id) {
+    v1::StopPodSandboxRequest stop_req;
+    stop_req.set_pod_sandbox_id(id);
+    v1::StopPodSandboxResponse stop_resp;
+    auto st = client.runtime_call(&S::StopPodSandbox, stop_req, &stop_resp);
+    INFO(st.error_message());
+    CHECK(st.ok());
+    v1::RemovePodSandboxRequest req;
+    req.set_pod_sandbox_id(id);
+    v1::RemovePodSandboxResponse resp;
+    st = client.runtime_call(&S::RemovePodSandbox, req, &resp);
+    INFO(st.error_message());
+    CHECK(st.ok());
+  }
+
+  std::size_t container_count() {
+    v1::ListContainersResponse resp;
+    REQUIRE(client.runtime_call(&S::ListContainers, v1::ListContainersRequest{}, &resp).ok());
+    return static_cast<std::size_t>(resp.containers_size());
+  }
+
+  // Nothing of ringcri's is left: no mount, no cgroup, no pod or container dir.
+  void check_nothing_left() {
+    CHECK(mounts_under(daemon.dir().string()).empty());
+    CHECK(cgroups_named("ringcri").empty());
+    std::error_code ec;
+    CHECK((fs::is_empty(daemon.root() / "containers", ec) || !fs::exists(daemon.root() / "containers")));
+    CHECK((fs::is_empty(daemon.state() / "pods", ec) || !fs::exists(daemon.state() / "pods")));
+  }
+};
+
+const std::regex cri_log_line(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$)");
+
+// The contents of the log's lines, "stream tag content" each, checking the format.
+std::vector<std::string> log_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    INFO(line);
+    REQUIRE(std::regex_match(line, m, cri_log_line));
+    out.push_back(m[1].str() + " " + m[2].str() + " " + m[3].str());
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("a container runs in its own namespaces, in the image, as asked") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("asked");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+
+  temp_dir host("ringcri-mount");
+  std::ofstream(host.path() / "hostfile") << "from the host\n";
+  fs::permissions(host.path(), fs::perms::all);  // the container runs as uid 1000
+  fs::permissions(host.path() / "hostfile", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  temp_dir ro_host("ringcri-ro");
+
+  auto config = f.container_config(
+      "asked", {"sh", "-c",
+                "echo \"ids $(id -u) $(id -g) $(id -G)\"; echo \"cwd $(pwd)\"; echo \"host $(hostname)\"; "
+                "echo \"foo $FOO\"; cat /data/hostfile; echo written > /data/out; "
+                "touch /ro/x 2>/dev/null || echo 'ro refused'; echo ready; exec sleep 300"});
+  auto* env = config.add_envs();
+  env->set_key("FOO");
+  env->set_value("bar baz");
+  config.set_working_dir("/tmp");
+  config.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(1000);
+  config.mutable_linux()->mutable_security_context()->add_supplemental_groups(1234);
+  auto* m = config.add_mounts();
+  m->set_host_path(host.path().string());
+  m->set_container_path("/data");
+  auto* ro = config.add_mounts();
+  ro->set_host_path(ro_host.path().string());
+  ro->set_container_path("/ro");
+  ro->set_readonly(true);
+  auto id = f.create_and_start(pod, pod_config, config);
+
+  fs::path log = fs::path(pod_config.log_directory()) / "asked.log";
+  auto lines = log_lines(f.wait_log(log, "ready"));
+  auto ids = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("stdout F ids ", 0) == 0; });
+  REQUIRE(ids != lines.end());
+  CHECK_THAT(*ids, Catch::StartsWith("stdout F ids 1000 1000 ") && Catch::EndsWith(" 1234"));
+  CHECK(contains(lines, "stdout F cwd /tmp"));
+  CHECK(contains(lines, "stdout F host asked-host"));
+  CHECK(contains(lines, "stdout F foo bar baz"));
+  CHECK(contains(lines, "stdout F from the host"));
+  CHECK(contains(lines, "stdout F ro refused"));
+  CHECK(read_file(host.path() / "out") == "written\n");
+
+  auto s = f.status(id).status();
+  CHECK(s.state() == v1::CONTAINER_RUNNING);
+  CHECK(s.log_path() == log.string());
+  CHECK(s.started_at() > 0);
+
+  // Its own mount, pid, ipc, uts and cgroup namespaces; the pod's net, ipc, uts.
+  auto pid = f.pid_of(id);
+  for (const char* ns : {"mnt", "pid", "ipc", "uts", "net", "cgroup"}) {
+    INFO(ns);
+    CHECK(ns_link(pid, ns) != ns_link("self", ns));
+  }
+  auto pod_info = f.pod_info(pod);
+  CHECK(inode_of(fs::path("/proc") / pid / "ns" / "net") == inode_of(pod_info.at("netNamespacePath").get<std::string>()));
+  CHECK(inode_of(fs::path("/proc") / pid / "ns" / "uts") == inode_of(pod_info.at("utsNamespacePath").get<std::string>()));
+  // pid 1 in its namespace: NSpid's last field.
+  auto proc_status = read_file(fs::path("/proc") / pid / "status");
+  CHECK(proc_status.find("\nNSpid:\t" + pid + "\t1\n") != std::string::npos);
+  // Its root is the image: busybox's passwd, not the host's.
+  CHECK(read_file(fs::path("/proc") / pid / "root/etc/passwd").find("app:x:1000:1000") != std::string::npos);
+  CHECK(fs::exists(fs::path("/proc") / pid / "root/bin/busybox"));
+  // /dev has the standard nodes; /etc/hosts and resolv.conf come from the pod.
+  CHECK(fs::is_character_file(fs::path("/proc") / pid / "root/dev/null"));
+  CHECK(read_file(fs::path("/proc") / pid / "root/etc/hostname") == "asked-host\n");
+  CHECK(read_file(fs::path("/proc") / pid / "root/etc/hosts").find("asked-host") != std::string::npos);
+
+  auto info = f.container_info(id);
+  CHECK(info.at("sandboxID") == pod);
+  CHECK(info.at("runtimeSpec").at("process").at("args").at(0) == "sh");
+  CHECK_FALSE(info.at("cgroupPath").get<std::string>().empty());
+
+  f.remove_pod(pod);
+  CHECK(f.container_count() == 0);
+  CHECK_FALSE(fs::exists(fs::path("/proc") / pid));
+  f.check_nothing_left();
+}
+
+TEST_CASE("the exit code and output of a container reach the CRI log and its status") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("exits");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto id = f.create_and_start(pod, pod_config,
+                               f.container_config("three", {"sh", "-c", "echo out; echo err >&2; printf partial; exit 3"}));
+  auto s = f.wait_exited(id);
+  CHECK(s.state() == v1::CONTAINER_EXITED);
+  CHECK(s.exit_code() == 3);
+  CHECK(s.reason() == "Error");
+  CHECK(s.finished_at() >= s.started_at());
+  auto lines = log_lines(read_file(fs::path(pod_config.log_directory()) / "three.log"));
+  CHECK(contains(lines, "stdout F out"));
+  CHECK(contains(lines, "stderr F err"));
+  CHECK(contains(lines, "stdout P partial"));
+
+  auto zero = f.create_and_start(pod, pod_config, f.container_config("zero", {"true"}));
+  s = f.wait_exited(zero);
+  CHECK(s.exit_code() == 0);
+  CHECK(s.reason() == "Completed");
+
+  // The image's Entrypoint and Cmd when the request has no command.
+  auto ep = f.create_and_start(pod, pod_config, f.container_config("entrypoint", {}, layered()));
+  s = f.wait_exited(ep);
+  CHECK(s.exit_code() == 0);
+  lines = log_lines(read_file(fs::path(pod_config.log_directory()) / "entrypoint.log"));
+  CHECK(contains(lines, "stdout F layer3 a"));  // the top layer wins
+
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("Stop sends the image's StopSignal, then SIGKILL after the timeout") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("stops");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+
+  // layered:1 says StopSignal SIGQUIT.
+  auto quits = f.create_and_start(
+      pod, pod_config,
+      f.container_config("quits", {"sh", "-c", "trap 'echo got QUIT; exit 7' QUIT; echo ready; while true; do sleep 0.05; done"},
+                         layered()));
+  fs::path log = fs::path(pod_config.log_directory()) / "quits.log";
+  f.wait_log(log, "ready");
+  REQUIRE(f.stop(quits, 10).ok());
+  auto s = f.status(quits).status();
+  CHECK(s.state() == v1::CONTAINER_EXITED);
+  CHECK(s.exit_code() == 7);
+  CHECK(contains(log_lines(read_file(log)), "stdout F got QUIT"));
+
+  // pid 1 that ignores SIGTERM is killed after the timeout.
+  auto stubborn = f.create_and_start(
+      pod, pod_config, f.container_config("stubborn", {"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"}));
+  f.wait_log(fs::path(pod_config.log_directory()) / "stubborn.log", "ready");
+  REQUIRE(f.stop(stubborn, 1).ok());
+  s = f.status(stubborn).status();
+  CHECK(s.state() == v1::CONTAINER_EXITED);
+  CHECK(s.exit_code() == 137);
+
+  // Stopping a stopped container is fine.
+  CHECK(f.stop(stubborn, 1).ok());
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("ExecSync returns output and exit code, times out, and refuses exited containers") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("execs");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto id = f.create_and_start(pod, pod_config, f.container_config("sleeper", {"sleep", "300"}));
+
+  grpc::Status st;
+  auto r = f.exec(id, {"sh", "-c", "echo o; echo e >&2; cat /etc/hostname; exit 5"}, &st);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  CHECK(r.stdout() == "o\nexecs-host\n");
+  CHECK(r.stderr() == "e\n");
+  CHECK(r.exit_code() == 5);
+
+  // It shares the container's pid namespace: the container's sleep is pid 1.
+  r = f.exec(id, {"cat", "/proc/1/cmdline"}, &st);
+  REQUIRE(st.ok());
+  CHECK(r.stdout() == std::string("sleep\0" "300\0", 10));
+
+  auto t0 = std::chrono::steady_clock::now();
+  r = f.exec(id, {"sleep", "30"}, &st, 1);
+  CHECK(st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK(std::chrono::steady_clock::now() - t0 < 20s);
+
+  r = f.exec(id, {"no-such-command"}, &st);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.error_message(), Catch::Contains("no-such-command"));
+
+  REQUIRE(f.stop(id, 0).ok());
+  r = f.exec(id, {"true"}, &st);
+  CHECK(st.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(st.error_message(), Catch::Contains(id));
+
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("bad input is refused naming the thing at fault, and leaves nothing behind") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("bad");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto mounts_before = mounts_under(f.daemon.dir().string());
+  std::string id;
+
+  auto missing_image = f.container_config("c1", {"true"}, registry().host() + "/nosuch:1");
+  auto st = f.create(pod, pod_config, missing_image, &id);
+  CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK_THAT(st.error_message(), Catch::Contains("nosuch:1"));
+
+  auto missing_mount = f.container_config("c2", {"true"});
+  auto* m = missing_mount.add_mounts();
+  m->set_host_path("/nonexistent/ringcri-test-path");
+  m->set_container_path("/data");
+  st = f.create(pod, pod_config, missing_mount, &id);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.error_message(), Catch::Contains("/nonexistent/ringcri-test-path"));
+
+  auto unknown_user = f.container_config("c3", {"true"});
+  unknown_user.mutable_linux()->mutable_security_context()->set_run_as_username("nosuchuser");
+  st = f.create(pod, pod_config, unknown_user, &id);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.error_message(), Catch::Contains("nosuchuser"));
+
+  auto not_found = f.container_config("c4", {"no-such-binary", "arg"});
+  st = f.create(pod, pod_config, not_found, &id);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.error_message(), Catch::Contains("no-such-binary"));
+
+  auto no_pod = f.container_config("c5", {"true"});
+  st = f.create("0000000000000000000000000000000000000000000000000000000000000000", pod_config, no_pod, &id);
+  CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+
+  CHECK(f.container_count() == 0);
+  CHECK(mounts_under(f.daemon.dir().string()) == mounts_before);
+  std::error_code ec;
+  CHECK((fs::is_empty(f.daemon.root() / "containers", ec) || !fs::exists(f.daemon.root() / "containers")));
+  // The pod's cgroup is there, with no container cgroup left inside.
+  auto pod_cgroups = cgroups_named("pod-" + pod);
+  CHECK_FALSE(pod_cgroups.empty());
+  for (const auto& dir : pod_cgroups)
+    for (const auto& entry : fs::directory_iterator(dir)) CHECK_FALSE(entry.is_directory());
+
+  // The same name works once the failures are gone.
+  auto fine = f.container_config("c1", {"true"});
+  st = f.create(pod, pod_config, fine, &id);
+  INFO(st.error_message());
+  CHECK(st.ok());
+
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("containers of a pod with a shared pid namespace see each other") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("shared");
+  pod_config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
+  std::string pod;
+  auto st = f.run_pod(pod_config, &pod);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  auto shared = [&](const std::string& name, std::vector<std::string> cmd) {
+    auto c = f.container_config(name, std::move(cmd));
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
+    return c;
+  };
+  auto a = f.create_and_start(pod, pod_config, shared("a", {"sleep", "301"}));
+  auto b = f.create_and_start(pod, pod_config, shared("b", {"sleep", "302"}));
+  CHECK(ns_link(f.pid_of(a), "pid") == ns_link(f.pid_of(b), "pid"));
+  CHECK(ns_link(f.pid_of(a), "pid") != ns_link("self", "pid"));
+  auto r = f.exec(a, {"sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"}, &st);
+  REQUIRE(st.ok());
+  CHECK_THAT(r.stdout(), Catch::Contains("sleep 302"));
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("ReopenContainerLog starts a fresh file after the kubelet rotated the log") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("rotate");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto id = f.create_and_start(
+      pod, pod_config, f.container_config("ticker", {"sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.05; done"}));
+  fs::path log = fs::path(pod_config.log_directory()) / "ticker.log";
+  f.wait_log(log, "tick 3");
+  fs::rename(log, log.string() + ".1");
+  v1::ReopenContainerLogRequest req;
+  req.set_container_id(id);
+  v1::ReopenContainerLogResponse resp;
+  auto st = f.client.runtime_call(&S::ReopenContainerLog, req, &resp);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  auto fresh = f.wait_log(log, "tick");
+  CHECK_FALSE(fresh.empty());
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("kill -9 of the daemon loses no container, log line or exit code") {
+  runtime_fixture f;
+  constexpr int pods = 20;
+  std::vector<std::string> pod_ids, ids;
+  std::vector<v1::PodSandboxConfig> configs;
+  for (int i = 0; i < pods; ++i) {
+    configs.push_back(f.pod_config("survivor-" + std::to_string(i)));
+    std::string pod;
+    REQUIRE(f.run_pod(configs.back(), &pod).ok());
+    pod_ids.push_back(pod);
+    ids.push_back(f.create_and_start(
+        pod, configs.back(),
+        f.container_config("counter", {"sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.02; done"})));
+  }
+  std::vector<std::string> pids;
+  for (const auto& id : ids) pids.push_back(f.pid_of(id));
+  // One that exits while the daemon is gone.
+  auto exiter = f.create_and_start(pod_ids[0], configs[0], f.container_config("exiter", {"sh", "-c", "sleep 1; exit 42"}));
+
+  f.daemon.kill();
+  std::this_thread::sleep_for(2s);
+  f.daemon.restart();  // the client's channel reconnects to the new socket
+
+  for (int i = 0; i < pods; ++i) {
+    auto s = f.status(ids[i]).status();
+    CHECK(s.state() == v1::CONTAINER_RUNNING);
+    CHECK(f.pid_of(ids[i]) == pids[i]);
+  }
+  auto s = f.status(exiter).status();
+  CHECK(s.state() == v1::CONTAINER_EXITED);
+  CHECK(s.exit_code() == 42);
+
+  // The logs go on without a gap: line numbers are consecutive.
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < pods; ++i) REQUIRE(f.stop(ids[i], 0).ok());
+  for (int i = 0; i < pods; ++i) {
+    auto lines = log_lines(read_file(fs::path(configs[i].log_directory()) / "counter.log"));
+    REQUIRE(lines.size() > 20);
+    for (std::size_t n = 0; n < lines.size(); ++n) {
+      INFO("pod " << i << " line " << n);
+      REQUIRE(lines[n] == "stdout F line " + std::to_string(n));
+    }
+  }
+  for (const auto& pod : pod_ids) f.remove_pod(pod);
+  f.check_nothing_left();
+}

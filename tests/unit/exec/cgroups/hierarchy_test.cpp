@@ -1,0 +1,222 @@
+// The cgroups of this node, for real: a path made in every hierarchy, a
+// process put into it shows there in /proc/PID/cgroup, v1 cpuset takes it
+// (no ENOSPC), v2 controllers are passed down, and removal leaves no dir.
+
+#include "exec/cgroups/hierarchy.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace cg = ringcri::exec::cgroups;
+namespace fs = std::filesystem;
+
+namespace {
+
+void need_root() {
+  if (::geteuid() != 0) {
+    std::printf("skipped: needs root to make cgroups\n");
+    std::exit(77);
+  }
+}
+
+std::string read_file(const std::string& p) {
+  std::ifstream in(p);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+cg::hierarchy detect_or_skip() {
+  auto h = cg::hierarchy::detect();
+  if (!h) {
+    std::printf("skipped: no cgroups here: %s\n", h.error().message().c_str());
+    std::exit(77);
+  }
+  std::printf("cgroup layout: %s, %zu hierarchies\n", std::string(cg::to_string(h->kind())).c_str(),
+              h->mounts().size());
+  return std::move(*h);
+}
+
+// A child that waits until told to go (or killed).
+struct sleeper {
+  pid_t pid = -1;
+  int go = -1;
+  sleeper() {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    pid = ::fork();
+    if (pid == 0) {
+      ::close(p[1]);
+      char c;
+      ssize_t n = ::read(p[0], &c, 1);
+      ::_exit(n < 0 ? 1 : 0);
+    }
+    ::close(p[0]);
+    go = p[1];
+  }
+  int reap() {
+    int status = 0;
+    if (pid > 0) ::waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+  ~sleeper() {
+    if (go >= 0) ::close(go);
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      reap();
+    }
+  }
+};
+
+// The test's own top cgroup, removed (with all below it) at the end. The
+// v2 root's cgroup.subtree_control, which create changes, is left as found
+// (best effort: something else may use a controller meanwhile).
+struct test_cgroup {
+  const cg::hierarchy& h;
+  std::string top = "/ringcri-test-" + std::to_string(::getpid());
+  std::string root_enabled_before;
+  explicit test_cgroup(const cg::hierarchy& hier) : h(hier) {
+    if (h.unified()) root_enabled_before = read_file(unified_root() + "/cgroup.subtree_control");
+  }
+  ~test_cgroup() {
+    (void)h.kill_all(top);
+    (void)h.remove(top);
+    if (!h.unified()) return;
+    std::istringstream now(read_file(unified_root() + "/cgroup.subtree_control"));
+    std::string c;
+    while (now >> c)
+      if (root_enabled_before.find(c) == std::string::npos)
+        std::ofstream(unified_root() + "/cgroup.subtree_control") << "-" << c;
+  }
+  std::string unified_root() const { return cg::hierarchy::dir_of(*h.unified(), "/"); }
+  bool exists_anywhere() const {
+    for (const auto& m : h.mounts())
+      if (fs::exists(cg::hierarchy::dir_of(m, top))) return true;
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a cgroup made in every hierarchy holds a process and goes away") {
+  need_root();
+  auto h = detect_or_skip();
+  test_cgroup t(h);
+  const std::string path = t.top + "/pod1/c1";
+
+  auto procs = h.create(path);
+  INFO((procs ? "" : procs.error().message()));
+  REQUIRE(procs);
+  REQUIRE(procs->size() == h.mounts().size());
+  for (const auto& m : h.mounts()) CHECK(fs::is_directory(cg::hierarchy::dir_of(m, path)));
+
+  // v1 cpuset: the new cgroup has cpus and mems to run on.
+  for (const auto& m : h.mounts()) {
+    if (m.unified) continue;
+    if (std::find(m.controllers.begin(), m.controllers.end(), "cpuset") == m.controllers.end())
+      continue;
+    CHECK(read_file(cg::hierarchy::dir_of(m, path) + "/cpuset.cpus") != "\n");
+    CHECK(read_file(cg::hierarchy::dir_of(m, path) + "/cpuset.mems") != "\n");
+  }
+
+  sleeper child;
+  for (const auto& file : *procs) {
+    INFO(file);
+    std::ofstream out(file);
+    out << child.pid;
+    out.flush();
+    CHECK(out.good());  // ENOSPC from an empty cpuset would show here
+  }
+
+  // Every line of /proc/PID/cgroup (one per hierarchy) names the path.
+  std::istringstream lines(read_file("/proc/" + std::to_string(child.pid) + "/cgroup"));
+  std::string line;
+  size_t count = 0;
+  while (std::getline(lines, line)) {
+    INFO(line);
+    CHECK(line.size() > path.size());
+    CHECK(line.substr(line.size() - path.size() - 1) == ":" + path);
+    ++count;
+  }
+  CHECK(count == h.mounts().size());
+
+  auto pids = h.pids(path);
+  REQUIRE(pids);
+  CHECK(*pids == std::vector<pid_t>{child.pid});
+
+  // Busy while the process lives: an error that names the dir.
+  auto busy = h.remove(path);
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error().message().find(path) != std::string::npos);
+
+  REQUIRE(h.kill_all(path));
+  int status = child.reap();
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+
+  auto removed = h.remove(path);
+  INFO((removed ? "" : removed.error().message()));
+  REQUIRE(removed);
+  for (const auto& m : h.mounts()) {
+    CHECK_FALSE(fs::exists(cg::hierarchy::dir_of(m, path)));
+    CHECK(fs::is_directory(cg::hierarchy::dir_of(m, t.top + "/pod1")));  // parents stay
+  }
+
+  REQUIRE(h.remove(t.top));
+  CHECK_FALSE(t.exists_anywhere());
+}
+
+TEST_CASE("v2 controllers are passed down to a new cgroup") {
+  need_root();
+  auto h = detect_or_skip();
+  const auto* unified = h.unified();
+  if (unified == nullptr) {
+    WARN("skipped: no cgroup v2 hierarchy here");
+    return;
+  }
+  const std::string root = cg::hierarchy::dir_of(*unified, "/");
+  const std::string available = read_file(root + "/cgroup.controllers");
+  if (available.find_first_not_of(" \n") == std::string::npos) {
+    WARN("skipped: the cgroup v2 hierarchy at " + root + " has no controllers");
+    return;
+  }
+  {
+    test_cgroup t(h);
+    const std::string path = t.top + "/pod2/c2";
+    auto procs = h.create(path);
+    INFO((procs ? "" : procs.error().message()));
+    REQUIRE(procs);
+    // Each level below the root has what the root has; the new cgroup
+    // (a leaf for processes) enables nothing itself.
+    CHECK(read_file(cg::hierarchy::dir_of(*unified, t.top) + "/cgroup.controllers") == available);
+    CHECK(read_file(cg::hierarchy::dir_of(*unified, t.top + "/pod2") + "/cgroup.subtree_control") ==
+          available);
+    CHECK(read_file(cg::hierarchy::dir_of(*unified, path) + "/cgroup.controllers") == available);
+    CHECK(read_file(cg::hierarchy::dir_of(*unified, path) + "/cgroup.subtree_control")
+              .find_first_not_of(" \n") == std::string::npos);
+    REQUIRE(h.remove(t.top));
+    CHECK_FALSE(t.exists_anywhere());
+  }
+}
+
+TEST_CASE("invalid cgroup paths are refused before touching any hierarchy") {
+  need_root();
+  auto h = detect_or_skip();
+  for (const char* bad : {"ringcri-test", "/ringcri-test/../..", "/ringcri-test//x"}) {
+    INFO(bad);
+    auto procs = h.create(bad);
+    REQUIRE_FALSE(procs);
+    CHECK(procs.error().kind() == ringcri::error_kind::invalid_argument);
+    CHECK(procs.error().message().find(bad) != std::string::npos);
+  }
+  CHECK_FALSE(h.remove("/"));
+  CHECK_FALSE(h.kill_all("/"));
+}

@@ -1,0 +1,587 @@
+// The keeper end to end: a real keeper process (keeper_host, started by the
+// client as the daemon would start `ringcri keeper`), real containers on a
+// busybox rootfs, checked from outside: log files, exit records, /proc,
+// signals through pidfds. Needs root, overlayfs and /bin/busybox (static).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "exec/keeper/client.hpp"
+#include "reactor/ops.hpp"
+#include "reactor/reactor.hpp"
+#include "support/io_checks.hpp"
+
+namespace fs = std::filesystem;
+namespace io = ringcri::reactor;
+namespace keeper = ringcri::exec::keeper;
+using namespace std::chrono_literals;
+using ringcri::unique_fd;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void skip_unless_able() {
+  auto skip = [](const char* why) {
+    std::printf("SKIP: %s\n", why);
+    std::fflush(stdout);
+    std::_Exit(77);
+  };
+  if (::geteuid() != 0) skip("the keeper's end-to-end tests need root");
+  if (slurp("/proc/filesystems").find("\toverlay\n") == std::string::npos) {
+    skip("overlayfs is not available");
+  }
+  if (::access("/bin/busybox", X_OK) != 0) skip("no /bin/busybox (Debian's busybox-static)");
+}
+
+fs::path keeper_host() {
+  if (const char* env = std::getenv("RINGCRI_KEEPER_HOST")) return env;
+  return fs::read_symlink("/proc/self/exe").parent_path() / "keeper_host";
+}
+
+bool process_gone(pid_t pid) {
+  // A zombie (not yet reaped by whoever adopted it) counts as gone.
+  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return true;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+// Waits (bounded, to never hang the suite) until `done` holds.
+template <class F>
+bool eventually(F done, std::chrono::milliseconds limit = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    ::usleep(10'000);
+  }
+  return true;
+}
+
+template <class F>
+io::task<bool> eventually_async(F done, std::chrono::milliseconds limit = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) co_return false;
+    co_await io::sleep_for(10ms);
+  }
+  co_return true;
+}
+
+// One test's world: a busybox image, a state dir, and the keeper it starts.
+class world {
+ public:
+  world() {
+    skip_unless_able();
+    // The keepers this test starts are detached from it, but become its
+    // children again, so it reaps them: the machine's init may not.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char tmpl[] = "/tmp/ringcri-keeper-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    dir_ = tmpl;
+    fs::path lower = dir_ / "image";
+    for (const char* d : {"/bin", "/proc", "/dev", "/tmp", "/etc"})
+      fs::create_directories(lower.string() + d);
+    if (::link("/bin/busybox", (lower / "bin/busybox").c_str()) != 0) {
+      fs::copy_file("/bin/busybox", lower / "bin/busybox");
+    }
+    for (const char* applet : {"sh", "cat", "echo", "sleep", "true", "touch", "ls"}) {
+      fs::create_symlink("busybox", lower / "bin" / applet);
+    }
+    opts.state_dir = dir_ / "state";
+    opts.binary = keeper_host();
+    opts.log_level = "debug";
+  }
+
+  ~world() {
+    // Whatever the test left: the keeper's children first (a container's
+    // init takes its pid namespace with it), then the keeper.
+    pid_t pid = keeper_pid();
+    if (pid > 0 && !process_gone(pid)) {
+      for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        std::istringstream children(slurp(task.path() / "children"));
+        pid_t child;
+        while (children >> child) ::kill(child, SIGKILL);
+      }
+      ::kill(pid, SIGKILL);
+      eventually([pid] { return process_gone(pid); }, 10s);
+    }
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  pid_t keeper_pid() const {
+    std::string s = slurp(opts.state_dir / "keeper.lock");
+    return s.empty() ? -1 : static_cast<pid_t>(std::stol(s));
+  }
+  std::string keeper_log() const { return slurp(opts.state_dir / "keeper.log"); }
+
+  ringcri::exec::container_spec spec(const std::string& id, std::vector<std::string> args) const {
+    ringcri::exec::container_spec s;
+    s.id = id;
+    fs::path base = dir_ / "containers" / id;
+    s.rootfs.lowers = {(dir_ / "image").string()};
+    s.rootfs.upper = (base / "upper").string();
+    s.rootfs.work = (base / "work").string();
+    s.rootfs.target = (base / "rootfs").string();
+    for (const auto& d : {s.rootfs.upper, s.rootfs.work, s.rootfs.target})
+      fs::create_directories(d);
+    s.process.args = std::move(args);
+    s.process.env = {"PATH=/bin"};
+    s.namespaces = {{"mount", ""}, {"pid", ""}, {"ipc", ""}, {"uts", ""}};
+    s.mounts = {{"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
+                {"/dev", "tmpfs", "tmpfs", {"nosuid", "mode=755", "size=64k"}}};
+    s.devices = {{"/dev/null", 'c', 1, 3, 0666, 0, 0}};
+    s.log_path = (dir_ / "logs" / id / "0.log").string();
+    s.exit_path = (base / "exit").string();
+    return s;
+  }
+
+  ringcri::exec::exec_spec exec_spec(const std::string& id, std::vector<std::string> args) const {
+    ringcri::exec::exec_spec e;
+    e.container_id = id;
+    e.process.args = std::move(args);
+    e.process.env = {"PATH=/bin"};
+    return e;
+  }
+
+  keeper::options opts;
+
+ private:
+  fs::path dir_;
+};
+
+struct exits {
+  std::vector<keeper::exit_status> seen;
+  const keeper::exit_status* find(const std::string& id) const {
+    for (const auto& e : seen) {
+      if (e.id == id) return &e;
+    }
+    return nullptr;
+  }
+};
+
+io::task<std::unique_ptr<keeper::client>> connect(const keeper::options& opts, exits* ex) {
+  auto c = co_await keeper::client::connect(opts);
+  INFO((c ? std::string() : c.error().message()));
+  REQUIRE(c);
+  if (ex) (*c)->on_exit([ex](const keeper::exit_status& e) { ex->seen.push_back(e); });
+  co_return std::move(*c);
+}
+
+// "stdout F hello" for each line of a CRI log, after checking the format.
+std::vector<std::string> log_lines(const fs::path& path) {
+  static const std::regex line(
+      R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z (stdout|stderr) ([FP]) (.*)$)");
+  std::vector<std::string> out;
+  std::istringstream in(slurp(path));
+  std::string l;
+  while (std::getline(in, l)) {
+    std::smatch m;
+    INFO(l);
+    REQUIRE(std::regex_match(l, m, line));
+    out.push_back(m[1].str() + " " + m[2].str() + " " + m[3].str());
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("a container's output goes to its CRI log, its exit code to the event and the record") {
+  world w;
+  io::reactor r;
+  exits ex;
+  auto spec = w.spec("c-exit3", {"sh", "-c", "echo out1; echo err1 >&2; echo out2; exit 3"});
+  r.block_on([](world& w, exits& ex, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, &ex);
+    auto created = co_await k->create(spec);
+    INFO((created ? std::string() : created.error().message()) << "\n" << w.keeper_log());
+    REQUIRE(created);
+    CHECK(created->pid > 0);
+    CHECK(created->pidfd);
+    auto started = co_await k->start(spec.id);
+    INFO((started ? std::string() : started.error().message()));
+    REQUIRE(started);
+    CHECK(started->started_at > 0);
+    bool got = co_await eventually_async([&] { return ex.find(spec.id) != nullptr; });
+    REQUIRE(got);
+    auto list = co_await k->list();
+    REQUIRE(list);
+    REQUIRE(list->size() == 1);
+    CHECK((*list)[0].exited);
+    CHECK((*list)[0].exit.exit_code == 3);
+    CHECK_FALSE((*list)[0].pidfd);
+    CO_REQUIRE(co_await k->remove(spec.id));
+  }(w, ex, spec));
+
+  const auto* e = ex.find(spec.id);
+  REQUIRE(e);
+  CHECK(e->exit_code == 3);
+  CHECK(e->signal == 0);
+  CHECK(e->finished_at > 0);
+  auto record = keeper::read_exit_record(spec.exit_path);
+  REQUIRE(record);
+  CHECK(record->exit_code == 3);
+  CHECK(record->signal == 0);
+
+  auto lines = log_lines(spec.log_path);
+  CHECK(lines.size() == 3);
+  CHECK(contains(lines, "stdout F out1"));
+  CHECK(contains(lines, "stdout F out2"));
+  CHECK(contains(lines, "stderr F err1"));
+  CHECK((fs::status(spec.log_path).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+}
+
+TEST_CASE("a container killed by SIGKILL exits 137 with signal 9") {
+  world w;
+  io::reactor r;
+  exits ex;
+  auto spec = w.spec("c-killed", {"sleep", "100"});
+  r.block_on([](world& w, exits& ex, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, &ex);
+    auto created = co_await k->create(spec);
+    REQUIRE(created);
+    CO_REQUIRE(co_await k->start(spec.id));
+    // The daemon's pidfd works for signals.
+    REQUIRE(::syscall(SYS_pidfd_send_signal, created->pidfd.get(), SIGKILL, nullptr, 0) == 0);
+    bool got = co_await eventually_async([&] { return ex.find(spec.id) != nullptr; });
+    REQUIRE(got);
+    CO_REQUIRE(co_await k->remove(spec.id));
+  }(w, ex, spec));
+  const auto* e = ex.find(spec.id);
+  REQUIRE(e);
+  CHECK(e->exit_code == 137);
+  CHECK(e->signal == 9);
+  auto record = keeper::read_exit_record(spec.exit_path);
+  REQUIRE(record);
+  CHECK(record->exit_code == 137);
+  CHECK(record->signal == 9);
+}
+
+TEST_CASE("a command that does not exist fails create with the child's message") {
+  world w;
+  io::reactor r;
+  auto spec = w.spec("c-missing", {"/no/such/command"});
+  r.block_on([](world& w, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    auto created = co_await k->create(spec);
+    REQUIRE_FALSE(created);
+    INFO(created.error().message());
+    CHECK(created.error().kind() == ringcri::error_kind::not_found);
+    CHECK(created.error().message().find("/no/such/command") != std::string::npos);
+    auto list = co_await k->list();
+    REQUIRE(list);
+    CHECK(list->empty());
+  }(w, spec));
+  CHECK_FALSE(fs::exists(spec.exit_path));
+}
+
+TEST_CASE("the keeper survives its client going away and a new client finds its containers") {
+  world w;
+  io::reactor r;
+  auto spec = w.spec("c-survivor", {"sleep", "100"});
+  pid_t pid = r.block_on([](world& w, ringcri::exec::container_spec spec) -> io::task<pid_t> {
+    auto k = co_await connect(w.opts, nullptr);
+    auto created = co_await k->create(spec);
+    REQUIRE(created);
+    CO_REQUIRE(co_await k->start(spec.id));
+    co_return created->pid;
+    // The client goes away here.
+  }(w, spec));
+  pid_t keeper_before = w.keeper_pid();
+
+  // Let the keeper see the disconnect.
+  r.block_on([]() -> io::task<void> { co_await io::sleep_for(100ms); }());
+  CHECK(::kill(pid, 0) == 0);
+  CHECK_FALSE(process_gone(keeper_before));
+
+  r.block_on([](world& w, ringcri::exec::container_spec spec, pid_t pid) -> io::task<void> {
+    exits ex;
+    auto k = co_await connect(w.opts, &ex);
+    auto list = co_await k->list();
+    REQUIRE(list);
+    REQUIRE(list->size() == 1);
+    auto& h = (*list)[0];
+    CHECK(h.id == spec.id);
+    CHECK(h.pid == pid);
+    CHECK(h.started);
+    CHECK_FALSE(h.exited);
+    REQUIRE(h.pidfd);
+    CHECK(::syscall(SYS_pidfd_send_signal, h.pidfd.get(), 0, nullptr, 0) == 0);
+    CO_REQUIRE(co_await k->remove(spec.id));
+    CHECK(process_gone(pid));
+  }(w, spec, pid));
+  CHECK(w.keeper_pid() == keeper_before);
+  // A removed container that had started still has its exit recorded.
+  auto record = keeper::read_exit_record(spec.exit_path);
+  REQUIRE(record);
+  CHECK(record->exit_code == 137);
+}
+
+TEST_CASE("a second keeper for the same state dir exits at once") {
+  world w;
+  io::reactor r;
+  r.block_on([](world& w) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    pid_t first = w.keeper_pid();
+    REQUIRE(first > 0);
+
+    std::string binary = w.opts.binary.string();
+    std::string state = w.opts.state_dir.string();
+    pid_t second = ::fork();
+    if (second == 0) {
+      ::execl(binary.c_str(), binary.c_str(), "keeper", "--state", state.c_str(), nullptr);
+      ::_exit(127);
+    }
+    REQUIRE(second > 0);
+    int status = 0;
+    REQUIRE(::waitpid(second, &status, 0) == second);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    // The first one still serves.
+    CHECK(w.keeper_pid() == first);
+    auto list = co_await k->list();
+    CHECK(list);
+  }(w));
+}
+
+TEST_CASE("the keeper exits by itself when it holds nothing and nobody is connected") {
+  world w;
+  io::reactor r;
+  auto spec = w.spec("c-short", {"true"});
+  r.block_on([](world& w, ringcri::exec::container_spec spec) -> io::task<void> {
+    exits ex;
+    auto k = co_await connect(w.opts, &ex);
+    CO_REQUIRE(co_await k->create(spec));
+    CO_REQUIRE(co_await k->start(spec.id));
+    bool got = co_await eventually_async([&] { return ex.find(spec.id) != nullptr; });
+    REQUIRE(got);
+  }(w, spec));
+  pid_t pid = w.keeper_pid();
+  REQUIRE(pid > 0);
+  CHECK(eventually([pid] { return process_gone(pid); }));
+  CHECK_FALSE(fs::exists(w.opts.state_dir / "keeper.sock"));
+  CHECK(w.keeper_log().find("nothing left to keep") != std::string::npos);
+}
+
+TEST_CASE("exec returns the command's output and exit code, and kills it at its deadline") {
+  world w;
+  io::reactor r;
+  auto spec = w.spec("c-exec", {"sleep", "100"});
+  r.block_on([](world& w, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    CO_REQUIRE(co_await k->create(spec));
+    CO_REQUIRE(co_await k->start(spec.id));
+
+    int out[2], err[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    unique_fd out_r(out[0]), out_w(out[1]), err_r(err[0]), err_w(err[1]);
+    ringcri::exec::stdio_fds stdio{-1, out_w.get(), err_w.get()};
+    auto cmd = w.exec_spec(spec.id, {"sh", "-c", "echo hi; echo oops >&2; exit 5"});
+    auto res = co_await k->exec(cmd, stdio, 0ms);
+    INFO((res ? std::string() : res.error().message()) << "\n" << w.keeper_log());
+    REQUIRE(res);
+    CHECK(res->exit_code == 5);
+    CHECK_FALSE(res->timed_out);
+    out_w.reset();
+    err_w.reset();
+    // The keeper and the command hold no copy any more: EOF after the output.
+    CHECK(slurp("/proc/self/fd/" + std::to_string(out_r.get())) == "hi\n");
+    CHECK(slurp("/proc/self/fd/" + std::to_string(err_r.get())) == "oops\n");
+
+    auto slow = w.exec_spec(spec.id, {"sleep", "10"});
+    ringcri::exec::stdio_fds none;
+    auto timed = co_await k->exec(slow, none, 200ms);
+    REQUIRE(timed);
+    CHECK(timed->timed_out);
+    CHECK(timed->exit_code == 137);
+
+    CO_REQUIRE(co_await k->remove(spec.id));
+  }(w, spec));
+}
+
+TEST_CASE("reopen_log sends new output to a fresh file at the log path") {
+  world w;
+  io::reactor r;
+  auto spec = w.spec("c-rotate", {"sh", "-c", "echo one; exec sleep 100"});
+  r.block_on([](world& w, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    CO_REQUIRE(co_await k->create(spec));
+    CO_REQUIRE(co_await k->start(spec.id));
+    bool first = co_await eventually_async(
+        [&] { return slurp(spec.log_path).find("stdout F one") != std::string::npos; });
+    REQUIRE(first);
+
+    fs::rename(spec.log_path, spec.log_path + ".1");
+    CO_REQUIRE(co_await k->reopen_log(spec.id));
+    // A second line from inside the container, straight into its stdout pipe.
+    auto echo = w.exec_spec(spec.id, {"sh", "-c", "echo two > /proc/1/fd/1"});
+    ringcri::exec::stdio_fds none;
+    auto res = co_await k->exec(echo, none, 0ms);
+    REQUIRE(res);
+    CHECK(res->exit_code == 0);
+    bool second = co_await eventually_async(
+        [&] { return slurp(spec.log_path).find("stdout F two") != std::string::npos; });
+    CHECK(second);
+    CO_REQUIRE(co_await k->remove(spec.id));
+  }(w, spec));
+  auto rotated = log_lines(spec.log_path + ".1");
+  auto fresh = log_lines(spec.log_path);
+  CHECK(rotated == std::vector<std::string>{"stdout F one"});
+  CHECK(fresh == std::vector<std::string>{"stdout F two"});
+}
+
+TEST_CASE(
+    "an orphan holding the output open delays the exit by the drain limit only, and is reaped") {
+  world w;
+  io::reactor r;
+  exits ex;
+  // No pid namespace: the background sleep is orphaned to the keeper (the
+  // subreaper) and keeps the stdout pipe open.
+  auto spec = w.spec("c-orphan", {"sh", "-c", "echo before; sleep 100 & exit 4"});
+  spec.namespaces = {{"mount", ""}, {"ipc", ""}, {"uts", ""}};
+  r.block_on([](world& w, exits& ex, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, &ex);
+    pid_t keeper_pid = w.keeper_pid();
+    CO_REQUIRE(co_await k->create(spec));
+    CO_REQUIRE(co_await k->start(spec.id));
+    bool got = co_await eventually_async([&] { return ex.find(spec.id) != nullptr; });
+    REQUIRE(got);
+    CO_REQUIRE(co_await k->remove(spec.id));
+
+    // The orphan is the keeper's child now; once killed, the keeper reaps
+    // it (the client stays connected so the keeper stays).
+    std::vector<pid_t> orphans;
+    for (const auto& task :
+         fs::directory_iterator("/proc/" + std::to_string(keeper_pid) + "/task")) {
+      std::istringstream children(slurp(task.path() / "children"));
+      pid_t child;
+      while (children >> child) orphans.push_back(child);
+    }
+    REQUIRE(orphans.size() == 1);
+    std::string proc = "/proc/" + std::to_string(orphans[0]);
+    CHECK(slurp(proc + "/cmdline").find("sleep") == 0);
+    REQUIRE(::kill(orphans[0], SIGKILL) == 0);
+    bool reaped = co_await eventually_async([&] { return !fs::exists(proc); });
+    CHECK(reaped);
+  }(w, ex, spec));
+  const auto* e = ex.find(spec.id);
+  REQUIRE(e);
+  CHECK(e->exit_code == 4);
+  CHECK(log_lines(spec.log_path) == std::vector<std::string>{"stdout F before"});
+}
+
+TEST_CASE("a broken keeper connection fails the calls in flight; the next call starts a keeper") {
+  world w;
+  io::reactor r;
+  auto spec = w.spec("c-broken", {"sleep", "100"});
+  r.block_on([](world& w, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    auto created = co_await k->create(spec);
+    REQUIRE(created);
+    CO_REQUIRE(co_await k->start(spec.id));
+    pid_t first = w.keeper_pid();
+
+    // An exec that would run for long, in flight when the keeper dies.
+    std::optional<ringcri::result<keeper::exec_result>> pending;
+    auto run_exec = [](keeper::client& k, ringcri::exec::exec_spec cmd,
+                       std::optional<ringcri::result<keeper::exec_result>>& out) -> io::task<void> {
+      ringcri::exec::stdio_fds none;
+      out = co_await k.exec(cmd, none, 0ms);
+    };
+    io::reactor::current()->spawn(run_exec(*k, w.exec_spec(spec.id, {"sleep", "100"}), pending));
+    co_await io::sleep_for(200ms);
+    REQUIRE_FALSE(pending.has_value());
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    bool failed = co_await eventually_async([&] { return pending.has_value(); });
+    REQUIRE(failed);
+    REQUIRE_FALSE(*pending);
+    CHECK(pending->error().kind() == ringcri::error_kind::unavailable);
+    CHECK(pending->error().message().find((w.opts.state_dir / "keeper.sock").string()) !=
+          std::string::npos);
+    // The container outlived its keeper; it is ours to end now.
+    ::syscall(SYS_pidfd_send_signal, created->pidfd.get(), SIGKILL, nullptr, 0);
+    bool gone = co_await eventually_async([first] { return process_gone(first); });
+    REQUIRE(gone);
+
+    auto list = co_await k->list();
+    INFO((list ? std::string() : list.error().message()));
+    REQUIRE(list);
+    CHECK(list->empty());
+    CHECK(w.keeper_pid() != first);
+  }(w, spec));
+}
+
+TEST_CASE("a removed container that never started leaves no exit record") {
+  world w;
+  io::reactor r;
+  exits ex;
+  auto spec = w.spec("c-never", {"sleep", "100"});
+  r.block_on([](world& w, exits& ex, ringcri::exec::container_spec spec) -> io::task<void> {
+    auto k = co_await connect(w.opts, &ex);
+    auto created = co_await k->create(spec);
+    REQUIRE(created);
+    CO_REQUIRE(co_await k->remove(spec.id));
+    CHECK(process_gone(created->pid));
+    auto list = co_await k->list();
+    REQUIRE(list);
+    CHECK(list->empty());
+    // Unknown ids are fine.
+    CO_REQUIRE(co_await k->remove(spec.id));
+  }(w, ex, spec));
+  CHECK_FALSE(fs::exists(spec.exit_path));
+  CHECK(ex.find(spec.id) == nullptr);
+}
+
+TEST_CASE("a pod's init runs in its own pid namespace and is held until removed") {
+  world w;
+  io::reactor r;
+  r.block_on([](world& w) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    auto init = co_await k->start_pod_init("pod-1");
+    INFO((init ? std::string() : init.error().message()));
+    REQUIRE(init);
+    CHECK(init->pid > 0);
+    REQUIRE(init->pidfd);
+    std::error_code ec;
+    auto theirs = fs::read_symlink("/proc/" + std::to_string(init->pid) + "/ns/pid", ec);
+    CHECK(theirs != fs::read_symlink("/proc/self/ns/pid"));
+    auto list = co_await k->list();
+    REQUIRE(list);
+    REQUIRE(list->size() == 1);
+    CHECK((*list)[0].id == "pod-1");
+    CHECK((*list)[0].started);
+    CO_REQUIRE(co_await k->remove("pod-1"));
+    CHECK(process_gone(init->pid));
+  }(w));
+}

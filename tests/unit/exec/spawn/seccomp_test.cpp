@@ -1,0 +1,73 @@
+// seccomp: a profile's rule takes effect in the container's process, with
+// and without no_new_privs.
+
+#include <catch2/catch.hpp>
+
+#include "spawn_fixture.hpp"
+
+using namespace ringcri::exec;
+using namespace spawn_test;
+
+namespace {
+seccomp_spec deny_mkdir() {
+  seccomp_spec s;
+  s.default_action = "SCMP_ACT_ALLOW";
+  s.syscalls = {{{"mkdir", "mkdirat", "no_such_syscall_in_any_kernel"}, "SCMP_ACT_ERRNO", 1}};
+  return s;
+}
+}  // namespace
+
+TEST_CASE("a seccomp ERRNO rule for mkdir makes mkdir fail with EPERM", "[spawn][seccomp]") {
+  skip_unless_able();
+  image img;
+  for (bool nnp : {false, true}) {
+    INFO("no_new_privileges " << nnp);
+    auto spec = default_spec(img.rootfs(nnp ? "nnp" : "privs"), {"mkdir", "/tmp/d"});
+    spec.process.no_new_privileges = nnp;
+    spec.process.seccomp = deny_mkdir();
+    auto r = run(spec);
+    INFO(r.created.message << r.started.message);
+    CHECK(r.started.kind == report_kind::exec_done);
+    CHECK(r.exit.code == 1);
+    CHECK(r.err.find("Operation not permitted") != std::string::npos);
+  }
+}
+
+TEST_CASE("without the rule mkdir works", "[spawn][seccomp]") {
+  skip_unless_able();
+  image img;
+  auto spec = default_spec(img.rootfs("allowed"), {"mkdir", "/tmp/d"});
+  spec.process.seccomp = seccomp_spec{"SCMP_ACT_ALLOW", 1, {}};
+  auto r = run(spec);
+  CHECK(r.exit.code == 0);
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("a profile with an unknown action is refused before the clone", "[spawn][seccomp]") {
+  skip_unless_able();
+  image img;
+  auto spec = default_spec(img.rootfs("badaction"), {"true"});
+  spec.process.seccomp = seccomp_spec{"SCMP_ACT_BOGUS", 1, {}};
+  auto c = clone_container(spec, {});
+  REQUIRE(!c);
+  CHECK(c.error().message().find("SCMP_ACT_BOGUS") != std::string::npos);
+}
+
+TEST_CASE(
+    "without no_new_privs the filter is loaded before the user switch, whose failure is "
+    "reported after the release",
+    "[spawn][seccomp]") {
+  skip_unless_able();
+  image img;
+  auto spec = default_spec(img.rootfs("early"), {"true"});
+  // Everything but writing the report and exiting fails with EPERM: the
+  // first step after the filter (the bounding set) is refused.
+  spec.process.seccomp =
+      seccomp_spec{"SCMP_ACT_ERRNO", 1, {{{"write", "exit_group"}, "SCMP_ACT_ALLOW", 1}}};
+  auto r = run(spec);
+  CHECK(r.created.kind == report_kind::ready);
+  CHECK(r.started.kind == report_kind::error);
+  CHECK(r.started.sys_errno == EPERM);
+  CHECK(r.started.message.find("bounding set") != std::string::npos);
+  CHECK(r.exit.code == 127);
+}
