@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,11 +40,9 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// Throws, so the daemon, its pods and the registry are cleaned up on the way out.
 void check(const grpc::Status& st, const char* what) {
-  if (!st.ok()) {
-    std::fprintf(stderr, "%s failed: %s\n", what, st.error_message().c_str());
-    std::exit(1);
-  }
+  if (!st.ok()) throw std::runtime_error(std::string(what) + " failed: " + st.error_message());
 }
 
 // VmRSS in KiB of `pid`, 0 if gone.
@@ -70,7 +69,7 @@ pid_t keeper_pid(const std::filesystem::path& state) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   std::string socket, image;
   int pods = 100;
   for (int i = 1; i < argc; ++i) {
@@ -184,4 +183,7 @@ int main(int argc, char** argv) {
     std::printf("  RSS with %d pods running: daemon %.1f MiB, keeper %.1f MiB\n", pods, daemon_rss / 1024.0,
                 keeper_rss / 1024.0);
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_pod_start: %s\n", e.what());
+  return 1;
 }

@@ -1,6 +1,8 @@
 #include "support/ringcri_process.hpp"
 
 #include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,6 +10,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <stdexcept>
 
 namespace ringcri::testing {
@@ -33,15 +38,16 @@ std::string ringcri_binary() {
 
 namespace {
 
-// fork + exec ringcri with stderr on a pipe; returns {pid, read end}.
-std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args) {
+// fork + exec ringcri with stderr on a pipe; returns {pid, read end}. With
+// `log_fd`, stderr goes there instead (and the read end is -1).
+std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int log_fd = -1) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   std::string bin = ringcri_binary();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
-    ::dup2(p[1], 2);
+    ::dup2(log_fd >= 0 ? log_fd : p[1], 2);
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
@@ -52,6 +58,10 @@ std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args) {
     ::_exit(127);
   }
   ::close(p[1]);
+  if (log_fd >= 0) {
+    ::close(p[0]);
+    return {pid, -1};
+  }
   return {pid, p[0]};
 }
 
@@ -62,9 +72,59 @@ ringcri_process::ringcri_process(std::vector<std::string> extra)
   start();
 }
 
+namespace {
+
+bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// A test that failed half-way may leave containers behind: the keeper of
+// `state` and everything it holds are killed, the pod namespaces
+// unmounted and the pod cgroups removed, so the next test starts clean.
+void release_leftovers(const fs::path& dir, const fs::path& state) {
+  std::ifstream lock(state / "keeper.lock");
+  pid_t keeper = 0;
+  lock >> keeper;
+  if (keeper > 0 && alive(keeper)) {
+    std::ifstream cmdline("/proc/" + std::to_string(keeper) + "/cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmdline)), {});
+    if (args.find(state.string()) != std::string::npos) {
+      std::error_code ec;
+      for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(keeper) + "/task", ec)) {
+        std::ifstream children(task.path() / "children");
+        for (pid_t child; children >> child;) ::kill(child, SIGKILL);
+      }
+      ::kill(keeper, SIGKILL);
+      for (int i = 0; i < 200 && alive(keeper); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::vector<std::string> mounts;
+  std::ifstream info("/proc/self/mountinfo");
+  for (std::string line; std::getline(info, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    if (point.rfind(dir.string(), 0) == 0) mounts.push_back(point);
+  }
+  std::sort(mounts.rbegin(), mounts.rend());
+  for (const auto& m : mounts) ::umount2(m.c_str(), MNT_DETACH);
+  std::error_code ec;
+  for (const auto& pod : fs::directory_iterator(state / "pods", ec)) {
+    for (const auto& hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      fs::path cg = hierarchy.path() / "ringcri" / ("pod-" + pod.path().filename().string());
+      std::error_code ignored;
+      for (const auto& c : fs::directory_iterator(cg, ignored))
+        if (c.is_directory(ignored)) ::rmdir(c.path().c_str());
+      ::rmdir(cg.c_str());
+      ::rmdir((hierarchy.path() / "ringcri").c_str());
+    }
+  }
+}
+
+}  // namespace
+
 ringcri_process::~ringcri_process() {
   if (pid_ > 0) kill();
   if (stderr_fd_ >= 0) ::close(stderr_fd_);
+  release_leftovers(dir(), state());
 }
 
 void ringcri_process::start() {
@@ -75,27 +135,34 @@ void ringcri_process::start() {
     args.push_back("/dev/null");
   }
   args.insert(args.end(), extra_.begin(), extra_.end());
-  if (stderr_fd_ >= 0) ::close(stderr_fd_);
-  log_.clear();
-  std::tie(pid_, stderr_fd_) = spawn_ringcri(args);
+  // The log goes to a file, never a pipe: a pipe nobody reads fills up
+  // and blocks the daemon's logging (and with it a reactor).
+  if (stderr_fd_ < 0) {
+    stderr_fd_ = ::open((dir() / "ringcri.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (stderr_fd_ < 0) throw std::runtime_error("cannot open the daemon's log file");
+  }
+  struct stat st {};
+  ::fstat(stderr_fd_, &st);
+  log_start_ = static_cast<std::size_t>(st.st_size);
+  pid_ = spawn_ringcri(args, stderr_fd_).first;
   if (!wait_for_log("msg=\"serving\""))
-    throw std::runtime_error("ringcri did not start serving; its log:\n" + log_);
+    throw std::runtime_error("ringcri did not start serving; its log:\n" + log());
+}
+
+std::string ringcri_process::log() const {
+  std::ifstream in(dir() / "ringcri.log", std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(log_start_));
+  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 bool ringcri_process::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout,
                                    std::size_t from) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (log_.find(needle, from) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd pfd{stderr_fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return false;
-    char buf[4096];
-    ssize_t n = ::read(stderr_fd_, buf, sizeof buf);
-    if (n <= 0) return log_.find(needle, from) != std::string::npos;
-    log_.append(buf, n);
+  for (;;) {
+    if (log().find(needle, from) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return true;
 }
 
 int ringcri_process::stop() {
@@ -103,8 +170,6 @@ int ringcri_process::stop() {
   ::kill(pid_, SIGTERM);
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(stderr_fd_, buf, sizeof buf)) > 0;) log_.append(buf, n);
   return status;
 }
 

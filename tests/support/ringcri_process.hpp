@@ -40,7 +40,8 @@ class ringcri_process {
   std::filesystem::path root() const { return dir_.path() / "root"; }
   std::filesystem::path state() const { return dir_.path() / "state"; }
   pid_t pid() const { return pid_; }
-  const std::string& log() const { return log_; }
+  // What the daemon logged since it was last started.
+  std::string log() const;
 
   // SIGTERM, wait; returns the wait status.
   int stop();
@@ -59,7 +60,7 @@ class ringcri_process {
   std::vector<std::string> extra_;
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
-  std::string log_;
+  std::size_t log_start_ = 0;  // where the current run's log begins in <dir>/ringcri.log
 };
 
 // Runs ringcri with `args` to completion; returns {wait status, stderr}.
