@@ -94,7 +94,13 @@ int serve(const config& cfg) {
   ringcri::cri::keeper_link keeper(pool, 0);
   ringcri::exec::keeper::options keeper_options;
   keeper_options.state_dir = cfg.state_dir;
-  keeper_options.binary = std::filesystem::read_symlink("/proc/self/exe");
+  // ringcri-keeper beside this binary when installed (a fifth of the
+  // memory), else this binary in keeper mode.
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+  std::error_code ec;
+  keeper_options.binary = std::filesystem::exists(self.parent_path() / "ringcri-keeper", ec)
+                              ? self.parent_path() / "ringcri-keeper"
+                              : self;
   keeper_options.log_level = cfg.log_level;
   if (auto ok = keeper.connect(keeper_options, [&ctx](const auto& exit) { ringcri::cri::on_exit_reported(ctx, exit); });
       !ok) {

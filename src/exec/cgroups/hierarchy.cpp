@@ -169,7 +169,7 @@ std::string hierarchy::describe(std::string_view path) const {
   return out;
 }
 
-result<std::vector<std::string>> hierarchy::create(std::string_view path) const {
+result<std::vector<std::string>> hierarchy::create(std::string_view path, bool with_cpuset) const {
   auto context = [&](error e) {
     return tl::unexpected<error>(std::move(e).context(fmt::format("create cgroup {}", path)));
   };
@@ -181,6 +181,7 @@ result<std::vector<std::string>> hierarchy::create(std::string_view path) const 
   procs.reserve(mounts_.size());
   for (const auto& m : mounts_) {
     const bool cpuset = !m.unified && has_controller(m, "cpuset");
+    if (cpuset && !with_cpuset) continue;
     std::string dir = dir_of(m, "/");
     for (auto part : parts) {
       std::string parent = dir;

@@ -47,7 +47,12 @@ class hierarchy {
   // ENOSPC); in v2 the controllers each parent has are enabled for its
   // children where the kernel allows. On failure the directories it made
   // are removed again.
-  result<std::vector<std::string>> create(std::string_view path) const;
+  //
+  // The v1 cpuset hierarchy is left out unless `with_cpuset`: making a v1
+  // cpuset cgroup costs ~5 ms here (the kernel rebuilds its sched domains),
+  // more than the rest of a pod start, and a process outside it simply
+  // keeps its parent's cpus. Containers that ask for cpus get one.
+  result<std::vector<std::string>> create(std::string_view path, bool with_cpuset = false) const;
 
   // Removes the cgroup `path` in every hierarchy, and cgroups below it,
   // deepest first; never its parents. A missing one is fine; one still

@@ -44,7 +44,7 @@ TEST_CASE("create makes the path in every hierarchy and remove takes it away") {
   fake_tree t;
   auto h = cg::hierarchy::detect_from(t.mountinfo({"memory", "pids"}));
   REQUIRE(h);
-  auto procs = h->create("/ringcri/pod1/c1");
+  auto procs = h->create("/ringcri/pod1/c1", true);
   INFO((procs ? "" : procs.error().message()));
   REQUIRE(procs);
   CHECK(*procs ==
@@ -55,7 +55,7 @@ TEST_CASE("create makes the path in every hierarchy and remove takes it away") {
   CHECK(*procs == h->procs_files("/ringcri/pod1/c1"));
 
   // Creating it again is fine.
-  CHECK(h->create("/ringcri/pod1/c1"));
+  CHECK(h->create("/ringcri/pod1/c1", true));
 
   // Removing the pod removes the container below it first, not the parent.
   REQUIRE(h->remove("/ringcri/pod1"));
@@ -73,7 +73,7 @@ TEST_CASE("a create that fails half-way removes what it made") {
   auto h = cg::hierarchy::detect_from(t.mountinfo({"memory", "cpuset"}));
   REQUIRE(h);
   fs::create_directories(t.root / "memory/existing");
-  auto procs = h->create("/existing/pod1/c1");
+  auto procs = h->create("/existing/pod1/c1", true);
   REQUIRE_FALSE(procs);
   INFO(procs.error().message());
   CHECK(procs.error().message().find((t.root / "cpuset").string()) != std::string::npos);
@@ -88,7 +88,7 @@ TEST_CASE("create refuses invalid paths") {
   REQUIRE(h);
   for (const char* bad : {"relative/x", "/a/../../etc", "/a//b", ""}) {
     INFO(bad);
-    auto procs = h->create(bad);
+    auto procs = h->create(bad, true);
     REQUIRE_FALSE(procs);
     CHECK(procs.error().kind() == ringcri::error_kind::invalid_argument);
   }

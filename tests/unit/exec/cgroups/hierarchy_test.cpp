@@ -112,7 +112,7 @@ TEST_CASE("a cgroup made in every hierarchy holds a process and goes away") {
   test_cgroup t(h);
   const std::string path = t.top + "/pod1/c1";
 
-  auto procs = h.create(path);
+  auto procs = h.create(path, true);
   INFO((procs ? "" : procs.error().message()));
   REQUIRE(procs);
   REQUIRE(procs->size() == h.mounts().size());
@@ -191,7 +191,7 @@ TEST_CASE("v2 controllers are passed down to a new cgroup") {
   {
     test_cgroup t(h);
     const std::string path = t.top + "/pod2/c2";
-    auto procs = h.create(path);
+    auto procs = h.create(path, true);
     INFO((procs ? "" : procs.error().message()));
     REQUIRE(procs);
     // Each level below the root has what the root has; the new cgroup
@@ -212,7 +212,7 @@ TEST_CASE("invalid cgroup paths are refused before touching any hierarchy") {
   auto h = detect_or_skip();
   for (const char* bad : {"ringcri-test", "/ringcri-test/../..", "/ringcri-test//x"}) {
     INFO(bad);
-    auto procs = h.create(bad);
+    auto procs = h.create(bad, true);
     REQUIRE_FALSE(procs);
     CHECK(procs.error().kind() == ringcri::error_kind::invalid_argument);
     CHECK(procs.error().message().find(bad) != std::string::npos);
