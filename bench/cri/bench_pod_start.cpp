@@ -3,7 +3,7 @@
 // --socket PATH and --image REF to measure another runtime), then runs N
 // pods one after another: RunPodSandbox (host network) + CreateContainer
 // (busybox sleep) + StartContainer, timing each step and the whole, then
-// stops and removes each pod. Prints p50/p99 per step and the RSS of the
+// stops and removes each pod; ExecSync `true` is timed in between. Prints p50/p99 per step and the RSS of the
 // daemon and its keeper with every pod running.
 
 #include <unistd.h>
@@ -105,7 +105,7 @@ int main(int argc, char** argv) try {
   temp_dir logs("ringcri-bench-logs");
 
   std::vector<double> run_ms, create_ms, start_ms, total_ms;
-  std::vector<std::string> pod_ids;
+  std::vector<std::string> pod_ids, container_ids;
   for (int i = 0; i < pods; ++i) {
     v1::PodSandboxConfig pod;
     pod.mutable_metadata()->set_name("bench-" + std::to_string(i));
@@ -148,6 +148,20 @@ int main(int argc, char** argv) try {
     start_ms.push_back(ms_since(t2));
     total_ms.push_back(ms_since(t0));
     pod_ids.push_back(ran.pod_sandbox_id());
+    container_ids.push_back(created.container_id());
+  }
+
+  // ExecSync `true` in a running container, as an exec probe does.
+  std::vector<double> exec_ms;
+  for (int i = 0; i < 100; ++i) {
+    v1::ExecSyncRequest exec;
+    exec.set_container_id(container_ids[static_cast<std::size_t>(i) % container_ids.size()]);
+    exec.add_cmd("true");
+    exec.set_timeout(10);
+    v1::ExecSyncResponse done;
+    auto t = clock_type::now();
+    check(client.runtime_call(&S::ExecSync, exec, &done), "ExecSync");
+    exec_ms.push_back(ms_since(t));
   }
 
   long daemon_rss = 0, keeper_rss = 0;
@@ -178,6 +192,7 @@ int main(int argc, char** argv) try {
   row("CreateContainer", create_ms);
   row("StartContainer", start_ms);
   row("end to end", total_ms);
+  row("ExecSync true", exec_ms);
   std::printf("  stop+remove per pod: %.3f ms\n", teardown_ms);
   if (daemon)
     std::printf("  RSS with %d pods running: daemon %.1f MiB, keeper %.1f MiB\n", pods, daemon_rss / 1024.0,

@@ -28,7 +28,6 @@ namespace {
 // ESRCH (already exited) is not an error: the exit is on its way.
 result<void> send_signal(int pidfd, int sig, const container_id& id) {
   if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0 || errno == ESRCH) return {};
-  spdlog::debug("msg=\"signal failed\" id={} fd={}", id.value, pidfd);
   return fail_errno(errno, fmt::format("signal {} to container \"{}\"", sig, id.value));
 }
 

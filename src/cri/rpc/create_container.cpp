@@ -82,6 +82,7 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   if (auto added = ctx.state.add_container(record); !added) co_return tl::unexpected(added.error());
 
   std::filesystem::path dir = container_dir_of(ctx.cfg, record.id());
+  auto t0 = std::chrono::steady_clock::now();
   auto prepared = co_await reactor::run_blocking([&]() -> result<exec::container_spec> {
     auto layers = layer_dirs_of(ctx, *image);
     if (!layers) return tl::unexpected(layers.error());
@@ -129,25 +130,28 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   }
   record.set_spec_json(nlohmann::json(*prepared).dump());
 
+  auto t1 = std::chrono::steady_clock::now();
   auto created = co_await ctx.keeper->create(*prepared);
   if (!created) {
     co_await undo();
     co_return tl::unexpected(created.error().context(what));
   }
   record.set_pid(created->pid);
-  spdlog::debug("msg=\"pidfd\" id={} fd={}", record.id(), created->pidfd.get());
   ctx.processes.put(record.id(), std::move(created->pidfd));
   auto amended = ctx.state.amend_container(container_id{record.id()}, [&](records::container& r) {
     r.set_pid(record.pid());
     r.set_spec_json(record.spec_json());
   });
   if (!amended) co_return tl::unexpected(amended.error());
+  auto t2 = std::chrono::steady_clock::now();
   if (auto saved = co_await persist(ctx, *amended); !saved) {
     co_await undo();
     co_return tl::unexpected(saved.error().context(what));
   }
-  spdlog::info("msg=\"container created\" id={} name={} pod={} pid={}", record.id(), config.metadata().name(),
-               pod->id(), record.pid());
+  auto us = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
+  spdlog::info("msg=\"container created\" id={} name={} pod={} pid={} prepare_us={} spawn_us={} save_us={}",
+               record.id(), config.metadata().name(), pod->id(), record.pid(), us(t1 - t0), us(t2 - t1),
+               us(std::chrono::steady_clock::now() - t2));
   resp.set_container_id(record.id());
   co_return result<void>{};
 }

@@ -90,6 +90,7 @@ class server {
   reactor::task<result<response>> do_reopen_log(const nlohmann::json& args);
   reactor::task<result<response>> do_remove(const nlohmann::json& args);
   result<response> do_list();
+  static result<response> pid_reply(const held_process& c);
 
   // A held process's life (server_process.cpp).
   reactor::task<result<exec::report>> await_report(int report_fd);

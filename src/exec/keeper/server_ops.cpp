@@ -54,6 +54,21 @@ result<unique_fd> dup_fd(int fd) {
   return unique_fd(d);
 }
 
+}  // namespace
+
+// The reply to create and pod_init: the pid, and a pidfd of the daemon's own.
+result<server::response> server::pid_reply(const held_process& c) {
+  auto pidfd = dup_fd(c.proc.pidfd.get());
+  if (!pidfd) return tl::unexpected(std::move(pidfd.error()));
+  response r;
+  std::vector<unique_fd> fds;
+  fds.push_back(std::move(*pidfd));
+  r.packets.emplace_back(json{{"pid", c.proc.pid}}, std::move(fds));
+  return r;
+}
+
+namespace {
+
 // The child's own failure, as the daemon should see it.
 error child_error(const exec::report& r) {
   return error(protocol::kind_of_child_errno(r.sys_errno), r.message, r.sys_errno);
@@ -139,13 +154,7 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
   c->created = true;
   start_watching(c);
 
-  auto pidfd = dup_fd(c->proc.pidfd.get());
-  if (!pidfd) co_return tl::unexpected(std::move(pidfd.error()));
-  response r;
-  std::vector<unique_fd> fds;
-  fds.push_back(std::move(*pidfd));
-  r.packets.emplace_back(json{{"pid", c->proc.pid}}, std::move(fds));
-  co_return r;
+  co_return pid_reply(*c);
 }
 
 reactor::task<result<server::response>> server::do_start(const json& args) {
@@ -213,13 +222,7 @@ reactor::task<result<server::response>> server::do_pod_init(const json& args) {
   start_watching(c);
   spdlog::info("msg=\"pod init started\" pod={} pid={}", c->id, c->proc.pid);
 
-  auto pidfd = dup_fd(c->proc.pidfd.get());
-  if (!pidfd) co_return tl::unexpected(std::move(pidfd.error()));
-  response r;
-  std::vector<unique_fd> fds;
-  fds.push_back(std::move(*pidfd));
-  r.packets.emplace_back(json{{"pid", c->proc.pid}}, std::move(fds));
-  co_return r;
+  co_return pid_reply(*c);
 }
 
 reactor::task<result<server::response>> server::do_reopen_log(const json& args) {

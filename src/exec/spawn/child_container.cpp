@@ -124,15 +124,8 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
   }
 
   auto cloned = clone3_pidfd(*flags);
-  if (cloned && cloned->pid == 0) {
-    try {
-      run_container_child(spec, io, *prepared, report_write.get(), release_read.get());
-    } catch (const std::exception& e) {
-      report_failure(report_write.get(), error(error_kind::internal, e.what()));
-    } catch (...) {
-      report_failure(report_write.get(), error(error_kind::internal, "unknown exception"));
-    }
-  }
+  if (cloned && cloned->pid == 0)
+    run_child(report_write.get(), [&] { run_container_child(spec, io, *prepared, report_write.get(), release_read.get()); });
   if (!cloned) return tl::unexpected(cloned.error());
   child c;
   c.pid = cloned->pid;

@@ -68,15 +68,8 @@ result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio
         std::move(pid_ns.error()).context(fmt::format("exec in container {}", spec.container_id)));
 
   auto cloned = clone3_pidfd(0);
-  if (cloned && cloned->pid == 0) {
-    try {
-      run_exec_child(spec, container_pidfd, io, *prepared, report_write.get());
-    } catch (const std::exception& e) {
-      report_failure(report_write.get(), error(error_kind::internal, e.what()));
-    } catch (...) {
-      report_failure(report_write.get(), error(error_kind::internal, "unknown exception"));
-    }
-  }
+  if (cloned && cloned->pid == 0)
+    run_child(report_write.get(), [&] { run_exec_child(spec, container_pidfd, io, *prepared, report_write.get()); });
   if (!cloned) return tl::unexpected(cloned.error());
   child c;
   c.pid = cloned->pid;
