@@ -60,10 +60,14 @@ reactor::task<void> apply_exit(context& ctx, exec::keeper::exit_status exit) {
   ctx.processes.erase(exit.id);
   auto c = ctx.state.get_container(id);
   if (!c || c->state() == v1::CONTAINER_EXITED) co_return;
+  // Killed by the OOM killer, if its memory cgroup counted a kill.
+  std::string cgroup = c->cgroup_path();
+  auto oom_kills = co_await reactor::run_blocking([&] { return cgroup.empty() ? 0 : ctx.cgroups->oom_kills(cgroup); });
+  const char* reason = oom_kills > 0 ? "OOMKilled" : exit.exit_code == 0 ? "Completed" : "Error";
   auto updated = ctx.state.update_container(id, v1::CONTAINER_EXITED, [&](records::container& r) {
     r.set_exit_code(exit.exit_code);
     r.set_finished_at(exit.finished_at);
-    r.set_reason(exit.exit_code == 0 ? "Completed" : "Error");
+    r.set_reason(reason);
     r.set_pid(0);
   });
   if (!updated) {

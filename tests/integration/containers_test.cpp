@@ -315,7 +315,7 @@ TEST_CASE("a container runs in its own namespaces, in the image, as asked") {
       "asked", {"sh", "-c",
                 "echo \"ids $(id -u) $(id -g) $(id -G)\"; echo \"cwd $(pwd)\"; echo \"host $(hostname)\"; "
                 "echo \"foo $FOO\"; cat /data/hostfile; echo written > /data/out; "
-                "touch /ro/x 2>/dev/null || echo 'ro refused'; echo ready; exec sleep 300"});
+                "touch /ro/x 2>/dev/null || echo 'ro refused'; echo bye > /dev/termination-log; echo ready; exec sleep 300"});
   auto* env = config.add_envs();
   env->set_key("FOO");
   env->set_value("bar baz");
@@ -329,6 +329,12 @@ TEST_CASE("a container runs in its own namespaces, in the image, as asked") {
   ro->set_host_path(ro_host.path().string());
   ro->set_container_path("/ro");
   ro->set_readonly(true);
+  // A file under /dev, as the kubelet mounts the termination log.
+  std::ofstream(host.path() / "termination-log") << "";
+  fs::permissions(host.path() / "termination-log", fs::perms::all);
+  auto* term = config.add_mounts();
+  term->set_host_path((host.path() / "termination-log").string());
+  term->set_container_path("/dev/termination-log");
   auto id = f.create_and_start(pod, pod_config, config);
 
   fs::path log = fs::path(pod_config.log_directory()) / "asked.log";
@@ -342,6 +348,7 @@ TEST_CASE("a container runs in its own namespaces, in the image, as asked") {
   CHECK(contains(lines, "stdout F from the host"));
   CHECK(contains(lines, "stdout F ro refused"));
   CHECK(read_file(host.path() / "out") == "written\n");
+  CHECK(read_file(host.path() / "termination-log") == "bye\n");
 
   auto s = f.status(id).status();
   CHECK(s.state() == v1::CONTAINER_RUNNING);
@@ -408,6 +415,29 @@ TEST_CASE("the exit code and output of a container reach the CRI log and its sta
   lines = log_lines(read_file(fs::path(pod_config.log_directory()) / "entrypoint.log"));
   CHECK(contains(lines, "stdout F layer3 a"));  // the top layer wins
 
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("a container the OOM killer hits is reported OOMKilled") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("oom");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto id = f.create_and_start(
+      pod, pod_config,
+      f.container_config("hog", {"sh", "-c", "echo ready; sleep 2; dd if=/dev/zero of=/dev/shm/fill bs=1M count=48"}));
+  f.wait_log(fs::path(pod_config.log_directory()) / "hog.log", "ready");
+  // Resource limits come with a later RPC; here the test sets one itself.
+  auto cgroup = f.container_info(id).at("cgroupPath").get<std::string>();
+  fs::path v1_limit = fs::path("/sys/fs/cgroup/memory") / cgroup.substr(1) / "memory.limit_in_bytes";
+  fs::path v2_limit = fs::path("/sys/fs/cgroup") / cgroup.substr(1) / "memory.max";
+  if (fs::exists(v1_limit)) std::ofstream(v1_limit) << "16777216";
+  else if (fs::exists(v2_limit)) std::ofstream(v2_limit) << "16777216";
+  else FAIL("no memory controller for " << cgroup);
+  auto s = f.wait_exited(id);
+  CHECK(s.state() == v1::CONTAINER_EXITED);
+  CHECK(s.reason() == "OOMKilled");
   f.remove_pod(pod);
   f.check_nothing_left();
 }

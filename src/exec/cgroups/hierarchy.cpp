@@ -2,6 +2,8 @@
 
 #include "exec/cgroups/hierarchy.hpp"
 
+#include <cstdlib>
+
 #include <dirent.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -236,6 +238,26 @@ result<void> hierarchy::kill_all(std::string_view path) const {
     if (::kill(pid, SIGKILL) != 0 && errno != ESRCH)
       return fail_errno(errno, fmt::format("kill process {} of cgroup {}", pid, path));
   return {};
+}
+
+std::uint64_t hierarchy::oom_kills(std::string_view path) const {
+  for (const auto& m : mounts_) {
+    const bool memory = m.unified ? false : has_controller(m, "memory");
+    std::string file;
+    if (memory) {
+      file = dir_of(m, path) + "/memory.oom_control";
+    } else if (m.unified) {
+      file = dir_of(m, path) + "/memory.events";
+    } else {
+      continue;
+    }
+    auto text = detail::read_control(file);
+    if (!text) continue;  // v2 without the memory controller, or gone
+    auto at = text->find("oom_kill ");
+    if (at == std::string::npos) continue;
+    return std::strtoull(text->c_str() + at + 9, nullptr, 10);
+  }
+  return 0;
 }
 
 }  // namespace ringcri::exec::cgroups

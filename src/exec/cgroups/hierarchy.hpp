@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,11 @@ class hierarchy {
   // SIGKILLs every process in cgroup `path` (cgroup.kill where the unified
   // hierarchy has it, and each listed pid). Does not wait for them.
   result<void> kill_all(std::string_view path) const;
+
+  // How many processes of cgroup `path` the OOM killer killed: the
+  // "oom_kill" count of v1 memory.oom_control or v2 memory.events. 0 when
+  // no memory controller is mounted or the cgroup is gone.
+  std::uint64_t oom_kills(std::string_view path) const;
 
   // The directory of `path` in one hierarchy.
   static std::string dir_of(const cgroup_mount& mount, std::string_view path);
