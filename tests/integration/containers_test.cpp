@@ -501,6 +501,13 @@ TEST_CASE("ExecSync returns output and exit code, times out, and refuses exited 
   CHECK(st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
   CHECK(std::chrono::steady_clock::now() - t0 < 20s);
 
+  // A child left in the background holds the pipes; the answer still comes.
+  t0 = std::chrono::steady_clock::now();
+  r = f.exec(id, {"sh", "-c", "sleep 30 & echo left"}, &st);
+  REQUIRE(st.ok());
+  CHECK(r.stdout() == "left\n");
+  CHECK(std::chrono::steady_clock::now() - t0 < 20s);
+
   r = f.exec(id, {"no-such-command"}, &st);
   CHECK_FALSE(st.ok());
   CHECK_THAT(st.error_message(), Catch::Contains("no-such-command"));
