@@ -31,7 +31,18 @@ reactor::task<result<void>> reattach(context& ctx) {
     if (it != held.end() && !it->second.exited) {
       ctx.processes.put(c.id(), std::move(it->second.pidfd));
       ++alive;
+      // Started, but the daemon went before it saved so.
+      if (c.state() == v1::CONTAINER_CREATED && it->second.started) {
+        auto started_at = it->second.started_at;
+        auto updated = ctx.state.update_container(container_id{c.id()}, v1::CONTAINER_RUNNING,
+                                                  [&](records::container& r) { r.set_started_at(started_at); });
+        if (updated) (void)co_await persist(ctx, *updated);
+      }
       continue;
+    }
+    if (it != held.end() && c.state() == v1::CONTAINER_CREATED && it->second.started) {
+      auto started_at = it->second.started_at;
+      (void)ctx.state.amend_container(container_id{c.id()}, [&](records::container& r) { r.set_started_at(started_at); });
     }
     exec::keeper::exit_status exit;
     if (it != held.end()) {

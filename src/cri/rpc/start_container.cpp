@@ -8,6 +8,15 @@
 
 namespace ringcri::cri::rpc {
 
+namespace {
+
+task<void> save_in_background(context& ctx, records::container record) {
+  if (auto saved = co_await persist(ctx, record); !saved)
+    spdlog::error("msg=\"start not saved\" container={} error=\"{}\"", record.id(), saved.error().message());
+}
+
+}  // namespace
+
 // The process was set up at create and waits in the keeper: starting it is
 // one message and an execve.
 task<result<void>> start_container(context& ctx, const v1::StartContainerRequest& req,
@@ -47,7 +56,13 @@ task<result<void>> start_container(context& ctx, const v1::StartContainerRequest
     if (amended) (void)co_await persist(ctx, *amended);
     co_return result<void>{};
   }
-  if (auto saved = co_await persist(ctx, *running); !saved) co_return saved;
+  // Saved in the background: the keeper already knows the container
+  // started (and when), and a daemon restarted before this record lands
+  // learns it from the keeper (reattach.cpp). The store keeps writes of one
+  // key in order, so a later exit is never overwritten by this one.
+  ctx.pool.spawn(ctx.core_of(sandbox_id{c->pod_sandbox_id()}), [&ctx, record = *running]() {
+    return save_in_background(ctx, record);
+  });
   spdlog::debug("msg=\"container started\" id={}", id->value);
   co_return result<void>{};
 }
