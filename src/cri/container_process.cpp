@@ -1,4 +1,3 @@
-#include "cri/keeper_link.hpp"
 #include "cri/container_process.hpp"
 
 #include <fcntl.h>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
 #include "cri/records_io.hpp"
 #include "image/unpack/remove_tree.hpp"

@@ -1,4 +1,3 @@
-#include "cri/keeper_link.hpp"
 #include "cri/pod_resources.hpp"
 
 #include <unistd.h>
@@ -8,6 +7,7 @@
 
 #include <filesystem>
 
+#include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
 #include "exec/cgroups/paths.hpp"
 #include "exec/sandbox/namespaces.hpp"
