@@ -1,5 +1,6 @@
 #include "cri/reattach.hpp"
 
+#include <filesystem>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -8,6 +9,7 @@
 #include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
 #include "cri/records_io.hpp"
+#include "reactor/blocking.hpp"
 
 namespace ringcri::cri {
 
@@ -65,7 +67,22 @@ reactor::task<result<void>> reattach(context& ctx) {
     co_await apply_exit(ctx, exit);
     ++exited;
   }
-  spdlog::info("msg=\"containers reattached\" running={} exited_meanwhile={} lost={}", alive, exited, lost);
+  // What the keeper holds with no record: a daemon killed between the
+  // keeper's create and the record's write. Nobody can name it; remove it.
+  std::size_t orphans = 0;
+  for (auto& [id, h] : held) {
+    if (ctx.state.get_container(container_id{id}) || ctx.state.get_pod(sandbox_id{id})) continue;
+    if (auto removed = co_await ctx.keeper->remove(id); !removed)
+      spdlog::warn("msg=\"orphan not removed\" id={} error=\"{}\"", id, removed.error().message());
+    std::filesystem::path dir = container_dir_of(ctx.cfg, id);
+    co_await reactor::run_blocking([&] {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);  // its writable layer: nothing is mounted there on the host
+    });
+    ++orphans;
+  }
+  spdlog::info("msg=\"containers reattached\" running={} exited_meanwhile={} lost={} orphans_removed={}", alive,
+               exited, lost, orphans);
   co_return result<void>{};
 }
 

@@ -623,6 +623,26 @@ TEST_CASE("ReopenContainerLog starts a fresh file after the kubelet rotated the 
   f.check_nothing_left();
 }
 
+TEST_CASE("a container the keeper holds without a record is removed at restart") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("orphan");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto id = f.create_and_start(pod, pod_config, f.container_config("lost", {"sleep", "300"}));
+  auto pid = f.pid_of(id);
+  // As if the daemon died between the keeper's create and the record's write.
+  f.daemon.kill();
+  fs::remove(f.daemon.root() / "meta" / "containers" / id);
+  f.daemon.restart();
+  CHECK(f.container_count() == 0);
+  for (int i = 0; i < 100 && fs::exists(fs::path("/proc") / pid); ++i) std::this_thread::sleep_for(20ms);
+  CHECK_FALSE(fs::exists(fs::path("/proc") / pid));
+  CHECK_FALSE(fs::exists(f.daemon.root() / "containers" / id));
+  CHECK(f.daemon.log().find("orphans_removed=1") != std::string::npos);
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
 TEST_CASE("kill -9 of the daemon loses no container, log line or exit code") {
   runtime_fixture f;
   constexpr int pods = 20;
