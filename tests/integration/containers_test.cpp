@@ -634,6 +634,7 @@ TEST_CASE("a container the keeper holds without a record is removed at restart")
   f.daemon.kill();
   fs::remove(f.daemon.root() / "meta" / "containers" / id);
   f.daemon.restart();
+  f.client.reconnect();
   CHECK(f.container_count() == 0);
   for (int i = 0; i < 100 && fs::exists(fs::path("/proc") / pid); ++i) std::this_thread::sleep_for(20ms);
   CHECK_FALSE(fs::exists(fs::path("/proc") / pid));
@@ -664,7 +665,8 @@ TEST_CASE("kill -9 of the daemon loses no container, log line or exit code") {
 
   f.daemon.kill();
   std::this_thread::sleep_for(2s);
-  f.daemon.restart();  // the client's channel reconnects to the new socket
+  f.daemon.restart();
+  f.client.reconnect();
 
   for (int i = 0; i < pods; ++i) {
     auto s = f.status(ids[i]).status();

@@ -17,6 +17,9 @@ class cri_client {
   explicit cri_client(const std::filesystem::path& socket,
                       std::chrono::milliseconds deadline = std::chrono::seconds(30));
 
+  // A fresh channel, for after the daemon was restarted.
+  void reconnect();
+
   ::runtime::v1::RuntimeService::Stub& runtime() { return *runtime_; }
   ::runtime::v1::ImageService::Stub& images() { return *images_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
@@ -42,6 +45,7 @@ class cri_client {
 
  private:
   std::chrono::milliseconds deadline_;
+  std::filesystem::path socket_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<::runtime::v1::RuntimeService::Stub> runtime_;
   std::unique_ptr<::runtime::v1::ImageService::Stub> images_;
