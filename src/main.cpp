@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <future>
 #include <filesystem>
 #include <string>
 
@@ -36,21 +35,6 @@ void setup_logging(const std::string& level) {
   logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
-}
-
-// Runs the task `make` gives on reactor `core` and waits for its result
-// (start-up only: it blocks the calling thread).
-template <class T, class Make>
-T run_on(ringcri::reactor::reactor_pool& pool, unsigned core, Make make) {
-  using value_t = T;
-  std::promise<value_t> done;
-  auto answer = done.get_future();
-  pool.spawn(core, [&make, &done]() -> ringcri::reactor::task<void> {
-    return [](Make& m, std::promise<value_t>& d) -> ringcri::reactor::task<void> {
-      d.set_value(co_await m());
-    }(make, done);
-  });
-  return answer.get();
 }
 
 int serve(const config& cfg) {
@@ -108,7 +92,7 @@ int serve(const config& cfg) {
     return 1;
   }
   ctx.keeper = &keeper;
-  if (auto ok = run_on<ringcri::result<void>>(pool, 0, [&ctx] { return ringcri::cri::reattach(ctx); }); !ok) {
+  if (auto ok = pool.wait_for<ringcri::result<void>>(0, [&ctx] { return ringcri::cri::reattach(ctx); }); !ok) {
     spdlog::critical("msg=\"cannot reattach containers\" error=\"{}\"", ok.error().message());
     return 1;
   }

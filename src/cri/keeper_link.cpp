@@ -19,31 +19,21 @@ struct resume_on {
 
 error no_keeper() { return error(error_kind::unavailable, "the keeper is not connected"); }
 
-reactor::task<void> connect_on_core(std::unique_ptr<keeper::client>* slot, keeper::options opts,
-                                    std::promise<result<void>>* done,
-                                    std::function<void(const keeper::exit_status&)> on_exit) {
-  auto c = co_await keeper::client::connect(opts);
-  if (!c) {
-    done->set_value(tl::unexpected(c.error()));
-    co_return;
-  }
-  *slot = std::move(*c);
-  (*slot)->on_exit(std::move(on_exit));
-  done->set_value(result<void>{});
-}
-
 }  // namespace
 
 result<void> keeper_link::connect(const keeper::options& opts,
                                   std::function<void(const keeper::exit_status&)> on_exit) {
-  std::promise<result<void>> done;
-  auto answer = done.get_future();
-  // The task gets its arguments by value: the lambda that makes it is gone
-  // once it has.
-  pool_.spawn(core_, [this, &opts, &done, &on_exit] {
-    return connect_on_core(&client_, opts, &done, std::move(on_exit));
-  });
-  return answer.get();
+  return pool_.wait_for<result<void>>(core_, [this, &opts, &on_exit] { return connect_here(opts, std::move(on_exit)); });
+}
+
+// On the keeper core: the client is made and kept there.
+reactor::task<result<void>> keeper_link::connect_here(keeper::options opts,
+                                                      std::function<void(const keeper::exit_status&)> on_exit) {
+  auto c = co_await keeper::client::connect(opts);
+  if (!c) co_return tl::unexpected(c.error());
+  client_ = std::move(*c);
+  client_->on_exit(std::move(on_exit));
+  co_return result<void>{};
 }
 
 void keeper_link::disconnect() {

@@ -40,6 +40,9 @@ class keeper_link {
   reactor::task<result<std::vector<keeper::held>>> list();
 
  private:
+  reactor::task<result<void>> connect_here(keeper::options opts,
+                                           std::function<void(const keeper::exit_status&)> on_exit);
+
   reactor::reactor_pool& pool_;
   unsigned core_;
   std::unique_ptr<keeper::client> client_;  // touched on the keeper core only

@@ -4,6 +4,7 @@
 
 #include <coroutine>
 #include <functional>
+#include <future>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -36,6 +37,16 @@ class reactor_pool {
   // created on that thread, so its frame is allocated there.
   void spawn(unsigned core, std::function<task<void>()> make);
 
+  // From a thread outside the pool (start-up, shutdown): runs the task that
+  // `make` returns on `core` and waits for its value.
+  template <class T, class Make>
+  T wait_for(unsigned core, Make make) {
+    std::promise<T> done;
+    auto answer = done.get_future();
+    spawn(core, [&make, &done] { return deliver<T>(make, done); });
+    return answer.get();
+  }
+
   // co_await pool.hop(core): resume the awaiting coroutine on `core`.
   auto hop(unsigned core) {
     struct awaiter {
@@ -53,6 +64,11 @@ class reactor_pool {
   void join();
 
  private:
+  template <class T, class Make>
+  static task<void> deliver(Make& make, std::promise<T>& done) {
+    done.set_value(co_await make());
+  }
+
   // The pool owns each reactor and frees it only after join(), so a post()
   // racing the loop's exit never touches a freed reactor.
   struct slot {

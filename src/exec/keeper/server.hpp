@@ -91,6 +91,10 @@ class server {
   reactor::task<result<response>> do_remove(const nlohmann::json& args);
   result<response> do_list();
   static result<response> pid_reply(const held_process& c);
+  // The held process `id`, or NOT_FOUND naming it.
+  result<process_ptr> find_held(const std::string& id) const;
+  // A child that failed its setup: reap it and forget it.
+  reactor::task<void> drop_failed_setup(process_ptr c);
 
   // A held process's life (server_process.cpp).
   reactor::task<result<exec::report>> await_report(int report_fd);

@@ -48,12 +48,9 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
       stdio.err = fds[i].get();
   }
 
-  auto it = processes_.find(spec.container_id);
-  if (it == processes_.end()) {
-    co_return fail(error_kind::not_found,
-                   fmt::format("the keeper holds no container {}", spec.container_id));
-  }
-  process_ptr c = it->second;
+  auto held = find_held(spec.container_id);
+  if (!held) co_return tl::unexpected(std::move(held.error()));
+  process_ptr c = *held;
   if (!c->started || c->exited || !c->proc.pidfd) {
     co_return fail(error_kind::failed_precondition,
                    fmt::format("container {} is not running", spec.container_id));

@@ -67,6 +67,21 @@ result<server::response> server::pid_reply(const held_process& c) {
   return r;
 }
 
+result<server::process_ptr> server::find_held(const std::string& id) const {
+  auto it = processes_.find(id);
+  if (it == processes_.end()) return fail(error_kind::not_found, fmt::format("the keeper holds no container {}", id));
+  return it->second;
+}
+
+reactor::task<void> server::drop_failed_setup(process_ptr c) {
+  siginfo_t info{};
+  co_await io::waitid(c->proc.pidfd.get(), &info);
+  c->exited = true;
+  if (auto it = processes_.find(c->id); it != processes_.end() && it->second == c) processes_.erase(it);
+  c->exit_done.set();
+  check_idle();
+}
+
 namespace {
 
 // The child's own failure, as the daemon should see it.
@@ -137,14 +152,7 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
 
   auto report = co_await await_report(c->proc.report.get());
   if (!report || report->kind != exec::report_kind::ready) {
-    siginfo_t info{};
-    co_await io::waitid(c->proc.pidfd.get(), &info);
-    c->exited = true;
-    if (auto it = processes_.find(c->id); it != processes_.end() && it->second == c) {
-      processes_.erase(it);
-    }
-    c->exit_done.set();
-    check_idle();
+    co_await drop_failed_setup(c);
     if (!report)
       co_return tl::unexpected(std::move(report.error()).context("create container " + c->id));
     if (report->kind == exec::report_kind::error) co_return tl::unexpected(child_error(*report));
@@ -160,11 +168,9 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
 reactor::task<result<server::response>> server::do_start(const json& args) {
   auto id = string_arg(args, "container");
   if (!id) co_return tl::unexpected(std::move(id.error()));
-  auto it = processes_.find(*id);
-  if (it == processes_.end()) {
-    co_return fail(error_kind::not_found, fmt::format("the keeper holds no container {}", *id));
-  }
-  process_ptr c = it->second;
+  auto held = find_held(*id);
+  if (!held) co_return tl::unexpected(std::move(held.error()));
+  process_ptr c = *held;
   if (!c->created || c->started || c->exited || c->removed || !c->proc.release) {
     co_return fail(error_kind::failed_precondition,
                    fmt::format("container {} is not waiting to start", *id));
@@ -203,14 +209,7 @@ reactor::task<result<server::response>> server::do_pod_init(const json& args) {
   auto report = co_await await_report(c->proc.report.get());
   c->proc.report.reset();
   if (!report || report->kind != exec::report_kind::ready) {
-    siginfo_t info{};
-    co_await io::waitid(c->proc.pidfd.get(), &info);
-    c->exited = true;
-    if (auto it = processes_.find(c->id); it != processes_.end() && it->second == c) {
-      processes_.erase(it);
-    }
-    c->exit_done.set();
-    check_idle();
+    co_await drop_failed_setup(c);
     if (!report)
       co_return tl::unexpected(std::move(report.error()).context("start the init of pod " + *id));
     if (report->kind == exec::report_kind::error) co_return tl::unexpected(child_error(*report));
@@ -228,11 +227,9 @@ reactor::task<result<server::response>> server::do_pod_init(const json& args) {
 reactor::task<result<server::response>> server::do_reopen_log(const json& args) {
   auto id = string_arg(args, "container");
   if (!id) co_return tl::unexpected(std::move(id.error()));
-  auto it = processes_.find(*id);
-  if (it == processes_.end()) {
-    co_return fail(error_kind::not_found, fmt::format("the keeper holds no container {}", *id));
-  }
-  process_ptr c = it->second;
+  auto held = find_held(*id);
+  if (!held) co_return tl::unexpected(std::move(held.error()));
+  process_ptr c = *held;
   response r;
   r.packets.emplace_back(json::object(), std::vector<unique_fd>{});
   // An exited container writes no more: nothing to reopen.

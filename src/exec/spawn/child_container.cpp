@@ -102,9 +102,10 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
   auto prepared = prepare_process(spec.process);
   if (!prepared) return tl::unexpected(prepared.error());
 
-  int report_pipe[2], release_pipe[2];
-  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return fail_errno(errno, "pipe for the spawn report");
-  unique_fd report_read(report_pipe[0]), report_write(report_pipe[1]);
+  int release_pipe[2];
+  auto report = make_report_pipe();
+  if (!report) return tl::unexpected(report.error());
+  unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
   // The release "pipe" is a socket pair: send(MSG_NOSIGNAL) to a child
   // that already died fails with EPIPE instead of raising SIGPIPE.
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release_pipe) < 0)
@@ -137,11 +138,6 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
       kill_and_reap(c.pidfd.get());
       return tl::unexpected(r.error());
     }
-  if (::fcntl(c.report.get(), F_SETFL, O_NONBLOCK) < 0) {
-    int e = errno;
-    kill_and_reap(c.pidfd.get());
-    return fail_errno(e, "set the spawn report non-blocking");
-  }
   return c;
 }
 

@@ -56,9 +56,9 @@ result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio
   auto prepared = prepare_process(spec.process);
   if (!prepared) return tl::unexpected(prepared.error());
 
-  int report_pipe[2];
-  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return fail_errno(errno, "pipe for the spawn report");
-  unique_fd report_read(report_pipe[0]), report_write(report_pipe[1]);
+  auto report = make_report_pipe();
+  if (!report) return tl::unexpected(report.error());
+  unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
 
   // setns(pidfd, CLONE_NEWPID) only sets where children are born: the
   // clone below lands in the container's pid namespace.
@@ -78,11 +78,6 @@ result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio
   if (auto r = pid_ns->leave(); !r) {
     kill_and_reap(c.pidfd.get());
     return tl::unexpected(r.error());
-  }
-  if (::fcntl(c.report.get(), F_SETFL, O_NONBLOCK) < 0) {
-    int e = errno;
-    kill_and_reap(c.pidfd.get());
-    return fail_errno(e, "set the spawn report non-blocking");
   }
   return c;
 }

@@ -46,9 +46,9 @@ namespace {
 }  // namespace
 
 result<child> clone_pod_init(const std::string& pod_id) {
-  int report_pipe[2];
-  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return fail_errno(errno, "pipe for the spawn report");
-  unique_fd report_read(report_pipe[0]), report_write(report_pipe[1]);
+  auto report = make_report_pipe();
+  if (!report) return tl::unexpected(report.error());
+  unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
 
   auto cloned = clone3_pidfd(CLONE_NEWPID);
   if (cloned && cloned->pid == 0) {
@@ -64,11 +64,6 @@ result<child> clone_pod_init(const std::string& pod_id) {
   c.pid = cloned->pid;
   c.pidfd = std::move(cloned->pidfd);
   c.report = std::move(report_read);
-  if (::fcntl(c.report.get(), F_SETFL, O_NONBLOCK) < 0) {
-    int e = errno;
-    kill_and_reap(c.pidfd.get());
-    return fail_errno(e, "set the spawn report non-blocking");
-  }
   return c;
 }
 

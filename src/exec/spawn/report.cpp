@@ -1,4 +1,4 @@
-// The report pipe: written by a spawned child, read by the keeper.
+// The report pipe: made by the keeper, written by a spawned child, read by the keeper.
 
 #include "exec/spawn/report.hpp"
 
@@ -35,6 +35,14 @@ void report_failure(int report_fd, const error& e) {
   if (record.size() > PIPE_BUF) record.resize(PIPE_BUF);
   write_all(report_fd, record.data(), record.size());
   ::_exit(failed_exit_code);
+}
+
+result<report_pipe> make_report_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno(errno, "pipe for the spawn report");
+  report_pipe p{unique_fd(fds[0]), unique_fd(fds[1])};
+  if (::fcntl(p.read.get(), F_SETFL, O_NONBLOCK) < 0) return fail_errno(errno, "set the spawn report non-blocking");
+  return p;
 }
 
 }  // namespace spawn_detail

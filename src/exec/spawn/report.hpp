@@ -1,12 +1,22 @@
 #pragma once
-// The child's side of the report pipe (spawn.hpp describes the protocol):
-// 'R' when set up, 'E<errno>:<message>' and exit 127 on failure.
+// The report pipe (spawn.hpp describes the protocol): made by the parent,
+// written by the child: 'R' when set up, 'E<errno>:<message>' and exit 127
+// on failure.
 
 #include <exception>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace ringcri::exec::spawn_detail {
+
+// Both ends close on exec; the parent's read end is non-blocking, as
+// read_report expects.
+struct report_pipe {
+  unique_fd read;
+  unique_fd write;
+};
+result<report_pipe> make_report_pipe();
 
 // The exit code of a child that failed before or at execve.
 inline constexpr int failed_exit_code = 127;
