@@ -11,7 +11,7 @@ packages=(
   libseccomp-dev libmimalloc-dev catch2 libexpected-dev libconcurrentqueue-dev
   libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libcap-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev libdeflate-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libwslay-dev libhttp-parser-dev
   # tests
   util-linux procps python3
   # test fixtures (tests/fixtures: registries on loopback, test images)

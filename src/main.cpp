@@ -19,6 +19,7 @@
 #include "cri/reattach.hpp"
 #include "cri/restore.hpp"
 #include "cri/server.hpp"
+#include "cri/streaming/server.hpp"
 #include "exec/cgroups/hierarchy.hpp"
 #include "exec/keeper/client.hpp"
 #include "image/unpack/dir_layer_store.hpp"
@@ -101,6 +102,15 @@ int serve(const config& cfg) {
                ringcri::version, getpid(), pool.size(), cfg.root_dir.string(),
                cfg.state_dir.string(), cfg.socket_path().string());
 
+  ringcri::cri::streaming::server streaming(ctx);
+  if (auto ok = streaming.listen(cfg.stream_server_address, static_cast<std::uint16_t>(cfg.stream_server_port)); !ok) {
+    spdlog::critical("msg=\"cannot start the streaming server\" error=\"{}\"", ok.error().message());
+    return 1;
+  }
+  streaming.start(0);
+  ctx.streaming = &streaming;
+  spdlog::info("msg=\"streaming server listening\" url={}", streaming.base_url());
+
   auto server = ringcri::cri::server::start(ctx, cfg.socket_path());
   if (!server) {
     spdlog::critical("msg=\"cannot serve the CRI\" error=\"{}\"", server.error().message());
@@ -114,6 +124,10 @@ int serve(const config& cfg) {
   // Calls in flight finish first (they need the reactors), then the reactors drain.
   (*server)->shutdown(std::chrono::seconds(5));
   server->reset();
+  // Open exec, attach and port-forward sessions end (an exec is killed);
+  // they need the keeper until they have.
+  streaming.stop();
+  streaming.wait_idle(std::chrono::seconds(5));
   keeper.disconnect();  // the keeper and the containers keep running
   pool.stop();
   pool.join();

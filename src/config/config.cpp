@@ -131,8 +131,9 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
                 fmt::format("{}:{}:{}: {}", origin, where.line, where.column, e.description()));
   }
 
-  static constexpr std::array known = {"root",      "state",         "socket",  "cores",
-                                       "log_level", "cgroup_driver", "registry"};
+  static constexpr std::array known = {"root",          "state",    "socket",
+                                       "cores",         "log_level", "cgroup_driver",
+                                       "registry",      "stream_server_address", "stream_server_port"};
   for (const auto& [key, value] : t) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end())
       return fail(error_kind::invalid_argument, fmt::format("{}: unknown key '{}'", origin, key.str()));
@@ -158,6 +159,20 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
     auto v = node->value<std::string>();
     if (!v) return fail(error_kind::invalid_argument, fmt::format("{}: key 'cgroup_driver' must be a string", origin));
     c.cgroup_driver = *v;
+  }
+  if (auto node = t.get("stream_server_address")) {
+    auto v = node->value<std::string>();
+    if (!v)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'stream_server_address' must be a string", origin));
+    c.stream_server_address = *v;
+  }
+  if (auto node = t.get("stream_server_port")) {
+    auto v = node->value<int64_t>();
+    if (!v || *v < 0 || *v > 65535)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'stream_server_port' must be an integer from 0 to 65535", origin));
+    c.stream_server_port = static_cast<unsigned>(*v);
   }
   if (auto node = t.get("registry")) {
     if (auto r = read_registry(*node, origin, c.registry); !r) return tl::unexpected(r.error());

@@ -40,6 +40,10 @@ struct config {
   unsigned cores = 0;                                    // reactor threads; 0: every core
   std::string log_level = "info";
   std::string cgroup_driver = "cgroupfs";                // cgroupfs or systemd
+  // The streaming server behind Exec, Attach and PortForward (plain HTTP,
+  // one-time URLs). Port 0: a free port chosen at start.
+  std::string stream_server_address = "127.0.0.1";
+  unsigned stream_server_port = 0;
   registry_config registry;
 
   std::filesystem::path socket_path() const {

@@ -100,7 +100,9 @@ reactor::task<result<void>> stop_container_process(context& ctx, const container
     }
     if (!gone) {
       if (auto sent = send_signal(pidfd->get(), SIGKILL, id); !sent) co_return sent;
-      if (!co_await exited_within(pidfd->get(), std::chrono::seconds(10)))
+      // Bound to a local: g++ 12 miscompiles `if (!co_await ...)`.
+      bool killed = co_await exited_within(pidfd->get(), std::chrono::seconds(10));
+      if (!killed)
         co_return fail(error_kind::deadline_exceeded,
                        fmt::format("container \"{}\" did not die within 10 s of SIGKILL", id.value));
     }

@@ -19,6 +19,9 @@
 namespace ringcri::cri {
 
 class keeper_link;
+namespace streaming {
+class server;
+}
 using state::container_id;
 using state::image_index;
 using state::runtime_state;
@@ -58,6 +61,7 @@ struct context {
   // Set once at start-up, before the server serves.
   keeper_link* keeper = nullptr;
   exec::cgroups::hierarchy* cgroups = nullptr;
+  streaming::server* streaming = nullptr;  // Exec, Attach and PortForward URLs
   process_table processes;
 
   // The reactor that owns a pod: every request about the pod or its

@@ -72,8 +72,16 @@ reactor::task<result<keeper::created>> keeper_link::start_pod_init(std::string p
 }
 
 reactor::task<result<keeper::exec_result>> keeper_link::exec(const exec::exec_spec& spec, exec::stdio_fds io,
-                                                            std::chrono::milliseconds timeout) {
-  RINGCRI_ON_KEEPER(exec(spec, io, timeout))
+                                                            std::chrono::milliseconds timeout, int hangup_fd) {
+  RINGCRI_ON_KEEPER(exec(spec, io, timeout, hangup_fd))
+}
+
+reactor::task<result<keeper::attached>> keeper_link::attach(std::string id) {
+  RINGCRI_ON_KEEPER(attach(id))
+}
+
+reactor::task<result<void>> keeper_link::close_stdin(std::string id) {
+  RINGCRI_ON_KEEPER(close_stdin(id))
 }
 
 reactor::task<result<void>> keeper_link::reopen_log(std::string id) { RINGCRI_ON_KEEPER(reopen_log(id)) }

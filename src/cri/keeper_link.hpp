@@ -33,8 +33,12 @@ class keeper_link {
   reactor::task<result<keeper::created>> create(const exec::container_spec& spec);
   reactor::task<result<keeper::started>> start(std::string id);
   reactor::task<result<keeper::created>> start_pod_init(std::string pod_id);
+  // `hangup_fd`: the keeper kills the command once this pipe's write end
+  // closes (see keeper::client::exec).
   reactor::task<result<keeper::exec_result>> exec(const exec::exec_spec& spec, exec::stdio_fds io,
-                                                  std::chrono::milliseconds timeout);
+                                                  std::chrono::milliseconds timeout, int hangup_fd = -1);
+  reactor::task<result<keeper::attached>> attach(std::string id);
+  reactor::task<result<void>> close_stdin(std::string id);
   reactor::task<result<void>> reopen_log(std::string id);
   reactor::task<result<void>> remove(std::string id);
   reactor::task<result<std::vector<keeper::held>>> list();

@@ -14,7 +14,6 @@ namespace {
 
 // What is still to be built, named in every UNIMPLEMENTED answer.
 constexpr const char* missing_resources = "changing resources of running pods and containers is not built yet";
-constexpr const char* missing_streaming = "the streaming server (exec, attach, port-forward) is not built yet";
 constexpr const char* missing_stats = "container and pod stats from cgroups are not built yet";
 constexpr const char* missing_checkpoint = "checkpoint and restore are not supported by ringcri";
 constexpr const char* missing_list_streaming =
@@ -163,6 +162,22 @@ grpc::ServerUnaryReactor* runtime_service::ExecSync(call_context* call, const v1
   return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::exec_sync);
 }
 
+// Exec, Attach and PortForward answer with a URL of the streaming server.
+grpc::ServerUnaryReactor* runtime_service::Exec(call_context* call, const v1::ExecRequest* req,
+                                                v1::ExecResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::exec);
+}
+
+grpc::ServerUnaryReactor* runtime_service::Attach(call_context* call, const v1::AttachRequest* req,
+                                                  v1::AttachResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::attach);
+}
+
+grpc::ServerUnaryReactor* runtime_service::PortForward(call_context* call, const v1::PortForwardRequest* req,
+                                                       v1::PortForwardResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::port_forward);
+}
+
 // --- stats of an empty runtime -------------------------------------------------
 
 // With no containers there are no stats: the List forms answer empty lists,
@@ -203,9 +218,6 @@ grpc::ServerUnaryReactor* runtime_service::ListPodSandboxMetrics(call_context* c
 
 RINGCRI_NOT_BUILT(UpdatePodSandboxResources, missing_resources)
 RINGCRI_NOT_BUILT(UpdateContainerResources, missing_resources)
-RINGCRI_NOT_BUILT(Exec, missing_streaming)
-RINGCRI_NOT_BUILT(Attach, missing_streaming)
-RINGCRI_NOT_BUILT(PortForward, missing_streaming)
 RINGCRI_NOT_BUILT(ContainerStats, missing_stats)
 RINGCRI_NOT_BUILT(PodSandboxStats, missing_stats)
 RINGCRI_NOT_BUILT(CheckpointContainer, missing_checkpoint)

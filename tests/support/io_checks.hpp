@@ -7,6 +7,8 @@
 // Another g++ 12 coroutine bug, for tests and code alike: a braced
 // aggregate temporary inside a co_await expression (co_await f(creds{}))
 // is freed twice. Name the value first: `creds none; co_await f(none);`.
+// And a third: `if (!co_await f())` can resume a finished frame (a trap
+// in the .cold path); bind the result first: `bool ok = co_await f();`.
 
 #include <catch2/catch.hpp>
 

@@ -5,11 +5,9 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "cri/exec_target.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/rpc/handlers.hpp"
-#include "cri/state/transitions.hpp"
-#include "cri/spec/exec_spec.hpp"
-#include "exec/spec_json.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
@@ -48,21 +46,11 @@ constexpr auto output_grace = std::chrono::seconds(2);
 // container's user, and returns its output and exit code. A timeout kills
 // it and answers DEADLINE_EXCEEDED.
 task<result<void>> exec_sync(context& ctx, const v1::ExecSyncRequest& req, v1::ExecSyncResponse& resp) {
-  auto id = ctx.state.resolve_container(req.container_id());
-  if (!id) co_return tl::unexpected(id.error());
-  auto c = ctx.state.get_container(*id);
-  if (!c) co_return fail(error_kind::not_found, fmt::format("container \"{}\" not found", req.container_id()));
-  if (c->state() != v1::CONTAINER_RUNNING)
-    co_return fail(error_kind::failed_precondition,
-                   fmt::format("container \"{}\" is not running ({})", id->value, state::state_name(c->state())));
-  if (req.cmd().empty()) co_return fail(error_kind::invalid_argument, "ExecSync: cmd is empty");
   std::vector<std::string> cmd(req.cmd().begin(), req.cmd().end());
-
-  auto container = nlohmann::json::parse(c->spec_json(), nullptr, false);
-  if (container.is_discarded())
-    co_return fail(error_kind::internal, fmt::format("container \"{}\": its spec does not parse", id->value));
-  auto spec = spec::build_exec_spec(container.get<exec::container_spec>(), cmd);
-  if (!spec) co_return tl::unexpected(spec.error());
+  auto target = exec_target_for(ctx, req.container_id(), cmd);
+  if (!target) co_return tl::unexpected(target.error());
+  const auto& spec = target->spec;
+  const auto& container_id = target->container_id;
 
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) co_return fail_errno(errno, "pipe for exec stdout");
@@ -81,7 +69,7 @@ task<result<void>> exec_sync(context& ctx, const v1::ExecSyncRequest& req, v1::E
   io::cancellation stop_reading;
   int readers_done = 0;
   auto run = [&]() -> task<result<exec::keeper::exec_result>> {
-    auto done = co_await ctx.keeper->exec(*spec, stdio, timeout);
+    auto done = co_await ctx.keeper->exec(spec, stdio, timeout);
     out_w.reset();
     err_w.reset();
     auto give_up = io::clock::now() + output_grace;
@@ -95,10 +83,10 @@ task<result<void>> exec_sync(context& ctx, const v1::ExecSyncRequest& req, v1::E
   auto [done, stdout_text, stderr_text] = co_await io::when_all(
       run(), read_until_eof(out_r.get(), stop_reading, readers_done),
       read_until_eof(err_r.get(), stop_reading, readers_done));
-  if (!done) co_return tl::unexpected(done.error().context(fmt::format("exec {} in container \"{}\"", cmd, id->value)));
+  if (!done) co_return tl::unexpected(done.error().context(fmt::format("exec {} in container \"{}\"", cmd, container_id)));
   if (done->timed_out)
     co_return fail(error_kind::deadline_exceeded,
-                   fmt::format("exec {} in container \"{}\": timed out after {} s", cmd, id->value, req.timeout()));
+                   fmt::format("exec {} in container \"{}\": timed out after {} s", cmd, container_id, req.timeout()));
   resp.set_stdout(std::move(stdout_text));
   resp.set_stderr(std::move(stderr_text));
   resp.set_exit_code(done->exit_code);

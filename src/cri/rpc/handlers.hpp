@@ -38,6 +38,9 @@ task<result<void>> remove_container(context&, const v1::RemoveContainerRequest&,
 task<result<void>> reopen_container_log(context&, const v1::ReopenContainerLogRequest&,
                                         v1::ReopenContainerLogResponse&);
 task<result<void>> exec_sync(context&, const v1::ExecSyncRequest&, v1::ExecSyncResponse&);
+task<result<void>> exec(context&, const v1::ExecRequest&, v1::ExecResponse&);
+task<result<void>> attach(context&, const v1::AttachRequest&, v1::AttachResponse&);
+task<result<void>> port_forward(context&, const v1::PortForwardRequest&, v1::PortForwardResponse&);
 
 task<result<void>> image_fs_info(context&, const v1::ImageFsInfoRequest&, v1::ImageFsInfoResponse&);
 task<result<void>> pull_image(context&, const v1::PullImageRequest&, v1::PullImageResponse&);

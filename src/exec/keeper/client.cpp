@@ -354,7 +354,7 @@ reactor::task<result<created>> client::start_pod_init(const std::string& pod_id)
 }
 
 reactor::task<result<exec_result>> client::exec(const exec_spec& spec, const stdio_fds& io,
-                                                std::chrono::milliseconds timeout) {
+                                                std::chrono::milliseconds timeout, int hangup_fd) {
   auto st = impl_->st;
   json names = json::array();
   std::vector<int> fds;
@@ -367,6 +367,7 @@ reactor::task<result<exec_result>> client::exec(const exec_spec& spec, const std
   add("in", io.in);
   add("out", io.out);
   add("err", io.err);
+  add("hangup", hangup_fd);
   json args{{"spec", spec}, {"timeout_ms", timeout.count()}, {"fds", std::move(names)}};
   auto r = co_await call(st, protocol::op_exec, std::move(args), std::move(fds));
   if (!r) co_return tl::unexpected(std::move(r.error()));
@@ -374,6 +375,43 @@ reactor::task<result<exec_result>> client::exec(const exec_spec& spec, const std
   e.exit_code = r->result.value("exit_code", -1);
   e.timed_out = r->result.value("timed_out", false);
   co_return e;
+}
+
+reactor::task<result<attached>> client::attach(const std::string& id) {
+  auto st = impl_->st;
+  json args{{"container", id}};
+  auto r = co_await call(st, protocol::op_attach, std::move(args));
+  if (!r) co_return tl::unexpected(std::move(r.error()));
+  const json names = r->result.value("fds", json::array());
+  if (!names.is_array() || names.size() != r->fds.size()) {
+    co_return fail(error_kind::internal,
+                   fmt::format("keeper attach reply names {} fds but carries {}",
+                               names.is_array() ? names.size() : 0, r->fds.size()));
+  }
+  attached a;
+  a.tty = r->result.value("tty", false);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string name = names[i].is_string() ? names[i].get<std::string>() : std::string();
+    if (name == "out")
+      a.out = std::move(r->fds[i]);
+    else if (name == "err")
+      a.err = std::move(r->fds[i]);
+    else if (name == "in")
+      a.in = std::move(r->fds[i]);
+    else if (name == "terminal")
+      a.terminal = std::move(r->fds[i]);
+  }
+  if (!a.out)
+    co_return tl::unexpected(error(error_kind::internal, "keeper attach reply without its output"));
+  co_return a;
+}
+
+reactor::task<result<void>> client::close_stdin(const std::string& id) {
+  auto st = impl_->st;
+  json args{{"container", id}};
+  auto r = co_await call(st, protocol::op_close_stdin, std::move(args));
+  if (!r) co_return tl::unexpected(std::move(r.error()));
+  co_return result<void>{};
 }
 
 reactor::task<result<void>> client::reopen_log(const std::string& id) {

@@ -67,6 +67,25 @@ struct exec_result {
   bool timed_out = false;   // killed with SIGKILL at the deadline
 };
 
+// A running container's stdio, live (CRI Attach). Output written before
+// the attach is in the log only. Closing `out` (and `err`) detaches: the
+// container and its log go on as before.
+struct attached {
+  // Read ends of the container's raw output from now on (for a tty: the
+  // terminal's output). End of file: the container ended, or this reader
+  // fell behind by more than a pipe's worth (1 MiB) and was dropped, which
+  // the log never waits for.
+  unique_fd out;
+  unique_fd err;  // invalid for a tty container
+  // Where input goes: a dup of the stdin pipe's write end, or of the pty
+  // master for a tty container. Invalid when the container has no stdin
+  // (stdin_open false) or close_stdin() was called.
+  unique_fd in;
+  // A tty container's pty master (for TIOCSWINSZ), even without stdin.
+  unique_fd terminal;
+  bool tty = false;  // the container has a terminal (process.terminal)
+};
+
 class client {
  public:
   static reactor::task<result<std::unique_ptr<client>>> connect(const options& opts);
@@ -81,8 +100,26 @@ class client {
   reactor::task<result<created>> start_pod_init(const std::string& pod_id);
   // Runs a command in a running container, stdio as given (the daemon
   // reads them); kills it at `timeout` (0: none). Returns when it exited.
+  // With process.terminal, pass a pty slave as in, out and err: the
+  // command gets it as its controlling terminal. exec::open_terminal
+  // (exec/spawn/terminal.hpp) opens one in the container's /dev/pts, so
+  // the command also finds it by name (tty, screen).
+  // `hangup_fd` (-1: none): the read end of a pipe whose write end the
+  // caller holds. Once every copy of the write end is closed (the stream
+  // went away, or the daemon died), or a byte is written to it, the keeper
+  // kills the command with SIGKILL and replies as usual (exit_code 137).
+  // Keep `hangup_fd` open until this returns; the keeper holds its own.
   reactor::task<result<exec_result>> exec(const exec_spec& spec, const stdio_fds& io,
-                                          std::chrono::milliseconds timeout);
+                                          std::chrono::milliseconds timeout, int hangup_fd = -1);
+  // Attaches to a running container's stdio. NOT_FOUND for an unknown id,
+  // FAILED_PRECONDITION unless it is running (started, not exited).
+  reactor::task<result<attached>> attach(const std::string& id);
+  // Ends the container's input (stdin_once after the first attach ends):
+  // closes the keeper's stdin pipe end, so the container reads EOF once
+  // every attach's `in` is closed too; for a tty, writes the terminal's
+  // EOF (^D) to the master instead. Later attaches get no `in`. NOT_FOUND
+  // for an unknown id; fine when already closed or exited.
+  reactor::task<result<void>> close_stdin(const std::string& id);
   // Reopens the container's log file (after the kubelet rotated it).
   reactor::task<result<void>> reopen_log(const std::string& id);
   // Forgets a container: SIGKILL if still alive, wait for its exit and

@@ -1,13 +1,15 @@
 #pragma once
 // What the keeper holds for one container (or a pod's init): its process,
-// its output pipes and log, and where it is in its life. Kept small: the
-// keeper holds every container of the node.
+// its output pipes and log, the daemon's attachments to its output, and
+// where it is in its life. Kept small: the keeper holds every container of
+// the node.
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/unique_fd.hpp"
 #include "exec/keeper/client.hpp"
@@ -34,9 +36,23 @@ struct held_process {
 
   // pid, pidfd; report and release until started.
   exec::child proc;
-  unique_fd stdout_read;  // O_NONBLOCK
+  // A terminal container (process.terminal) has one pty instead of the
+  // pipes: its master is stdout_read, where input goes too, and there is
+  // no stderr. The slave is held from create (the pty is made in the
+  // container's /dev/pts) until start hands it to the process.
+  bool tty = false;
+  unique_fd terminal_slave;
+  unique_fd stdout_read;  // O_NONBLOCK (the pty master for a tty)
   unique_fd stderr_read;
-  unique_fd stdin_write;  // when the spec keeps stdin open
+  unique_fd stdin_write;    // when the spec keeps stdin open, until close_stdin
+  bool stdin_open = false;  // input is taken: spec.stdin_open until close_stdin
+
+  // Write ends (O_NONBLOCK) of the pipes attach() gave the daemon: each
+  // gets the raw output of its stream until it falls behind or is closed.
+  std::vector<unique_fd> out_attachments;
+  std::vector<unique_fd> err_attachments;
+  bool out_ended = false;  // the stream's pump finished: nothing more comes
+  bool err_ended = false;
   // Shared with log writes in flight, so reopen_log() never closes an fd
   // a queued write still names.
   std::shared_ptr<unique_fd> log;

@@ -30,6 +30,14 @@ json request(std::uint64_t id, std::string_view op, json args) {
   return args;
 }
 
+result<std::string> string_arg(const json& args, const char* name) {
+  auto it = args.find(name);
+  if (it == args.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return fail(error_kind::invalid_argument, fmt::format("keeper request without \"{}\"", name));
+  }
+  return it->get<std::string>();
+}
+
 json reply(std::uint64_t id, json result) {
   return json{{"id", id}, {"result", std::move(result)}};
 }

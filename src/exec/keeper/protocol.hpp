@@ -2,10 +2,13 @@
 // The keeper's wire protocol: one JSON document per SOCK_SEQPACKET packet,
 // fds beside it (fd_passing.hpp). This file is the encoding only.
 //
-//   request  {"id": N, "op": "create", ...args}
+//   request  {"id": N, "op": "create", ...args}       (+ fds)
 //   reply    {"id": N, "result": {...}}            (+ fds)
 //            {"id": N, "error": {"kind": "not_found", "errno": 2, "message": "..."}}
 //   event    {"event": "exit", "container": id, "exit_code", "signal", "finished_at"}
+//
+// Where fds travel in either direction and are not all of one kind, the
+// message names them in order: "fds": ["in", "out", "hangup"].
 //
 // A reply whose result says "more": true is followed by further packets
 // with the same id (list() with more pidfds than one packet can carry).
@@ -31,12 +34,16 @@ inline constexpr std::string_view op_exec = "exec";
 inline constexpr std::string_view op_reopen_log = "reopen_log";
 inline constexpr std::string_view op_remove = "remove";
 inline constexpr std::string_view op_list = "list";
+inline constexpr std::string_view op_attach = "attach";
+inline constexpr std::string_view op_close_stdin = "close_stdin";
 
 std::string encode(const json& message);
 // INVALID_ARGUMENT when the bytes are not one JSON object.
 result<json> decode(std::string_view bytes);
 
 json request(std::uint64_t id, std::string_view op, json args = json::object());
+// A request's non-empty string argument, or INVALID_ARGUMENT naming it.
+result<std::string> string_arg(const json& args, const char* name);
 json reply(std::uint64_t id, json result);
 json error_reply(std::uint64_t id, const error& e);
 

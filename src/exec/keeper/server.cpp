@@ -149,6 +149,10 @@ reactor::task<void> server::handle_request(session_ptr s, json request,
     r = co_await do_remove(request);
   else if (op == protocol::op_list)
     r = do_list();
+  else if (op == protocol::op_attach)
+    r = do_attach(request);
+  else if (op == protocol::op_close_stdin)
+    r = do_close_stdin(request);
 
   if (!r) {
     spdlog::info("msg=\"request failed\" client={} op={} error=\"{}\"", s->number, op,

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -82,11 +83,15 @@ class server {
   reactor::task<void> write_loop(session_ptr s);
   void broadcast(const nlohmann::json& message);
 
-  // The ops (server_ops.cpp, server_exec.cpp).
+  // The ops (server_ops.cpp, server_exec.cpp, server_attach.cpp).
   reactor::task<result<response>> do_create(const nlohmann::json& args);
   reactor::task<result<response>> do_start(const nlohmann::json& args);
   reactor::task<result<response>> do_pod_init(const nlohmann::json& args);
   reactor::task<result<response>> do_exec(const nlohmann::json& args, std::vector<unique_fd> fds);
+  reactor::task<void> watch_hangup(int hangup_fd, int pidfd, reactor::cancellation& stop,
+                                   bool& hung_up, event& ended);
+  result<response> do_attach(const nlohmann::json& args);
+  result<response> do_close_stdin(const nlohmann::json& args);
   reactor::task<result<response>> do_reopen_log(const nlohmann::json& args);
   reactor::task<result<response>> do_remove(const nlohmann::json& args);
   result<response> do_list();
@@ -100,6 +105,9 @@ class server {
   reactor::task<result<exec::report>> await_report(int report_fd);
   void start_watching(const process_ptr& c);
   reactor::task<void> pump(process_ptr c, bool is_stderr);
+  // Copies a chunk of output to the stream's attachments, dropping those
+  // that cannot take it at once.
+  static void feed_attachments(const process_ptr& c, bool is_stderr, std::string_view chunk);
   reactor::task<void> append_log(process_ptr c, std::string lines);
   reactor::task<void> watch_exit(process_ptr c);
 

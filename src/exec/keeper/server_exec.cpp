@@ -1,7 +1,9 @@
 // exec: a command run inside a running container with the daemon's stdio,
-// replied to once it exited (or was killed at its deadline).
+// replied to once it exited (or was killed at its deadline, or when the
+// daemon hung up).
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/syscall.h>
@@ -39,6 +41,7 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
         fmt::format("exec request names {} fds but carries {}", names.size(), fds.size()));
   }
   exec::stdio_fds stdio;
+  unique_fd hangup;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == "in")
       stdio.in = fds[i].get();
@@ -46,6 +49,8 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
       stdio.out = fds[i].get();
     else if (names[i] == "err")
       stdio.err = fds[i].get();
+    else if (names[i] == "hangup")
+      hangup = std::move(fds[i]);
   }
 
   auto held = find_held(spec.container_id);
@@ -86,6 +91,16 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
                                    report->message, report->sys_errno));
   }
 
+  // The daemon's hang-up pipe: watched while the command runs, and the
+  // watch ended (so it never outlives this frame) once it exited.
+  reactor::cancellation stop_watch;
+  bool hung_up = false;
+  event watch_ended;
+  if (hangup)
+    start_task(watch_hangup(hangup.get(), child->pidfd.get(), stop_watch, hung_up, watch_ended));
+  else
+    watch_ended.set();
+
   siginfo_t info{};
   bool timed_out = false;
   auto wait = io::waitid(child->pidfd.get(), &info);
@@ -98,17 +113,31 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
     auto wait_killed = io::waitid(child->pidfd.get(), &info);
     waited = co_await io::op_ref(wait_killed);
   }
+  stop_watch.cancel();
+  co_await watch_ended.wait();
   if (!waited) {
     co_return fail_errno(waited.error().value(),
                          fmt::format("wait for an exec in container {}", spec.container_id));
   }
   int exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
-  spdlog::debug("msg=\"exec ended\" container={} pid={} exit_code={} timed_out={}",
-                spec.container_id, pid, exit_code, timed_out);
+  spdlog::debug("msg=\"exec ended\" container={} pid={} exit_code={} timed_out={} hung_up={}",
+                spec.container_id, pid, exit_code, timed_out, hung_up);
   response r;
   r.packets.emplace_back(json{{"exit_code", exit_code}, {"timed_out", timed_out}},
                          std::vector<unique_fd>{});
   co_return r;
+}
+
+reactor::task<void> server::watch_hangup(int hangup_fd, int pidfd, reactor::cancellation& stop,
+                                         bool& hung_up, event& ended) {
+  // Readable or hung up: the daemon closed its end (its client went away,
+  // or the daemon died) or wrote to it. Either way, nobody waits any more.
+  auto ready = co_await io::poll(hangup_fd, POLLIN).with_cancel(stop);
+  if (ready) {
+    hung_up = true;
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  }
+  ended.set();
 }
 
 }  // namespace ringcri::exec::keeper

@@ -1,5 +1,6 @@
 // The keeper's container ops: create, start, pod_init, reopen_log, remove,
-// list. (exec is in server_exec.cpp.)
+// list. (exec is in server_exec.cpp, attach and close_stdin in
+// server_attach.cpp.)
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include "exec/keeper/fd_passing.hpp"
 #include "exec/keeper/protocol.hpp"
 #include "exec/keeper/server.hpp"
+#include "exec/spawn/terminal.hpp"
 #include "exec/spec_json.hpp"
 #include "reactor/ops.hpp"
 
@@ -89,14 +91,6 @@ error child_error(const exec::report& r) {
   return error(protocol::kind_of_child_errno(r.sys_errno), r.message, r.sys_errno);
 }
 
-result<std::string> string_arg(const json& args, const char* name) {
-  auto it = args.find(name);
-  if (it == args.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return fail(error_kind::invalid_argument, fmt::format("keeper request without \"{}\"", name));
-  }
-  return it->get<std::string>();
-}
-
 }  // namespace
 
 reactor::task<result<server::response>> server::do_create(const json& args) {
@@ -117,16 +111,27 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
   c->id = spec.id;
   c->log_path = spec.log_path;
   c->exit_path = spec.exit_path;
+  c->tty = spec.process.terminal;
+  c->stdin_open = spec.stdin_open;
 
-  auto out = make_pipe(true, "stdout");
-  if (!out) co_return tl::unexpected(std::move(out.error()));
-  auto err = make_pipe(true, "stderr");
-  if (!err) co_return tl::unexpected(std::move(err.error()));
-  pipe_pair in;
-  if (spec.stdin_open) {
-    auto p = make_pipe(false, "stdin");
-    if (!p) co_return tl::unexpected(std::move(p.error()));
-    in = std::move(*p);
+  // The child's ends (closed here once it has them: ours would keep the
+  // pipes from ever ending) and ours. A terminal is opened once the setup
+  // made the container's /dev/pts, and its slave goes with the release.
+  pipe_pair out, err, in;
+  exec::stdio_fds stdio;
+  if (!c->tty) {
+    auto o = make_pipe(true, "stdout");
+    if (!o) co_return tl::unexpected(std::move(o.error()));
+    out = std::move(*o);
+    auto e = make_pipe(true, "stderr");
+    if (!e) co_return tl::unexpected(std::move(e.error()));
+    err = std::move(*e);
+    if (spec.stdin_open) {
+      auto p = make_pipe(false, "stdin");
+      if (!p) co_return tl::unexpected(std::move(p.error()));
+      in = std::move(*p);
+    }
+    stdio = {in.read ? in.read.get() : -1, out.write.get(), err.write.get()};
   }
   if (!spec.log_path.empty()) {
     auto log = open_log(spec.log_path);
@@ -135,17 +140,15 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
     c->log = std::make_shared<unique_fd>(std::move(*log));
   }
 
-  exec::stdio_fds stdio{in.read ? in.read.get() : -1, out->write.get(), err->write.get()};
   auto child = exec::clone_container(spec, stdio);
   if (!child)
     co_return tl::unexpected(std::move(child.error()).context("create container " + spec.id));
-  // The child has its ends; ours would keep the pipes from ever ending.
-  out->write.reset();
-  err->write.reset();
+  out.write.reset();
+  err.write.reset();
   in.read.reset();
   c->proc = std::move(*child);
-  c->stdout_read = std::move(out->read);
-  c->stderr_read = std::move(err->read);
+  c->stdout_read = std::move(out.read);
+  c->stderr_read = std::move(err.read);
   c->stdin_write = std::move(in.write);
   processes_[c->id] = c;
   spdlog::info("msg=\"cloned\" container={} pid={}", c->id, c->proc.pid);
@@ -159,6 +162,16 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
     co_return fail(error_kind::internal,
                    fmt::format("container {}: the process ended during its setup", c->id));
   }
+  if (c->tty) {
+    auto t = exec::open_terminal(c->proc.pid, spec.process.user);
+    if (!t) {
+      ::syscall(SYS_pidfd_send_signal, c->proc.pidfd.get(), SIGKILL, nullptr, 0);
+      co_await drop_failed_setup(c);
+      co_return tl::unexpected(std::move(t.error()).context("create container " + c->id));
+    }
+    c->stdout_read = std::move(t->master);
+    c->terminal_slave = std::move(t->slave);
+  }
   c->created = true;
   start_watching(c);
 
@@ -166,7 +179,7 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
 }
 
 reactor::task<result<server::response>> server::do_start(const json& args) {
-  auto id = string_arg(args, "container");
+  auto id = protocol::string_arg(args, "container");
   if (!id) co_return tl::unexpected(std::move(id.error()));
   auto held = find_held(*id);
   if (!held) co_return tl::unexpected(std::move(held.error()));
@@ -175,7 +188,10 @@ reactor::task<result<server::response>> server::do_start(const json& args) {
     co_return fail(error_kind::failed_precondition,
                    fmt::format("container {} is not waiting to start", *id));
   }
-  auto released = exec::release(c->proc);
+  auto released = exec::release(c->proc, c->terminal_slave.get());
+  // The process has its own copy now (or is gone): the master reads EIO
+  // once the process and its children closed theirs.
+  c->terminal_slave.reset();
   if (!released)
     co_return tl::unexpected(std::move(released.error()).context("start container " + *id));
   auto report = co_await await_report(c->proc.report.get());
@@ -192,7 +208,7 @@ reactor::task<result<server::response>> server::do_start(const json& args) {
 }
 
 reactor::task<result<server::response>> server::do_pod_init(const json& args) {
-  auto id = string_arg(args, "pod");
+  auto id = protocol::string_arg(args, "pod");
   if (!id) co_return tl::unexpected(std::move(id.error()));
   if (processes_.count(*id)) {
     co_return fail(error_kind::already_exists, fmt::format("the keeper already holds {}", *id));
@@ -225,7 +241,7 @@ reactor::task<result<server::response>> server::do_pod_init(const json& args) {
 }
 
 reactor::task<result<server::response>> server::do_reopen_log(const json& args) {
-  auto id = string_arg(args, "container");
+  auto id = protocol::string_arg(args, "container");
   if (!id) co_return tl::unexpected(std::move(id.error()));
   auto held = find_held(*id);
   if (!held) co_return tl::unexpected(std::move(held.error()));
@@ -243,7 +259,7 @@ reactor::task<result<server::response>> server::do_reopen_log(const json& args) 
 }
 
 reactor::task<result<server::response>> server::do_remove(const json& args) {
-  auto id = string_arg(args, "container");
+  auto id = protocol::string_arg(args, "container");
   if (!id) co_return tl::unexpected(std::move(id.error()));
   response r;
   r.packets.emplace_back(json::object(), std::vector<unique_fd>{});

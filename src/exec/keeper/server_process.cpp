@@ -1,6 +1,6 @@
 // A held process's life in the keeper: the spawn report, the output pumps
-// that turn its pipes into CRI log lines, and its exit (reap, drain the
-// pipes, record, announce).
+// that turn its pipes into CRI log lines (and copy them to attachments),
+// and its exit (reap, drain the pipes, record, announce).
 
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <span>
 
 #include "exec/keeper/exit_record.hpp"
@@ -62,24 +63,53 @@ reactor::task<void> server::pump(process_ptr c, bool is_stderr) {
         maybe_more = false;
         continue;
       }
+      // A pty master reads EIO once every fd of its slave is closed.
+      if (errno == EIO && c->tty) break;
       spdlog::warn("msg=\"cannot read container output\" container={} stream={} error=\"{}\"",
                    c->id, stream.name(), std::strerror(errno));
       break;
     }
     if (n == 0) break;
     maybe_more = static_cast<std::size_t>(n) == read_buffer_.size();
+    std::string_view chunk(read_buffer_.data(), static_cast<std::size_t>(n));
     // Format now, while the shared buffer is ours; the lines own their bytes.
     std::string lines;
-    stream.feed(std::string_view(read_buffer_.data(), static_cast<std::size_t>(n)),
-                rfc3339_nano(now_unix_ns()), lines);
+    stream.feed(chunk, rfc3339_nano(now_unix_ns()), lines);
+    // The attachments get the chunk now too, with no copy: their writes
+    // never wait, so the log never waits for an attacher.
+    feed_attachments(c, is_stderr, chunk);
     co_await append_log(c, std::move(lines));
   }
   std::string tail;
   stream.finish(rfc3339_nano(now_unix_ns()), tail);
+  // The daemon reads end of file: the stream, and so the container, ended.
+  (is_stderr ? c->err_attachments : c->out_attachments).clear();
+  (is_stderr ? c->err_ended : c->out_ended) = true;
   co_await append_log(c, std::move(tail));
   if (--c->pumps_running == 0) {
     c->pumps_done.cancel();
     c->pumps_finished.set();
+  }
+}
+
+void server::feed_attachments(const process_ptr& c, bool is_stderr, std::string_view chunk) {
+  auto& attachments = is_stderr ? c->err_attachments : c->out_attachments;
+  for (auto it = attachments.begin(); it != attachments.end();) {
+    ssize_t n;
+    do {
+      n = ::write(it->get(), chunk.data(), chunk.size());
+    } while (n < 0 && errno == EINTR);
+    if (n == static_cast<ssize_t>(chunk.size())) {
+      ++it;
+      continue;
+    }
+    // EPIPE: the daemon closed its end (a detach). EAGAIN or a short
+    // write: it fell behind, and a gap in its copy would be worse than
+    // an end of file.
+    spdlog::debug("msg=\"attachment dropped\" container={} stream={} reason=\"{}\"", c->id,
+                  is_stderr ? "stderr" : "stdout",
+                  n < 0 ? std::strerror(errno) : "the reader fell behind");
+    it = attachments.erase(it);
   }
 }
 
@@ -116,6 +146,9 @@ reactor::task<void> server::watch_exit(process_ptr c) {
     status.exit_code = 128 + info.si_status;
   }
 
+  // A container removed before its start never took its terminal: ours
+  // would keep the pty from ending.
+  c->terminal_slave.reset();
   // Its output until EOF, unless something else (a daemonized descendant)
   // keeps the pipes open: then what was read is all there is.
   if (c->pumps_running > 0) {
@@ -132,6 +165,9 @@ reactor::task<void> server::watch_exit(process_ptr c) {
   c->stdout_read.reset();
   c->stderr_read.reset();
   c->stdin_write.reset();
+  c->out_attachments.clear();
+  c->err_attachments.clear();
+  c->out_ended = c->err_ended = true;
   c->log.reset();
   c->exit = status;
 

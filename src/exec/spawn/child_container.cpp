@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <optional>
 
 #include "exec/spawn/beneath.hpp"
@@ -74,6 +75,30 @@ result<std::string> set_up_container(const container_spec& spec, const stdio_fds
   return executable;
 }
 
+// Waits for the release byte; `terminal` gets the fd that came with it,
+// if any. False at end of file.
+bool receive_release(int release_fd, int& terminal) {
+  char byte;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  iovec iov{&byte, 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(release_fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int)))
+      std::memcpy(&terminal, CMSG_DATA(c), sizeof(int));
+  }
+  return true;
+}
+
 [[noreturn]] void run_container_child(const container_spec& spec, const stdio_fds& io,
                                       const prepared_process& prepared, int report_fd,
                                       int release_fd) {
@@ -83,14 +108,15 @@ result<std::string> set_up_container(const container_spec& spec, const stdio_fds
   if (!executable) report_failure(report_fd, executable.error());
   report_ready(report_fd);
 
-  char byte;
-  ssize_t n;
-  do {
-    n = ::read(release_fd, &byte, 1);
-  } while (n < 0 && errno == EINTR);
+  int terminal = -1;
   // EOF without a byte: the container was removed before it started.
-  if (n <= 0) ::_exit(0);
+  if (!receive_release(release_fd, terminal)) ::_exit(0);
   ::close(release_fd);
+  if (terminal >= 0) {
+    if (auto r = install_stdio(stdio_fds{terminal, terminal, terminal}); !r)
+      report_failure(report_fd, r.error());
+    ::close(terminal);
+  }
   exec_process(spec.process, prepared, *executable, report_fd);
 }
 
@@ -141,12 +167,27 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
   return c;
 }
 
-result<void> release(child& c) {
+result<void> release(child& c, int terminal_slave) {
   if (!c.release) return fail(error_kind::failed_precondition, "release: already released");
   unique_fd fd = std::move(c.release);
+  char byte = '1';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (terminal_slave >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &terminal_slave, sizeof(int));
+  }
   ssize_t n;
   do {
-    n = ::send(fd.get(), "1", 1, MSG_NOSIGNAL);
+    n = ::sendmsg(fd.get(), &msg, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return fail_errno(errno, "release: write");
   return {};

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -67,6 +68,12 @@ result<void> install_stdio(const stdio_fds& io) {
   }
   for (int i = 0; i < 3; ++i)
     if (::dup2(copies[i].get(), i) < 0) return fail_errno(errno, "dup2 stdio");
+  return {};
+}
+
+result<void> take_controlling_terminal() {
+  if (::setsid() < 0) return fail_errno(errno, "setsid for the terminal");
+  if (::ioctl(0, TIOCSCTTY, 0) < 0) return fail_errno(errno, "make stdin the controlling terminal");
   return {};
 }
 

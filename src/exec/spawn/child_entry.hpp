@@ -22,4 +22,8 @@ void close_fds_except(std::initializer_list<int> keep);
 // (the container's, after pivot_root).
 result<void> install_stdio(const stdio_fds& io);
 
+// For process.terminal: a new session whose controlling terminal is stdin
+// (a pty slave), so the shell gets job control and ^C reaches it.
+result<void> take_controlling_terminal();
+
 }  // namespace ringcri::exec::spawn_detail

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "exec/spawn/child_entry.hpp"
 #include "exec/spawn/report.hpp"
 #include "exec/spawn/user.hpp"
 
@@ -50,6 +51,10 @@ void exec_process(const process_spec& process, const prepared_process& prepared,
   for (const std::string& e : process.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
+  // Before the user and seccomp change: nothing the process asks for may
+  // refuse the session its terminal needs.
+  if (process.terminal)
+    if (auto r = take_controlling_terminal(); !r) report_failure(report_fd, r.error());
   if (auto r = finish_process(process, prepared); !r) report_failure(report_fd, r.error());
   if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     report_failure(report_fd, error::from_errno(errno, "close_range CLOSE_RANGE_CLOEXEC"));

@@ -21,7 +21,8 @@ struct prepared_process {
 // In the parent, before clone3: parses capabilities, compiles seccomp.
 result<prepared_process> prepare_process(const process_spec& process);
 
-// In the child: seccomp first when it may not rely on no_new_privs (it
+// In the child: a new session with stdin as its controlling terminal when
+// process.terminal; seccomp first when it may not rely on no_new_privs (it
 // needs CAP_SYS_ADMIN then); bounding set; user with caps kept; caps;
 // no_new_privs; seccomp last when no_new_privs allows it; every fd >= 3
 // close-on-exec (report_fd included, so its EOF tells the parent execve

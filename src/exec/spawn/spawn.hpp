@@ -28,9 +28,13 @@
 //   does spec.mounts, devices, /etc files; pivot_root; masked and readonly
 //   paths; readonly rootfs; sysctls; hostname; rlimits; oom_score_adj;
 //   resolves args[0] in PATH inside the rootfs (a missing command fails
-//   here, at create time); reports 'R'; waits for release; sets user and
-//   capabilities and no_new_privs; loads seccomp; close_range(3, ~0);
-//   execve.
+//   here, at create time); reports 'R'; waits for release (which may
+//   bring a terminal's slave to put on 0, 1, 2); with
+//   process.terminal, setsid and TIOCSCTTY on stdin (a pty slave the
+//   caller passed as stdio); sets user and capabilities and no_new_privs;
+//   loads seccomp; close_range(3, ~0); execve.
+//
+// clone_exec's child does the same terminal step before its user change.
 
 #include <sys/types.h>
 
@@ -68,7 +72,10 @@ struct report {
 result<child> clone_container(const container_spec& spec, const stdio_fds& io);
 
 // Lets a container that reported 'R' exec. Closes c.release.
-result<void> release(child& c);
+// `terminal_slave` (optional): a pty slave (open_terminal, terminal.hpp)
+// sent along, which the child puts on 0, 1 and 2 before it execs, so its
+// terminal can be one opened in the container's own /dev/pts after setup.
+result<void> release(child& c, int terminal_slave = -1);
 
 // Clones a command inside a running container: it joins the container's
 // cgroup (spec.cgroup_procs) and every namespace of `container_pidfd`

@@ -209,3 +209,17 @@ TEST_CASE("a receive waiting for a packet ends when cancelled") {
   REQUIRE_FALSE(got);
   CHECK(got.error().sys_errno() == ECANCELED);
 }
+
+TEST_CASE("a request's string argument is taken, or refused naming it when missing or empty") {
+  json args{{"container", "c1"}, {"empty", ""}, {"number", 3}};
+  auto id = protocol::string_arg(args, "container");
+  REQUIRE(id);
+  CHECK(*id == "c1");
+  for (const char* name : {"empty", "number", "missing"}) {
+    INFO(name);
+    auto bad = protocol::string_arg(args, name);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind() == error_kind::invalid_argument);
+    CHECK(bad.error().message().find(name) != std::string::npos);
+  }
+}

@@ -1,0 +1,304 @@
+#pragma once
+// What the integration tests of pods and containers share: a daemon with
+// the test images pulled from a registry on loopback, and helpers that
+// make pods and containers through the CRI socket and check them from
+// outside (the log file, mountinfo, the cgroup trees).
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/cri_client.hpp"
+#include "support/registry_fixture.hpp"
+#include "support/ringcri_process.hpp"
+
+namespace ringcri::testing {
+
+using namespace std::chrono_literals;
+namespace v1 = ::runtime::v1;
+namespace fs = std::filesystem;
+using S = v1::RuntimeService::Stub;
+
+inline void skip_unless_ready() {
+  if (::geteuid() != 0) {
+    std::cout << "SKIP: running containers needs root\n";
+    std::exit(77);
+  }
+  auto why = registry_fixture::unavailable_reason();
+  if (!why.empty()) {
+    std::cout << "SKIP: " << why << "\n";
+    std::exit(77);
+  }
+}
+
+inline registry_fixture& registry() {
+  skip_unless_ready();
+  static registry_fixture r("plain", "busybox,layered");
+  return r;
+}
+
+inline std::string busybox() { return registry().host() + "/busybox:1"; }
+inline std::string layered() { return registry().host() + "/layered:1"; }
+
+inline std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::string ns_link(const std::string& pid, const char* ns) {
+  std::error_code ec;
+  return fs::read_symlink(fs::path("/proc") / pid / "ns" / ns, ec).string();
+}
+
+inline ino_t inode_of(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return 0;
+  return st.st_ino;
+}
+
+// Lines of /proc/self/mountinfo that mention `needle`.
+inline std::vector<std::string> mounts_under(const std::string& needle) {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+// Every cgroup dir named `name` below any hierarchy's root (depth 1..3).
+inline std::vector<fs::path> cgroups_named(const std::string& name) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it.depth() > 3) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory(ec) && it->path().filename() == name) out.push_back(it->path());
+  }
+  return out;
+}
+
+struct runtime_fixture {
+  ringcri_process daemon;
+  cri_client client{daemon.socket()};
+  temp_dir logs{"ringcri-logs"};
+
+  runtime_fixture() : daemon({"--log-level", "debug"}) {
+    v1::PullImageResponse resp;
+    for (const auto& image : {busybox(), layered()}) {
+      v1::PullImageRequest req;
+      req.mutable_image()->set_image(image);
+      auto st = client.image_call(&v1::ImageService::Stub::PullImage, req, &resp);
+      REQUIRE(st.ok());
+    }
+  }
+
+  v1::PodSandboxConfig pod_config(const std::string& name) {
+    v1::PodSandboxConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_metadata()->set_namespace_("default");
+    c.mutable_metadata()->set_uid("uid-" + name);
+    c.set_hostname(name + "-host");
+    c.set_log_directory((logs.path() / name).string());
+    // As the kubelet sends it: a pid namespace per container (CRI's zero
+    // value, POD, would share one).
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
+    return c;
+  }
+
+  grpc::Status run_pod(const v1::PodSandboxConfig& config, std::string* id) {
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = config;
+    v1::RunPodSandboxResponse resp;
+    auto st = client.runtime_call(&S::RunPodSandbox, req, &resp);
+    *id = resp.pod_sandbox_id();
+    return st;
+  }
+
+  std::string run_pod(const std::string& name) {
+    std::string id;
+    auto st = run_pod(pod_config(name), &id);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    return id;
+  }
+
+  v1::ContainerConfig container_config(const std::string& name, std::vector<std::string> command,
+                                       const std::string& image = "") {
+    v1::ContainerConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image.empty() ? busybox() : image);
+    for (auto& a : command) c.add_command(a);
+    c.set_log_path(name + ".log");
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
+    return c;
+  }
+
+  grpc::Status create(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                      const v1::ContainerConfig& config, std::string* id) {
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_config() = config;
+    *req.mutable_sandbox_config() = pod_config;
+    v1::CreateContainerResponse resp;
+    auto st = client.runtime_call(&S::CreateContainer, req, &resp);
+    *id = resp.container_id();
+    return st;
+  }
+
+  std::string create_and_start(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                               const v1::ContainerConfig& config) {
+    std::string id;
+    auto st = create(pod, pod_config, config, &id);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    st = start(id);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    return id;
+  }
+
+  grpc::Status start(const std::string& id) {
+    v1::StartContainerRequest req;
+    req.set_container_id(id);
+    v1::StartContainerResponse resp;
+    return client.runtime_call(&S::StartContainer, req, &resp);
+  }
+
+  grpc::Status stop(const std::string& id, int timeout) {
+    v1::StopContainerRequest req;
+    req.set_container_id(id);
+    req.set_timeout(timeout);
+    v1::StopContainerResponse resp;
+    return client.runtime_call(&S::StopContainer, req, &resp);
+  }
+
+  v1::ContainerStatusResponse status(const std::string& id, bool verbose = false) {
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    req.set_verbose(verbose);
+    v1::ContainerStatusResponse resp;
+    auto st = client.runtime_call(&S::ContainerStatus, req, &resp);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    return resp;
+  }
+
+  nlohmann::json container_info(const std::string& id) {
+    auto resp = status(id, true);
+    REQUIRE(resp.info().count("info"));
+    return nlohmann::json::parse(resp.info().at("info"));
+  }
+
+  nlohmann::json pod_info(const std::string& id) {
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(id);
+    req.set_verbose(true);
+    v1::PodSandboxStatusResponse resp;
+    REQUIRE(client.runtime_call(&S::PodSandboxStatus, req, &resp).ok());
+    REQUIRE(resp.info().count("info"));
+    return nlohmann::json::parse(resp.info().at("info"));
+  }
+
+  std::string pid_of(const std::string& id) { return std::to_string(container_info(id).at("pid").get<int>()); }
+
+  v1::ContainerStatus wait_exited(const std::string& id, std::chrono::seconds timeout = 20s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto s = status(id).status();
+      if (s.state() == v1::CONTAINER_EXITED || std::chrono::steady_clock::now() > deadline) return s;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  // Waits until the log has a line containing `needle`.
+  std::string wait_log(const fs::path& log, const std::string& needle, std::chrono::seconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto text = read_file(log);
+      if (text.find(needle) != std::string::npos || std::chrono::steady_clock::now() > deadline) return text;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  v1::ExecSyncResponse exec(const std::string& id, std::vector<std::string> cmd, grpc::Status* st,
+                            int timeout = 0) {
+    v1::ExecSyncRequest req;
+    req.set_container_id(id);
+    for (auto& a : cmd) req.add_cmd(a);
+    req.set_timeout(timeout);
+    v1::ExecSyncResponse resp;
+    *st = client.runtime_call(&S::ExecSync, req, &resp);
+    return resp;
+  }
+
+  void remove_pod(const std::string& id) {
+    v1::StopPodSandboxRequest stop_req;
+    stop_req.set_pod_sandbox_id(id);
+    v1::StopPodSandboxResponse stop_resp;
+    auto st = client.runtime_call(&S::StopPodSandbox, stop_req, &stop_resp);
+    INFO(st.error_message());
+    CHECK(st.ok());
+    v1::RemovePodSandboxRequest req;
+    req.set_pod_sandbox_id(id);
+    v1::RemovePodSandboxResponse resp;
+    st = client.runtime_call(&S::RemovePodSandbox, req, &resp);
+    INFO(st.error_message());
+    CHECK(st.ok());
+  }
+
+  std::size_t container_count() {
+    v1::ListContainersResponse resp;
+    REQUIRE(client.runtime_call(&S::ListContainers, v1::ListContainersRequest{}, &resp).ok());
+    return static_cast<std::size_t>(resp.containers_size());
+  }
+
+  // Nothing of ringcri's is left: no mount, no cgroup, no pod or container dir.
+  void check_nothing_left() {
+    CHECK(mounts_under(daemon.dir().string()).empty());
+    CHECK(cgroups_named("ringcri").empty());
+    std::error_code ec;
+    CHECK((fs::is_empty(daemon.root() / "containers", ec) || !fs::exists(daemon.root() / "containers")));
+    CHECK((fs::is_empty(daemon.state() / "pods", ec) || !fs::exists(daemon.state() / "pods")));
+  }
+};
+
+inline const std::regex cri_log_line(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$)");
+
+// The contents of the log's lines, "stream tag content" each, checking the format.
+inline std::vector<std::string> log_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    INFO(line);
+    REQUIRE(std::regex_match(line, m, cri_log_line));
+    out.push_back(m[1].str() + " " + m[2].str() + " " + m[3].str());
+  }
+  return out;
+}
+
+inline bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace ringcri::testing
