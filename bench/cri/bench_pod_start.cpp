@@ -3,8 +3,11 @@
 // --socket PATH and --image REF to measure another runtime), then runs N
 // pods one after another: RunPodSandbox (host network) + CreateContainer
 // (busybox sleep) + StartContainer, timing each step and the whole, then
-// stops and removes each pod; ExecSync `true` is timed in between. Prints p50/p99 per step and the RSS of the
-// daemon and its keeper with every pod running.
+// stops and removes each pod. In between it times ExecSync `true`, and
+// Exec `echo x` through the streaming server (SPDY, as crictl and kubectl
+// exec): request to first output byte, and to the exit status. Prints
+// p50/p99 per step and the RSS of the daemon and its keeper with every pod
+// running.
 
 #include <unistd.h>
 
@@ -23,6 +26,7 @@
 #include "support/cri_client.hpp"
 #include "support/registry_fixture.hpp"
 #include "support/ringcri_process.hpp"
+#include "support/stream_client.hpp"
 
 using namespace ringcri::testing;
 namespace v1 = runtime::v1;
@@ -164,6 +168,31 @@ int main(int argc, char** argv) try {
     exec_ms.push_back(ms_since(t));
   }
 
+  // Exec through the streaming server, as `crictl exec` and `kubectl exec`
+  // do it: the Exec RPC, the SPDY upgrade and streams, until the first byte
+  // of output, and until the exit status.
+  std::vector<double> stream_first_ms, stream_done_ms;
+  for (int i = 0; i < 100; ++i) {
+    auto t = clock_type::now();
+    v1::ExecRequest exec;
+    exec.set_container_id(container_ids[static_cast<std::size_t>(i) % container_ids.size()]);
+    exec.add_cmd("echo");
+    exec.add_cmd("x");
+    exec.set_stdout(true);
+    exec.set_stderr(true);
+    v1::ExecResponse url;
+    check(client.runtime_call(&S::Exec, exec, &url), "Exec");
+    spdy_client c(url.url(), {"v4.channel.k8s.io"});
+    if (!c.connected()) throw std::runtime_error("streaming upgrade refused");
+    auto error = c.open_stream({{"streamtype", "error"}});
+    auto out = c.open_stream({{"streamtype", "stdout"}});
+    c.open_stream({{"streamtype", "stderr"}});
+    if (!c.wait([&] { return !c.data[out].empty(); })) throw std::runtime_error("no exec output");
+    stream_first_ms.push_back(ms_since(t));
+    if (!c.wait([&] { return c.finished.count(error) > 0; })) throw std::runtime_error("no exec status");
+    stream_done_ms.push_back(ms_since(t));
+  }
+
   long daemon_rss = 0, keeper_rss = 0;
   if (daemon) {
     daemon_rss = rss_kib(daemon->pid());
@@ -193,6 +222,8 @@ int main(int argc, char** argv) try {
   row("StartContainer", start_ms);
   row("end to end", total_ms);
   row("ExecSync true", exec_ms);
+  row("Exec: 1st byte", stream_first_ms);
+  row("Exec: status", stream_done_ms);
   std::printf("  stop+remove per pod: %.3f ms\n", teardown_ms);
   if (daemon)
     std::printf("  RSS with %d pods running: daemon %.1f MiB, keeper %.1f MiB\n", pods, daemon_rss / 1024.0,

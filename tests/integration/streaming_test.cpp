@@ -279,6 +279,20 @@ TEST_CASE("a client that leaves mid-exec gets its command killed, and the server
     CHECK(process_gone(pid, 10s));
   }
 
+  // A client that sends garbage after the upgrade is dropped; its command
+  // never runs or is killed.
+  {
+    spdy_client c(exec_url(f, id, {"sleep", "4321"}, {}), remotecommand_protocols);
+    REQUIRE(c.response().status == 101);
+    c.open_stream({{"streamtype", "error"}});
+    // A control frame of SPDY version 99, then noise.
+    std::string garbage = {'\x80', '\x63', '\x00', '\x01', '\x00', '\x00', '\x00', '\x08'};
+    for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 7919) % 251);
+    c.send_raw(garbage);
+    CHECK(c.wait([&] { return c.eof; }, 10s));
+  }
+  CHECK(find_process("sleep 4321", 1s) == 0);
+
   spdy_command s(exec_url(f, id, {"echo", "still serving"}, {}), {});
   REQUIRE(s.wait_done());
   CHECK(s.c.data[s.out] == "still serving\n");

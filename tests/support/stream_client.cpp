@@ -182,6 +182,8 @@ void spdy_client::send_data(std::uint32_t id, const std::string& payload, bool f
   send_frame(d);
 }
 
+void spdy_client::send_raw(const std::string& bytes) { write_all(fd_, bytes); }
+
 void spdy_client::reset(std::uint32_t id) {
   spdy::rst_stream r;
   r.stream_id = id;

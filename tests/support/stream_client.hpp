@@ -51,6 +51,8 @@ class spdy_client {
   std::uint32_t open_stream(const spdy::header_block& headers, bool fin = false);
   void send_data(std::uint32_t id, const std::string& data, bool fin = false);
   void reset(std::uint32_t id);
+  // Bytes as they are, framed or not (a client that breaks the protocol).
+  void send_raw(const std::string& bytes);
   // Closes the socket without a word (a client that vanishes).
   void drop();
 

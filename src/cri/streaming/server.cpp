@@ -155,6 +155,8 @@ reactor::task<void> server::serve_connection(int raw_fd) {
     spdlog::debug("msg=\"streaming request refused\" error=\"{}\"", req.error().message());
     if (req.error().kind() == error_kind::invalid_argument)
       (void)co_await write_error_response(fd.get(), 400, "Bad Request", req.error().message());
+    else if (req.error().kind() == error_kind::resource_exhausted)
+      (void)co_await write_error_response(fd.get(), 431, "Request Header Fields Too Large", req.error().message());
     co_return;
   }
   auto [kind, token] = split_path(req->path);
