@@ -118,10 +118,7 @@ bool process_gone(pid_t pid, std::chrono::seconds timeout) {
 
 TEST_CASE("exec over SPDY: output, exit codes, stdin to EOF, a terminal, errors") {
   runtime_fixture f;
-  auto pod_config = f.pod_config("exec-spdy");
-  std::string pod;
-  REQUIRE(f.run_pod(pod_config, &pod).ok());
-  auto id = f.create_and_start(pod, pod_config, f.container_config("exec-spdy", {"sleep", "300"}));
+  auto [pod_config, pod, id] = f.run_pod_with("exec-spdy", {"sleep", "300"});
 
   SECTION("separate stdout and stderr, and the exit code in a v4 status") {
     spdy_command s(exec_url(f, id, {"sh", "-c", "echo out; echo err >&2; exit 3"}, {}), {});
@@ -210,10 +207,7 @@ TEST_CASE("exec over SPDY: output, exit codes, stdin to EOF, a terminal, errors"
 
 TEST_CASE("exec over WebSocket: v5 close of stdin, v4 status, base64") {
   runtime_fixture f;
-  auto pod_config = f.pod_config("exec-ws");
-  std::string pod;
-  REQUIRE(f.run_pod(pod_config, &pod).ok());
-  auto id = f.create_and_start(pod, pod_config, f.container_config("exec-ws", {"sleep", "300"}));
+  auto [pod_config, pod, id] = f.run_pod_with("exec-ws", {"sleep", "300"});
 
   SECTION("v5: stdin closed with the close message, output and status") {
     io_flags io{true, true, true, false};
@@ -255,10 +249,7 @@ TEST_CASE("exec over WebSocket: v5 close of stdin, v4 status, base64") {
 
 TEST_CASE("a client that leaves mid-exec gets its command killed, and the server serves on") {
   runtime_fixture f;
-  auto pod_config = f.pod_config("exec-leave");
-  std::string pod;
-  REQUIRE(f.run_pod(pod_config, &pod).ok());
-  auto id = f.create_and_start(pod, pod_config, f.container_config("exec-leave", {"sleep", "300"}));
+  auto [pod_config, pod, id] = f.run_pod_with("exec-leave", {"sleep", "300"});
 
   for (bool websocket : {false, true}) {
     INFO((websocket ? "websocket" : "spdy"));

@@ -177,6 +177,22 @@ struct runtime_fixture {
     return id;
   }
 
+  // A pod named `name` with one started container running `command`.
+  struct pod_and_container {
+    v1::PodSandboxConfig pod_config;
+    std::string pod;
+    std::string container;
+  };
+  pod_and_container run_pod_with(const std::string& name, std::vector<std::string> command) {
+    pod_and_container out;
+    out.pod_config = pod_config(name);
+    auto st = run_pod(out.pod_config, &out.pod);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    out.container = create_and_start(out.pod, out.pod_config, container_config(name, std::move(command)));
+    return out;
+  }
+
   grpc::Status start(const std::string& id) {
     v1::StartContainerRequest req;
     req.set_container_id(id);
