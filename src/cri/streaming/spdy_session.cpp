@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cri/streaming/linger.hpp"
 #include "reactor/ops.hpp"
 
 namespace ringcri::cri::streaming {
@@ -50,10 +51,11 @@ reactor::task<void> spdy_session::close() {
   spdy::frame f = g;
   (void)co_await send_frame(f);
   (void)co_await writer_.flush();
-  ::shutdown(fd_, SHUT_RDWR);
+  co_await linger(fd_, reading_done_, reading_changed_);
 }
 
 reactor::task<result<void>> spdy_session::run(handler& h) {
+  reading_guard guard{reading_done_, reading_changed_};
   if (!pending_.empty()) decoder_.feed(pending_);
   pending_.clear();
   std::array<std::byte, 32768> buf;

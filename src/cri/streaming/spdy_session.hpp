@@ -11,6 +11,7 @@
 
 #include "base/error.hpp"
 #include "cri/streaming/socket_writer.hpp"
+#include "reactor/condition.hpp"
 #include "cri/streaming/spdy/frame.hpp"
 #include "cri/streaming/spdy/decoder.hpp"
 #include "cri/streaming/spdy/encoder.hpp"
@@ -59,6 +60,8 @@ class spdy_session {
   socket_writer writer_;
   std::uint32_t last_stream_id_ = 0;
   bool closed_ = false;
+  bool reading_done_ = false;  // run() returned
+  reactor::condition reading_changed_;
 };
 
 }  // namespace ringcri::cri::streaming

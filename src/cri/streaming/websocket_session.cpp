@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cri/streaming/base64.hpp"
+#include "cri/streaming/linger.hpp"
 #include "reactor/ops.hpp"
 
 namespace ringcri::cri::streaming {
@@ -45,10 +46,11 @@ reactor::task<void> websocket_session::close() {
   conn_.close(1000);
   (void)co_await flush_output();
   (void)co_await writer_.flush();
-  ::shutdown(fd_, SHUT_RDWR);
+  co_await linger(fd_, reading_done_, reading_changed_);
 }
 
 reactor::task<result<void>> websocket_session::run(handler& h) {
+  reading_guard guard{reading_done_, reading_changed_};
   std::array<std::byte, 32768> buf;
   std::string input = std::move(pending_);
   for (;;) {

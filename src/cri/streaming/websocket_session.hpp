@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "cri/streaming/socket_writer.hpp"
+#include "reactor/condition.hpp"
 #include "cri/streaming/websocket/connection.hpp"
 #include "reactor/task.hpp"
 
@@ -43,6 +44,8 @@ class websocket_session {
   websocket::connection conn_;
   socket_writer writer_;
   bool closed_ = false;
+  bool reading_done_ = false;  // run() returned
+  reactor::condition reading_changed_;
 };
 
 }  // namespace ringcri::cri::streaming
