@@ -47,10 +47,9 @@ void request_cache::drop_expired(clock::time_point now) {
   }
 }
 
-result<std::string> request_cache::insert(stream_request req) {
+result<std::string> request_cache::insert(stream_request req, clock::time_point now) {
   auto token = random_token();
   if (!token) return token;
-  auto now = clock::now();
   std::lock_guard lock(mutex_);
   if (entries_.size() >= max_pending) drop_expired(now);
   if (entries_.size() >= max_pending)
@@ -60,13 +59,13 @@ result<std::string> request_cache::insert(stream_request req) {
   return token;
 }
 
-std::optional<stream_request> request_cache::take(const std::string& token) {
+std::optional<stream_request> request_cache::take(const std::string& token, clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(token);
   if (it == entries_.end()) return std::nullopt;
   auto e = std::move(it->second);
   entries_.erase(it);
-  if (e.expires <= clock::now()) return std::nullopt;
+  if (e.expires <= now) return std::nullopt;
   return std::move(e.req);
 }
 

@@ -48,9 +48,9 @@ class request_cache {
 
   // Stores a request; returns its token. RESOURCE_EXHAUSTED when too many
   // are waiting for their client.
-  result<std::string> insert(stream_request req);
+  result<std::string> insert(stream_request req, clock::time_point now = clock::now());
   // Takes a request back: nullopt when the token is unknown, used or expired.
-  std::optional<stream_request> take(const std::string& token);
+  std::optional<stream_request> take(const std::string& token, clock::time_point now = clock::now());
 
  private:
   struct entry {
