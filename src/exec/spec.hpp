@@ -72,10 +72,20 @@ struct rlimit_spec {
 // A seccomp filter in OCI's terms, built with libseccomp before the clone
 // and loaded by the child just before execve. Actions: "SCMP_ACT_ALLOW",
 // "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_LOG".
+// A condition on one argument; every condition of a rule must hold. Ops:
+// "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE",
+// "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ" ((arg & value) == value_two).
+struct seccomp_arg {
+  unsigned index = 0;
+  std::uint64_t value = 0;
+  std::uint64_t value_two = 0;
+  std::string op;
+};
 struct seccomp_rule {
   std::vector<std::string> names;
   std::string action;
   std::uint32_t errno_ret = 1;  // EPERM, for SCMP_ACT_ERRNO
+  std::vector<seccomp_arg> args;
 };
 struct seccomp_spec {
   std::string default_action;

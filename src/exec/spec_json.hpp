@@ -29,7 +29,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(user_spec, uid, gid, additional_
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(capabilities_spec, bounding, effective, permitted,
                                                 inheritable, ambient)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(rlimit_spec, type, soft, hard)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(seccomp_rule, names, action, errno_ret)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(seccomp_arg, index, value, value_two, op)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(seccomp_rule, names, action, errno_ret, args)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(seccomp_spec, default_action, default_errno_ret, syscalls)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(process_spec, args, env, cwd, user, capabilities,
                                                 no_new_privileges, rlimits, oom_score_adj, seccomp,

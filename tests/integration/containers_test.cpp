@@ -420,3 +420,61 @@ TEST_CASE("kill -9 of the daemon loses no container, log line or exit code") {
   for (const auto& pod : pod_ids) f.remove_pod(pod);
   f.check_nothing_left();
 }
+
+TEST_CASE("seccomp: RuntimeDefault denies, Unconfined does not, Localhost reads its file, a bad one is refused") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("seccomp");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto log = fs::path(pod_config.log_directory());
+  const std::vector<std::string> probe = {
+      "sh", "-c", "unshare -U true 2>/dev/null; echo unshare=$?; mkdir /tmp/probe 2>/dev/null; echo mkdir=$?; exec sleep 300"};
+
+  auto run = [&](const std::string& name, auto set_profile) {
+    auto config = f.container_config(name, probe);
+    set_profile(*config.mutable_linux()->mutable_security_context());
+    auto id = f.create_and_start(pod, pod_config, config);
+    auto text = f.wait_log(log / (name + ".log"), "mkdir=");
+    auto status = read_file("/proc/" + f.pid_of(id) + "/status");
+    return std::make_pair(text, status);
+  };
+
+  auto [unconfined_log, unconfined_status] = run("unconfined", [](v1::LinuxContainerSecurityContext& sc) {
+    sc.mutable_seccomp()->set_profile_type(v1::SecurityProfile::Unconfined);
+  });
+  CHECK(unconfined_log.find("unshare=0") != std::string::npos);
+  CHECK(unconfined_status.find("Seccomp:\t0") != std::string::npos);
+
+  auto [default_log, default_status] = run("default", [](v1::LinuxContainerSecurityContext& sc) {
+    sc.mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
+  });
+  INFO(default_log);
+  CHECK(default_log.find("unshare=0") == std::string::npos);
+  CHECK(default_log.find("mkdir=0") != std::string::npos);
+  CHECK(default_status.find("Seccomp:\t2") != std::string::npos);
+
+  temp_dir profiles("ringcri-seccomp");
+  auto profile = profiles.path() / "no-mkdir.json";
+  std::ofstream(profile) << R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+      {"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]})";
+  auto [local_log, local_status] = run("localhost", [&](v1::LinuxContainerSecurityContext& sc) {
+    sc.mutable_seccomp()->set_profile_type(v1::SecurityProfile::Localhost);
+    sc.mutable_seccomp()->set_localhost_ref(profile.string());
+  });
+  CHECK(local_log.find("mkdir=1") != std::string::npos);
+  CHECK(local_log.find("unshare=0") != std::string::npos);
+  CHECK(local_status.find("Seccomp:\t2") != std::string::npos);
+
+  auto config = f.container_config("missing", probe);
+  config.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
+      v1::SecurityProfile::Localhost);
+  config.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_localhost_ref(
+      (profiles.path() / "absent.json").string());
+  std::string id;
+  auto st = f.create(pod, pod_config, config, &id);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(st.error_message().find("absent.json") != std::string::npos);
+
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}

@@ -12,6 +12,7 @@
 #include "cri/spec/mounts.hpp"
 #include "cri/spec/namespaces.hpp"
 #include "cri/spec/process.hpp"
+#include "cri/spec/seccomp.hpp"
 #include "exec/users/users.hpp"
 
 namespace ringcri::cri::spec {
@@ -112,7 +113,9 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
   // No rlimits: the container inherits the daemon's, as under containerd.
   if (config.linux().has_resources())
     spec.process.oom_score_adj = static_cast<int>(config.linux().resources().oom_score_adj());
-  // seccomp: the profile (RuntimeDefault, Localhost, Unconfined) is applied here once built.
+  auto seccomp = container_seccomp(sc, spec.process.capabilities.bounding);
+  if (!seccomp) return fail_ctx(seccomp.error());
+  spec.process.seccomp = std::move(*seccomp);
   spec.process.terminal = config.tty();
 
   // The rootfs.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <vector>
 
 #include "base/unique_fd.hpp"
 
@@ -25,6 +26,17 @@ result<std::uint32_t> action_of(const std::string& name, std::uint32_t errno_ret
   if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
   if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errno_ret);
   return fail(error_kind::invalid_argument, fmt::format("seccomp: unknown action \"{}\"", name));
+}
+
+result<scmp_compare> compare_of(const std::string& op) {
+  if (op == "SCMP_CMP_NE") return SCMP_CMP_NE;
+  if (op == "SCMP_CMP_LT") return SCMP_CMP_LT;
+  if (op == "SCMP_CMP_LE") return SCMP_CMP_LE;
+  if (op == "SCMP_CMP_EQ") return SCMP_CMP_EQ;
+  if (op == "SCMP_CMP_GE") return SCMP_CMP_GE;
+  if (op == "SCMP_CMP_GT") return SCMP_CMP_GT;
+  if (op == "SCMP_CMP_MASKED_EQ") return SCMP_CMP_MASKED_EQ;
+  return fail(error_kind::invalid_argument, fmt::format("seccomp: unknown argument operator \"{}\"", op));
 }
 
 struct ctx_release {
@@ -43,10 +55,18 @@ result<bpf_program> compile_seccomp(const seccomp_spec& spec) {
     if (!action) return tl::unexpected(action.error());
     // libseccomp refuses a rule that repeats the default action.
     if (*action == *default_action) continue;
+    std::vector<scmp_arg_cmp> conditions;
+    for (const seccomp_arg& a : rule.args) {
+      auto op = compare_of(a.op);
+      if (!op) return tl::unexpected(op.error());
+      if (a.index > 5) return fail(error_kind::invalid_argument, fmt::format("seccomp: argument index {} over 5", a.index));
+      conditions.push_back(scmp_arg_cmp{a.index, *op, a.value, a.value_two});
+    }
     for (const std::string& name : rule.names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
-      if (nr == __NR_SCMP_ERROR) continue;
-      int rc = seccomp_rule_add(ctx.get(), *action, nr, 0);
+      if (nr == __NR_SCMP_ERROR) continue;  // not a system call of this architecture
+      int rc = seccomp_rule_add_array(ctx.get(), *action, nr, static_cast<unsigned>(conditions.size()),
+                                      conditions.data());
       if (rc < 0) return fail_errno(-rc, fmt::format("seccomp: rule for \"{}\"", name));
     }
   }

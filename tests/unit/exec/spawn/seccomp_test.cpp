@@ -12,7 +12,21 @@ namespace {
 seccomp_spec deny_mkdir() {
   seccomp_spec s;
   s.default_action = "SCMP_ACT_ALLOW";
-  s.syscalls = {{{"mkdir", "mkdirat", "no_such_syscall_in_any_kernel"}, "SCMP_ACT_ERRNO", 1}};
+  s.syscalls = {{{"mkdir", "mkdirat", "no_such_syscall_in_any_kernel"}, "SCMP_ACT_ERRNO", 1, {}}};
+  return s;
+}
+
+// chmod(path, mode) and fchmodat(dirfd, path, mode): denied only for mode 0700.
+seccomp_spec deny_private_chmod() {
+  seccomp_spec s;
+  s.default_action = "SCMP_ACT_ALLOW";
+  seccomp_arg mode;
+  mode.index = 2;
+  mode.value = 0700;
+  mode.op = "SCMP_CMP_EQ";
+  seccomp_arg mode1 = mode;
+  mode1.index = 1;
+  s.syscalls = {{{"fchmodat", "fchmodat2"}, "SCMP_ACT_ERRNO", 13, {mode}}, {{"chmod"}, "SCMP_ACT_ERRNO", 13, {mode1}}};
   return s;
 }
 }  // namespace
@@ -31,6 +45,19 @@ TEST_CASE("a seccomp ERRNO rule for mkdir makes mkdir fail with EPERM", "[spawn]
     CHECK(r.exit.code == 1);
     CHECK(r.err.find("Operation not permitted") != std::string::npos);
   }
+}
+
+TEST_CASE("a rule with an argument condition applies only when it holds", "[spawn][seccomp]") {
+  skip_unless_able();
+  image img;
+  auto spec = default_spec(img.rootfs("args"),
+                           {"sh", "-c", "touch /tmp/f; chmod 755 /tmp/f && echo open-ok; chmod 700 /tmp/f || echo private-denied"});
+  spec.process.seccomp = deny_private_chmod();
+  auto r = run(spec);
+  INFO(r.out << r.err);
+  CHECK(r.out.find("open-ok") != std::string::npos);
+  CHECK(r.out.find("private-denied") != std::string::npos);
+  CHECK(r.err.find("Permission denied") != std::string::npos);
 }
 
 TEST_CASE("without the rule mkdir works", "[spawn][seccomp]") {
@@ -63,7 +90,7 @@ TEST_CASE(
   // Everything but writing the report and exiting fails with EPERM: the
   // first step after the filter (the bounding set) is refused.
   spec.process.seccomp =
-      seccomp_spec{"SCMP_ACT_ERRNO", 1, {{{"write", "exit_group"}, "SCMP_ACT_ALLOW", 1}}};
+      seccomp_spec{"SCMP_ACT_ERRNO", 1, {{{"write", "exit_group"}, "SCMP_ACT_ALLOW", 1, {}}}};
   auto r = run(spec);
   CHECK(r.created.kind == report_kind::ready);
   CHECK(r.started.kind == report_kind::error);
