@@ -478,3 +478,28 @@ TEST_CASE("seccomp: RuntimeDefault denies, Unconfined does not, Localhost reads 
   f.remove_pod(pod);
   f.check_nothing_left();
 }
+
+TEST_CASE("sysctls: a namespaced one is set in the pod and not on the node; others are refused") {
+  runtime_fixture f;
+  auto host_before = read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+
+  auto bad = f.pod_config("sysctl-bad");
+  (*bad.mutable_linux()->mutable_sysctls())["kernel.panic"] = "5";
+  std::string id;
+  auto st = f.run_pod(bad, &id);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(st.error_message().find("kernel.panic") != std::string::npos);
+
+  auto good = f.pod_config("sysctl");
+  (*good.mutable_linux()->mutable_sysctls())["net/ipv4/ip_unprivileged_port_start"] = "123";
+  std::string pod;
+  REQUIRE(f.run_pod(good, &pod).ok());
+  auto config = f.container_config("sysctl", {"sh", "-c", "echo port=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start); sleep 300"});
+  f.create_and_start(pod, good, config);
+  auto log = f.wait_log(fs::path(good.log_directory()) / "sysctl.log", "port=");
+  CHECK(log.find("port=123") != std::string::npos);
+  CHECK(read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start") == host_before);
+
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}

@@ -4,6 +4,7 @@
 #include "cri/pod_resources.hpp"
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
+#include "cri/spec/sysctls.hpp"
 
 namespace ringcri::cri::rpc {
 
@@ -16,6 +17,9 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
     co_return fail(error_kind::invalid_argument,
                    fmt::format("RunPodSandbox: runtime handler \"{}\" is not supported (use \"\")",
                                req.runtime_handler()));
+  // Every container of the pod sets its sysctls; refuse bad ones now.
+  if (auto sysctls = spec::pod_sysctls(config); !sysctls)
+    co_return tl::unexpected(std::move(sysctls.error()).context("RunPodSandbox"));
 
   records::pod_sandbox pod;
   pod.set_id(state::new_id());

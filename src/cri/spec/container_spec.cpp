@@ -13,6 +13,7 @@
 #include "cri/spec/namespaces.hpp"
 #include "cri/spec/process.hpp"
 #include "cri/spec/seccomp.hpp"
+#include "cri/spec/sysctls.hpp"
 #include "exec/users/users.hpp"
 
 namespace ringcri::cri::spec {
@@ -141,9 +142,9 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
   // spec.hostname stays empty: the pod's UTS namespace carries it (namespaces.hpp).
 
   // Sysctls of the pod, in key order (a protobuf map has none of its own).
-  for (const auto& [key, value] : in.sandbox_config.linux().sysctls())
-    spec.sysctls.emplace_back(key, value);
-  std::sort(spec.sysctls.begin(), spec.sysctls.end());
+  auto sysctls = pod_sysctls(in.sandbox_config);
+  if (!sysctls) return fail_ctx(sysctls.error());
+  spec.sysctls = std::move(*sysctls);
 
   spec.cgroup_procs = in.cgroup_procs;
   spec.cgroup_path = in.cgroup_path;
