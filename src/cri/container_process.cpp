@@ -1,3 +1,4 @@
+#include "cri/events.hpp"
 #include "cri/container_process.hpp"
 
 #include <fcntl.h>
@@ -76,6 +77,7 @@ reactor::task<void> apply_exit(context& ctx, exec::keeper::exit_status exit) {
   }
   if (auto saved = co_await persist(ctx, *updated); !saved)
     spdlog::error("msg=\"exit not saved\" container={} error=\"{}\"", exit.id, saved.error().message());
+  publish_container_event(ctx, *updated, v1::CONTAINER_STOPPED_EVENT);
   spdlog::info("msg=\"container exited\" id={} exit_code={}", exit.id, exit.exit_code);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "cri/events.hpp"
 #include "cri/process_table.hpp"
 #include "cri/state/image_index.hpp"
 #include "cri/state/runtime_state.hpp"
@@ -63,6 +64,7 @@ struct context {
   exec::cgroups::hierarchy* cgroups = nullptr;
   streaming::server* streaming = nullptr;  // Exec, Attach and PortForward URLs
   process_table processes;
+  event_hub events;  // GetContainerEvents
 
   // The reactor that owns a pod: every request about the pod or its
   // containers runs there, so they never race each other.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cri/dispatch.hpp"
+#include "cri/event_stream.hpp"
 #include "cri/rpc/handlers.hpp"
 
 namespace ringcri::cri {
@@ -18,7 +19,6 @@ constexpr const char* missing_stats = "container and pod stats from cgroups are 
 constexpr const char* missing_checkpoint = "checkpoint and restore are not supported by ringcri";
 constexpr const char* missing_list_streaming =
     "list streaming (CRIListStreaming) is not supported; use the List RPCs";
-constexpr const char* missing_events = "container events are not built yet";
 
 error not_built(std::string_view rpc, std::string_view what) {
   return error(error_kind::unimplemented, fmt::format("{}: {}", rpc, what));
@@ -233,6 +233,9 @@ RINGCRI_STREAM_NOT_BUILT(StreamPodSandboxStats, StreamPodSandboxStatsRequest,
                          StreamPodSandboxStatsResponse, missing_list_streaming)
 RINGCRI_STREAM_NOT_BUILT(StreamPodSandboxMetrics, StreamPodSandboxMetricsRequest,
                          StreamPodSandboxMetricsResponse, missing_list_streaming)
-RINGCRI_STREAM_NOT_BUILT(GetContainerEvents, GetEventsRequest, ContainerEventResponse, missing_events)
+grpc::ServerWriteReactor<v1::ContainerEventResponse>* runtime_service::GetContainerEvents(
+    call_context*, const v1::GetEventsRequest*) {
+  return new event_stream(ctx_.events);
+}
 
 }  // namespace ringcri::cri

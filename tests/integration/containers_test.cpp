@@ -15,6 +15,7 @@
 #include <iostream>
 #include <regex>
 #include <sstream>
+#include <mutex>
 #include <thread>
 
 #include "support/cri_client.hpp"
@@ -501,5 +502,60 @@ TEST_CASE("sysctls: a namespaced one is set in the pod and not on the node; othe
   CHECK(read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start") == host_before);
 
   f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("GetContainerEvents streams every pod and container lifecycle step") {
+  runtime_fixture f;
+  auto ctx = f.client.call();
+  auto reader = f.client.runtime().GetContainerEvents(ctx.get(), v1::GetEventsRequest{});
+  std::vector<v1::ContainerEventResponse> events;
+  std::mutex mutex;
+  std::thread collector([&] {
+    v1::ContainerEventResponse e;
+    while (reader->Read(&e)) {
+      std::lock_guard lock(mutex);
+      events.push_back(e);
+    }
+  });
+  std::this_thread::sleep_for(200ms);  // the stream is open on the server
+
+  auto pod_config = f.pod_config("events");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto id = f.create_and_start(pod, pod_config, f.container_config("events", {"true"}));
+  CHECK(f.wait_exited(id).exit_code() == 0);
+  v1::RemoveContainerRequest rm;
+  rm.set_container_id(id);
+  v1::RemoveContainerResponse rm_resp;
+  REQUIRE(f.client.runtime_call(&S::RemoveContainer, rm, &rm_resp).ok());
+  f.remove_pod(pod);
+
+  auto types_of = [&](const std::string& who) {
+    std::vector<v1::ContainerEventType> out;
+    std::lock_guard lock(mutex);
+    for (const auto& e : events)
+      if (e.container_id() == who) out.push_back(e.container_event_type());
+    return out;
+  };
+  const std::vector<v1::ContainerEventType> lifecycle = {v1::CONTAINER_CREATED_EVENT, v1::CONTAINER_STARTED_EVENT,
+                                                         v1::CONTAINER_STOPPED_EVENT, v1::CONTAINER_DELETED_EVENT};
+  for (int i = 0; i < 100 && (types_of(id).size() < 4 || types_of(pod).size() < 4); ++i) std::this_thread::sleep_for(20ms);
+  CHECK(types_of(id) == lifecycle);
+  CHECK(types_of(pod) == lifecycle);
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& e : events) {
+      CHECK(e.created_at() > 0);
+      CHECK(e.pod_sandbox_status().id() == pod);
+      if (e.container_id() == id && e.container_event_type() == v1::CONTAINER_STOPPED_EVENT) {
+        REQUIRE(e.containers_statuses_size() == 1);
+        CHECK(e.containers_statuses(0).state() == v1::CONTAINER_EXITED);
+        CHECK(e.containers_statuses(0).reason() == "Completed");
+      }
+    }
+  }
+  ctx->TryCancel();
+  collector.join();
   f.check_nothing_left();
 }

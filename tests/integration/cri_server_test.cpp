@@ -223,12 +223,12 @@ TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
   }
   {
     auto ctx = client.call();
-    auto reader = client.runtime().GetContainerEvents(ctx.get(), v1::GetEventsRequest{});
-    v1::ContainerEventResponse ev;
+    auto reader = client.runtime().StreamPodSandboxes(ctx.get(), v1::StreamPodSandboxesRequest{});
+    v1::StreamPodSandboxesResponse ev;
     CHECK_FALSE(reader->Read(&ev));
     auto st = reader->Finish();
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
-    CHECK_THAT(st.error_message(), Catch::StartsWith("GetContainerEvents: "));
+    CHECK_THAT(st.error_message(), Catch::StartsWith("StreamPodSandboxes: "));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cri/events.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/container_process.hpp"
 #include "cri/image_lookup.hpp"
@@ -152,6 +153,7 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   spdlog::info("msg=\"container created\" id={} name={} pod={} pid={} prepare_us={} spawn_us={} save_us={}",
                record.id(), config.metadata().name(), pod->id(), record.pid(), us(t1 - t0), us(t2 - t1),
                us(std::chrono::steady_clock::now() - t2));
+  publish_container_event(ctx, *amended, v1::CONTAINER_CREATED_EVENT);
   resp.set_container_id(record.id());
   co_return result<void>{};
 }

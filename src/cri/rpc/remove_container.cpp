@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cri/events.hpp"
 #include "cri/container_process.hpp"
 #include "cri/rpc/handlers.hpp"
 
@@ -25,6 +26,7 @@ task<result<void>> remove_container(context& ctx, const v1::RemoveContainerReque
   ctx.state.remove_container(*id);
   if (auto dropped = co_await ctx.store.remove(containers_kind, id->value); !dropped)
     co_return tl::unexpected(dropped.error().context(what));
+  publish_container_event(ctx, *c, v1::CONTAINER_DELETED_EVENT);
   spdlog::debug("msg=\"container removed\" id={}", id->value);
   co_return result<void>{};
 }

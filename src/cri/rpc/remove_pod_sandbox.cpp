@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cri/events.hpp"
 #include "cri/container_process.hpp"
 #include "cri/pod_resources.hpp"
 #include "cri/records_io.hpp"
@@ -29,12 +30,14 @@ task<result<void>> remove_pod_sandbox(context& ctx, const v1::RemovePodSandboxRe
       co_return context_of(removed.error());
     ctx.state.remove_container(cid);
     if (auto dropped = co_await ctx.store.remove(containers_kind, c.id()); !dropped) co_return context_of(dropped.error());
+    publish_container_event(ctx, *latest, v1::CONTAINER_DELETED_EVENT);
   }
   auto pod = ctx.state.get_pod(*id);
   if (!pod) co_return result<void>{};
   if (auto removed = co_await remove_pod_resources(ctx, *pod); !removed) co_return context_of(removed.error());
   if (auto gone = ctx.state.remove_pod(*id); !gone) co_return tl::unexpected(gone.error());
   if (auto dropped = co_await ctx.store.remove(pods_kind, id->value); !dropped) co_return context_of(dropped.error());
+  publish_pod_event(ctx, *pod, v1::CONTAINER_DELETED_EVENT);
   spdlog::info("msg=\"pod sandbox removed\" id={}", id->value);
   co_return result<void>{};
 }

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cri/events.hpp"
 #include "cri/pod_resources.hpp"
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
@@ -43,6 +44,9 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
     (void)co_await remove_pod_resources(ctx, pod);
     co_return tl::unexpected(saved.error().context("save pod sandbox record"));
   }
+  // A pod has no process of its own: created and started at once.
+  publish_pod_event(ctx, pod, v1::CONTAINER_CREATED_EVENT);
+  publish_pod_event(ctx, pod, v1::CONTAINER_STARTED_EVENT);
   spdlog::info("msg=\"pod sandbox ready\" id={} name={} namespace={}", pod.id(), config.metadata().name(),
                config.metadata().namespace_());
   resp.set_pod_sandbox_id(pod.id());

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cri/events.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
@@ -63,6 +64,7 @@ task<result<void>> start_container(context& ctx, const v1::StartContainerRequest
   ctx.pool.spawn(ctx.core_of(sandbox_id{c->pod_sandbox_id()}), [&ctx, record = *running]() {
     return save_in_background(ctx, record);
   });
+  publish_container_event(ctx, *running, v1::CONTAINER_STARTED_EVENT);
   spdlog::debug("msg=\"container started\" id={}", id->value);
   co_return result<void>{};
 }

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cri/events.hpp"
 #include "cri/container_process.hpp"
 #include "cri/pod_resources.hpp"
 #include "cri/records_io.hpp"
@@ -32,6 +33,7 @@ task<result<void>> stop_pod_sandbox(context& ctx, const v1::StopPodSandboxReques
   });
   if (!updated) co_return tl::unexpected(updated.error());
   if (auto saved = co_await persist(ctx, *updated); !saved) co_return saved;
+  publish_pod_event(ctx, *updated, v1::CONTAINER_STOPPED_EVENT);
   spdlog::info("msg=\"pod sandbox stopped\" id={}", id->value);
   co_return result<void>{};
 }
