@@ -122,13 +122,17 @@ int serve(const config& cfg) {
   sigwait(&signals, &sig);
   spdlog::info("msg=\"stopping\" signal={}", strsignal(sig));
   // Calls in flight finish first (they need the reactors), then the reactors drain.
+  ctx.events.end_all();
   (*server)->shutdown(std::chrono::seconds(5));
   server->reset();
+  spdlog::debug("msg=\"CRI server stopped\"");
   // Open exec, attach and port-forward sessions end (an exec is killed);
   // they need the keeper until they have.
   streaming.stop();
   streaming.wait_idle(std::chrono::seconds(5));
+  spdlog::debug("msg=\"streaming server stopped\"");
   keeper.disconnect();  // the keeper and the containers keep running
+  spdlog::debug("msg=\"keeper link closed\"");
   pool.stop();
   pool.join();
   spdlog::info("msg=\"stopped\"");

@@ -5,7 +5,11 @@
 namespace ringcri::cri {
 
 event_stream::event_stream(event_hub& hub) : hub_(hub) {
-  subscription_ = hub_.subscribe([this](const ::runtime::v1::ContainerEventResponse& e) { return push(e); });
+  subscription_ = hub_.subscribe([this](const ::runtime::v1::ContainerEventResponse& e) { return push(e); },
+                                 [this] {
+                                   std::lock_guard lock(mutex_);
+                                   if (!ending_) end_locked(grpc::Status::OK);
+                                 });
 }
 
 bool event_stream::push(const ::runtime::v1::ContainerEventResponse& e) {

@@ -9,11 +9,17 @@ namespace ringcri::cri {
 
 namespace v1 = ::runtime::v1;
 
-std::uint64_t event_hub::subscribe(sink s) {
+std::uint64_t event_hub::subscribe(sink s, std::function<void()> end) {
   std::lock_guard lock(mutex_);
   auto id = next_++;
-  sinks_.emplace(id, std::move(s));
+  sinks_.emplace(id, subscriber{std::move(s), std::move(end)});
   return id;
+}
+
+void event_hub::end_all() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, s] : sinks_) s.end();
+  sinks_.clear();
 }
 
 void event_hub::unsubscribe(std::uint64_t id) {
@@ -29,7 +35,7 @@ bool event_hub::has_subscribers() const {
 void event_hub::publish(const v1::ContainerEventResponse& event) {
   std::lock_guard lock(mutex_);
   for (auto it = sinks_.begin(); it != sinks_.end();) {
-    if (it->second(event)) ++it;
+    if (it->second.on_event(event)) ++it;
     else it = sinks_.erase(it);
   }
 }

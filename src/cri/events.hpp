@@ -26,15 +26,23 @@ class event_hub {
   // Called under the hub's lock for each event; false: unsubscribe me.
   using sink = std::function<bool(const ::runtime::v1::ContainerEventResponse&)>;
 
-  std::uint64_t subscribe(sink s);
+  // `end` is called once, under the lock, by end_all().
+  std::uint64_t subscribe(sink s, std::function<void()> end);
   // Once this returns the sink is never called again.
   void unsubscribe(std::uint64_t id);
   void publish(const ::runtime::v1::ContainerEventResponse& event);
   bool has_subscribers() const;
+  // Ends every open stream (the daemon is stopping: the gRPC server would
+  // otherwise wait for them until its shutdown deadline).
+  void end_all();
 
  private:
+  struct subscriber {
+    sink on_event;
+    std::function<void()> end;
+  };
   mutable std::mutex mutex_;
-  std::map<std::uint64_t, sink> sinks_;
+  std::map<std::uint64_t, subscriber> sinks_;
   std::uint64_t next_ = 1;
 };
 
