@@ -299,12 +299,19 @@ TEST_CASE("attach: output to every client and the log, input, stdin_once, a term
   std::string pod;
   REQUIRE(f.run_pod(pod_config, &pod).ok());
   auto log = fs::path(pod_config.log_directory());
+  // A container with stdin, running `script` after its first line.
+  auto start_reading = [&](const std::string& name, const std::string& script, bool stdin_once, bool tty) {
+    auto config = f.container_config(name, {"sh", "-c", "echo started; " + script});
+    config.set_stdin(true);
+    config.set_stdin_once(stdin_once);
+    config.set_tty(tty);
+    auto id = f.create_and_start(pod, pod_config, config);
+    f.wait_log(log / (name + ".log"), "started");
+    return id;
+  };
 
   SECTION("input and output; a detach leaves the container running") {
-    auto config = f.container_config("echoer", {"sh", "-c", "echo started; while read line; do echo \"got $line\"; done"});
-    config.set_stdin(true);
-    auto id = f.create_and_start(pod, pod_config, config);
-    f.wait_log(log / "echoer.log", "started");
+    auto id = start_reading("echoer", "while read line; do echo \"got $line\"; done", false, false);
 
     io_flags io{true, true, true, false};
     {
@@ -334,11 +341,7 @@ TEST_CASE("attach: output to every client and the log, input, stdin_once, a term
   }
 
   SECTION("stdin_once: the first client's end of input ends the container's") {
-    auto config = f.container_config("once", {"sh", "-c", "echo started; cat; echo cat-ended"});
-    config.set_stdin(true);
-    config.set_stdin_once(true);
-    auto id = f.create_and_start(pod, pod_config, config);
-    f.wait_log(log / "once.log", "started");
+    auto id = start_reading("once", "cat; echo cat-ended", true, false);
     io_flags io{true, true, true, false};
     spdy_command s(attach_url(f, id, io), io);
     s.c.send_data(s.in, "once\n", true);
@@ -351,11 +354,7 @@ TEST_CASE("attach: output to every client and the log, input, stdin_once, a term
   }
 
   SECTION("a terminal container: resize, input, output on stdout") {
-    auto config = f.container_config("term", {"sh", "-c", "echo started; while read line; do stty size; done"});
-    config.set_stdin(true);
-    config.set_tty(true);
-    auto id = f.create_and_start(pod, pod_config, config);
-    f.wait_log(log / "term.log", "started");
+    auto id = start_reading("term", "while read line; do stty size; done", false, true);
     io_flags io{true, true, false, true};
     spdy_command s(attach_url(f, id, io), io);
     s.c.send_data(s.resize, R"({"Width":99,"Height":33})");

@@ -9,8 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include <openssl/evp.h>
-
+#include "base/base64.hpp"
 #include "cri/streaming/websocket/handshake.hpp"
 
 namespace ringcri::testing {
@@ -62,25 +61,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string b64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::string unb64(const std::string& text) {
-  std::string out(3 * (text.size() / 4), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return {};
-  std::size_t len = static_cast<std::size_t>(n);
-  if (!text.empty() && text.back() == '=') --len;
-  if (text.size() > 1 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
-}
 
 }  // namespace
 
@@ -253,7 +233,7 @@ void websocket_client::flush() {
 }
 
 void websocket_client::send(std::uint8_t channel, const std::string& payload) {
-  if (base64_) conn_->send(ws::opcode::text, std::string(1, static_cast<char>('0' + channel)) + b64(payload));
+  if (base64_) conn_->send(ws::opcode::text, std::string(1, static_cast<char>('0' + channel)) + base64_encode(payload));
   else conn_->send(ws::opcode::binary, std::string(1, static_cast<char>(channel)) + payload);
   flush();
 }
@@ -278,7 +258,7 @@ bool websocket_client::wait(const std::function<bool()>& done, std::chrono::mill
       std::string body = m->payload.substr(1);
       if (base64_) {
         channel = static_cast<std::uint8_t>(channel - '0');
-        body = unb64(body);
+        body = base64_decode(body).value_or(std::string{});
       }
       messages.emplace_back(channel, body);
       data[channel] += body;

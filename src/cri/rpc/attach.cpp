@@ -14,16 +14,16 @@ task<result<void>> attach(context& ctx, const v1::AttachRequest& req, v1::Attach
     co_return fail(error_kind::invalid_argument, "Attach: tty and stderr cannot both be true (a terminal has one output)");
   if (!req.stdin() && !req.stdout() && !req.stderr())
     co_return fail(error_kind::invalid_argument, "Attach: one of stdin, stdout or stderr must be set");
-  auto id = running_container(ctx, req.container_id());
-  if (!id) co_return tl::unexpected(id.error());
-  auto c = ctx.state.get_container(state::container_id{*id});
-  if (req.stdin() && c && !c->config().stdin())
+  auto c = running_container(ctx, req.container_id());
+  if (!c) co_return tl::unexpected(c.error());
+  if (req.stdin() && !c->config().stdin())
     co_return fail(error_kind::invalid_argument,
-                   fmt::format("Attach: container \"{}\" was created without stdin, so there is none to attach to", *id));
+                   fmt::format("Attach: container \"{}\" was created without stdin, so there is none to attach to",
+                               c->id()));
 
   streaming::attach_request stored;
-  stored.container_id = *id;
-  stored.tty = c && c->config().tty();
+  stored.container_id = c->id();
+  stored.tty = c->config().tty();
   stored.stdin = req.stdin();
   stored.stdout = req.stdout();
   stored.stderr = req.stderr() && !stored.tty;

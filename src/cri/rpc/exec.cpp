@@ -15,11 +15,11 @@ task<result<void>> exec(context& ctx, const v1::ExecRequest& req, v1::ExecRespon
     co_return fail(error_kind::invalid_argument, "Exec: tty and stderr cannot both be true (a terminal has one output)");
   if (!req.stdin() && !req.stdout() && !req.stderr())
     co_return fail(error_kind::invalid_argument, "Exec: one of stdin, stdout or stderr must be set");
-  auto id = running_container(ctx, req.container_id());
-  if (!id) co_return tl::unexpected(id.error());
+  auto c = running_container(ctx, req.container_id());
+  if (!c) co_return tl::unexpected(c.error());
 
   streaming::exec_request stored;
-  stored.container_id = *id;
+  stored.container_id = c->id();
   stored.cmd.assign(req.cmd().begin(), req.cmd().end());
   stored.tty = req.tty();
   stored.stdin = req.stdin();

@@ -22,23 +22,19 @@ namespace {
 // is read and dropped so the command never blocks on a full pipe.
 constexpr std::size_t max_output = 16u << 20;
 
-// Reads until end of file, or until `stop` is cancelled.
-task<std::string> read_until_eof(int fd, io::cancellation& stop, int& done) {
+// Reads until end of file, or until the readers are stopped.
+task<std::string> read_until_eof(int fd, output_readers& readers) {
   std::string out;
   std::array<std::byte, 16384> buf;
   for (;;) {
-    auto n = co_await io::read(fd, buf).with_cancel(stop);
+    auto n = co_await io::read(fd, buf).with_cancel(readers.stop);
     if (!n || *n == 0) break;
     if (out.size() < max_output)
       out.append(reinterpret_cast<const char*>(buf.data()), std::min<std::size_t>(*n, max_output - out.size()));
   }
-  ++done;
+  readers.one_done();
   co_return out;
 }
-
-// How long output may still come after the command exited: a process it
-// left in the background can hold the pipes open for ever.
-constexpr auto output_grace = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -64,25 +60,17 @@ task<result<void>> exec_sync(context& ctx, const v1::ExecSyncRequest& req, v1::E
   auto timeout = std::chrono::milliseconds(req.timeout() * 1000);
 
   // The readers see end of file only once our write ends are closed too,
-  // which is right after the command exited; they get output_grace more
-  // for what the command's children still write.
-  io::cancellation stop_reading;
-  int readers_done = 0;
+  // which is right after the command exited.
+  output_readers readers;
   auto run = [&]() -> task<result<exec::keeper::exec_result>> {
     auto done = co_await ctx.keeper->exec(spec, stdio, timeout);
     out_w.reset();
     err_w.reset();
-    auto give_up = io::clock::now() + output_grace;
-    for (int spins = 0; readers_done < 2 && io::clock::now() < give_up; ++spins) {
-      if (spins < 64) co_await io::yield_now{};
-      else co_await io::sleep_for(std::chrono::milliseconds(5));
-    }
-    stop_reading.cancel();
+    co_await readers.drain(2);
     co_return done;
   };
-  auto [done, stdout_text, stderr_text] = co_await io::when_all(
-      run(), read_until_eof(out_r.get(), stop_reading, readers_done),
-      read_until_eof(err_r.get(), stop_reading, readers_done));
+  auto [done, stdout_text, stderr_text] =
+      co_await io::when_all(run(), read_until_eof(out_r.get(), readers), read_until_eof(err_r.get(), readers));
   if (!done) co_return tl::unexpected(done.error().context(fmt::format("exec {} in container \"{}\"", cmd, container_id)));
   if (done->timed_out)
     co_return fail(error_kind::deadline_exceeded,

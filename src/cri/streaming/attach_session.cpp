@@ -22,14 +22,14 @@ namespace ringcri::cri::streaming {
 namespace io = reactor;
 
 reactor::task<void> serve_attach(context& ctx, const attach_request& req, command_client& client) {
-  auto id = running_container(ctx, req.container_id);
-  if (!id) {
-    command_outcome failed{command_outcome::kind::error, 0, id.error().message(), {}};
+  auto record = running_container(ctx, req.container_id);
+  if (!record) {
+    command_outcome failed{command_outcome::kind::error, 0, record.error().message(), {}};
     co_await client.finish(failed);
     co_return;
   }
-  auto record = ctx.state.get_container(state::container_id{*id});
-  bool stdin_once = record && record->config().stdin_once();
+  const std::string id = record->id();
+  bool stdin_once = record->config().stdin_once();
 
   io::cancellation stop;  // the client left: stop reading the container's output
   io::condition input_changed;
@@ -42,7 +42,7 @@ reactor::task<void> serve_attach(context& ctx, const attach_request& req, comman
   input.stdin_data = [&](std::string_view data) -> reactor::task<void> {
     while (!attach_done && !stop.cancelled()) co_await input_changed.wait();
     if (!req.stdin || !fds.in) co_return;
-    bool written = co_await write_input(fds.in.get(), data);
+    auto written = co_await write_all(fds.in.get(), data);
     if (!written) fds.in.reset();
   };
   input.stdin_end = [&] {
@@ -75,7 +75,7 @@ reactor::task<void> serve_attach(context& ctx, const attach_request& req, comman
       co_await client.finish(failed);
       co_return;
     }
-    auto attached = co_await ctx.keeper->attach(*id);
+    auto attached = co_await ctx.keeper->attach(id);
     attach_done = true;
     input_changed.notify_all();
     if (!attached) {
@@ -93,16 +93,13 @@ reactor::task<void> serve_attach(context& ctx, const attach_request& req, comman
       while (!done()) co_await input_changed.wait();
       if (stdin_ended && stdin_once) {
         fds.in.reset();
-        (void)co_await ctx.keeper->close_stdin(*id);
+        (void)co_await ctx.keeper->close_stdin(id);
       }
     };
     output_sink to_stdout = [&](std::string_view d) { return client.send_stdout(d); };
     output_sink to_stderr = [&](std::string_view d) { return client.send_stderr(d); };
-    auto pump = [&](int fd, const output_sink& sink) -> reactor::task<void> {
-      if (fd >= 0) co_await pump_output(fd, sink, stop);
-    };
     auto outputs = [&]() -> reactor::task<void> {
-      co_await io::when_all(pump(fds.out.get(), to_stdout), pump(fds.err.get(), to_stderr));
+      co_await io::when_all(pump_output(fds.out.get(), to_stdout, stop), pump_output(fds.err.get(), to_stderr, stop));
       // End of file on both: the container exited (or the client left).
       session_over = true;
       input_changed.notify_all();
@@ -115,12 +112,12 @@ reactor::task<void> serve_attach(context& ctx, const attach_request& req, comman
     fds.err.reset();
     fds.in.reset();
     fds.terminal.reset();
-    if (stdin_once && !stdin_ended) (void)co_await ctx.keeper->close_stdin(*id);
+    if (stdin_once && !stdin_ended) (void)co_await ctx.keeper->close_stdin(id);
     command_outcome success;
     co_await client.finish(success);
   };
   co_await io::when_all(client.run(input), body());
-  spdlog::debug("msg=\"attach ended\" container={}", *id);
+  spdlog::debug("msg=\"attach ended\" container={}", id);
 }
 
 }  // namespace ringcri::cri::streaming

@@ -24,10 +24,6 @@ namespace io = reactor;
 
 namespace {
 
-// How long output may still come after the command exited (a background
-// child can hold the pipes open for ever).
-constexpr auto output_grace = std::chrono::seconds(2);
-
 // The command's side and ours of its stdio.
 struct exec_stdio {
   exec::stdio_fds child;       // what the command gets
@@ -124,7 +120,7 @@ reactor::task<void> serve_exec(context& ctx, const exec_request& req, command_cl
   command_input input;
   input.stdin_data = [&](std::string_view data) -> reactor::task<void> {
     if (!stdio->input) co_return;
-    bool written = co_await write_input(stdio->input.get(), data);
+    auto written = co_await write_all(stdio->input.get(), data);
     if (!written) stdio->input.reset();
   };
   input.stdin_end = [&] {
@@ -142,8 +138,7 @@ reactor::task<void> serve_exec(context& ctx, const exec_request& req, command_cl
     hangup_write.reset();
   };
 
-  io::cancellation stop_pumps;
-  int pumps_done = 0;
+  output_readers pumps;
   command_outcome outcome;
   auto body = [&]() -> reactor::task<void> {
     auto ready = co_await client.ready();
@@ -157,8 +152,8 @@ reactor::task<void> serve_exec(context& ctx, const exec_request& req, command_cl
     output_sink to_stdout = [&](std::string_view d) { return client.send_stdout(d); };
     output_sink to_stderr = [&](std::string_view d) { return client.send_stderr(d); };
     auto pump = [&](int fd, const output_sink& sink) -> reactor::task<void> {
-      if (fd >= 0) co_await pump_output(fd, sink, stop_pumps);
-      ++pumps_done;
+      co_await pump_output(fd, sink, pumps.stop);
+      pumps.one_done();
     };
     auto run = [&]() -> reactor::task<void> {
       auto done = co_await ctx.keeper->exec(target->spec, stdio->child, std::chrono::milliseconds(0),
@@ -167,12 +162,7 @@ reactor::task<void> serve_exec(context& ctx, const exec_request& req, command_cl
       // pumps from ever reaching end of file.
       stdio->theirs.clear();
       hangup_read.reset();
-      auto give_up = io::clock::now() + output_grace;
-      for (int spins = 0; pumps_done < 2 && io::clock::now() < give_up; ++spins) {
-        if (spins < 64) co_await io::yield_now{};
-        else co_await io::sleep_for(std::chrono::milliseconds(5));
-      }
-      stop_pumps.cancel();
+      co_await pumps.drain(2);
       if (!done) {
         outcome = {command_outcome::kind::error, 0,
                    fmt::format("error executing command in container: {}", done.error().message()), {}};

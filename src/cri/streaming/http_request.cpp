@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cri/streaming/output_pump.hpp"
 #include "reactor/ops.hpp"
 
 namespace ringcri::cri::streaming {
@@ -120,18 +121,25 @@ std::vector<std::string> http_request::header_values(std::string_view name) cons
   return out;
 }
 
-bool http_request::header_has_token(std::string_view name, std::string_view token) const {
-  auto want = lowercase(token);
+std::vector<std::string> http_request::header_list(std::string_view name) const {
+  std::vector<std::string> out;
   for (const auto& v : header_values(name)) {
     std::string_view rest = v;
-    while (!rest.empty()) {
+    for (;;) {
       auto comma = rest.find(',');
       auto item = trim(rest.substr(0, comma));
-      if (lowercase(item) == want) return true;
+      if (!item.empty()) out.emplace_back(item);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
   }
+  return out;
+}
+
+bool http_request::header_has_token(std::string_view name, std::string_view token) const {
+  auto want = lowercase(token);
+  for (const auto& item : header_list(name))
+    if (lowercase(item) == want) return true;
   return false;
 }
 
@@ -189,15 +197,6 @@ reactor::task<result<http_request>> read_request(int fd, std::string& rest,
   st.req.path = st.url.substr(0, q);
   if (q != std::string::npos) st.req.query = st.url.substr(q + 1);
   co_return std::move(st.req);
-}
-
-reactor::task<result<void>> write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    auto n = co_await io::send(fd, std::as_bytes(std::span(bytes.data(), bytes.size())));
-    if (!n) co_return fail_errno(n.error().value(), "write to the streaming client");
-    bytes.remove_prefix(*n);
-  }
-  co_return result<void>{};
 }
 
 reactor::task<result<void>> write_error_response(int fd, int status, std::string_view reason,

@@ -25,6 +25,9 @@ struct http_request {
   // The first value of a header, or empty.
   std::string header(std::string_view name) const;
   std::vector<std::string> header_values(std::string_view name) const;
+  // The items of a comma-separated header, over every time it was sent,
+  // trimmed, empty ones dropped.
+  std::vector<std::string> header_list(std::string_view name) const;
   // Whether a comma-separated header lists `token` (case-insensitive).
   bool header_has_token(std::string_view name, std::string_view token) const;
   // Every value of a query parameter, percent-decoded.
@@ -42,8 +45,5 @@ reactor::task<result<http_request>> read_request(int fd, std::string& rest,
 // closes the connection.
 reactor::task<result<void>> write_error_response(int fd, int status, std::string_view reason,
                                                  std::string_view body);
-
-// Writes all of `bytes`, however many writes that takes.
-reactor::task<result<void>> write_all(int fd, std::string_view bytes);
 
 }  // namespace ringcri::cri::streaming

@@ -12,15 +12,11 @@ namespace ringcri::cri::streaming {
 namespace io = reactor;
 
 reactor::task<void> pump_output(int fd, const output_sink& sink, reactor::cancellation& stop) {
+  if (fd < 0) co_return;
   std::array<std::byte, 32768> buf;
   bool client_ok = true;
   for (;;) {
     auto n = co_await io::read(fd, buf).with_cancel(stop);
-    if (!n && n.error().value() == EAGAIN) {  // a non-blocking fd (shared with the keeper)
-      auto ready = co_await io::poll(fd, POLLIN).with_cancel(stop);
-      if (!ready) break;
-      continue;
-    }
     if (!n || *n == 0) break;
     if (!client_ok) continue;
     std::string_view chunk(reinterpret_cast<const char*>(buf.data()), *n);
@@ -29,18 +25,19 @@ reactor::task<void> pump_output(int fd, const output_sink& sink, reactor::cancel
   }
 }
 
-reactor::task<bool> write_input(int fd, std::string_view data) {
+reactor::task<result<void>> write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     auto n = co_await io::write(fd, std::as_bytes(std::span(data.data(), data.size())));
-    if (!n && n.error().value() == EAGAIN) {
+    if (!n && n.error().value() == EAGAIN) {  // a pty master shared with the keeper is non-blocking
       auto ready = co_await io::poll(fd, POLLOUT);
-      if (!ready) co_return false;
+      if (!ready) co_return fail_errno(ready.error().value(), "wait to write to the stream");
       continue;
     }
-    if (!n || *n == 0) co_return false;
+    if (!n) co_return fail_errno(n.error().value(), "write to the stream");
+    if (*n == 0) co_return fail(error_kind::unavailable, "write to the stream: nothing written");
     data.remove_prefix(*n);
   }
-  co_return true;
+  co_return result<void>{};
 }
 
 }  // namespace ringcri::cri::streaming

@@ -46,6 +46,12 @@ std::string forward_error(std::uint16_t port, const std::string& pod_id, const e
   return fmt::format("error forwarding port {} to pod {}, uid : {}", port, pod_id, e.message());
 }
 
+// The pod's network namespace, or "" for a host-network pod.
+std::string netns_of(context& ctx, const std::string& pod_id) {
+  auto pod = ctx.state.get_pod(state::sandbox_id{pod_id});
+  return pod ? pod->netns_path() : std::string{};
+}
+
 // One forwarded connection: the pod's socket, and what each side has done.
 struct forward {
   std::uint16_t port = 0;
@@ -63,8 +69,27 @@ struct forward {
       else early.append(data);
       co_return;
     }
-    bool written = co_await write_input(socket.get(), data);
+    auto written = co_await write_all(socket.get(), data);
     if (!written) failed = true;
+  }
+  // Connects to the port in `netns`, then sends what the client sent
+  // meanwhile (and its end, if it came).
+  reactor::task<result<void>> connect(std::string netns) {
+    auto made = co_await connect_in_pod(netns, port);
+    if (!made) {
+      failed = true;
+      co_return tl::unexpected(made.error());
+    }
+    socket = std::move(*made);
+    connected = true;
+    if (!early.empty()) {
+      std::string pending = std::move(early);
+      early.clear();
+      auto written = co_await write_all(socket.get(), pending);
+      if (!written) failed = true;
+    }
+    if (client_done) ::shutdown(socket.get(), SHUT_WR);
+    co_return result<void>{};
   }
   void end_from_client() {
     client_done = true;
@@ -153,26 +178,15 @@ class spdy_port_forward final : private spdy_session::handler {
   }
 
   reactor::task<void> run(pair& p) {
-    auto connected = co_await connect_in_pod(pod_netns(), p.f.port);
+    std::string netns = netns_of(ctx_, req_.pod_id);
+    auto connected = co_await p.f.connect(netns);
     if (!connected) {
       auto message = forward_error(p.f.port, req_.pod_id, connected.error());
       spdlog::debug("msg=\"port-forward failed\" pod={} port={} error=\"{}\"", req_.pod_id, p.f.port,
                     connected.error().message());
-      p.f.failed = true;
       (void)co_await session_.send_data(p.error_id, message, true);
       (void)co_await session_.send_data(p.data_id, {}, true);
     } else {
-      p.f.socket = std::move(*connected);
-      p.f.connected = true;
-      spdlog::debug("msg=\"port-forward connected\" pod={} port={} request={} early={}", req_.pod_id, p.f.port,
-                    p.request_id, p.f.early.size());
-      if (!p.f.early.empty()) {
-        std::string early = std::move(p.f.early);
-        p.f.early.clear();
-        bool written = co_await write_input(p.f.socket.get(), early);
-        if (!written) p.f.failed = true;
-      }
-      if (p.f.client_done) ::shutdown(p.f.socket.get(), SHUT_WR);
       output_sink to_client = [&](std::string_view d) { return session_.send_data(p.data_id, d); };
       co_await pump_output(p.f.socket.get(), to_client, gone_cancel_);
       // The pod closed its side: end ours, and wait for the client's.
@@ -186,11 +200,6 @@ class spdy_port_forward final : private spdy_session::handler {
     pairs_.erase(request_id);  // frees p
     --running_;
     changed_.notify_all();
-  }
-
-  std::string pod_netns() const {
-    auto pod = ctx_.state.get_pod(state::sandbox_id{req_.pod_id});
-    return pod ? pod->netns_path() : std::string{};
   }
 
   context& ctx_;
@@ -254,22 +263,12 @@ class websocket_port_forward final : private websocket_session::handler {
 
   reactor::task<void> run(std::size_t i) {
     forward& f = *forwards_[i];
-    auto pod = ctx_.state.get_pod(state::sandbox_id{req_.pod_id});
-    std::string netns = pod ? pod->netns_path() : std::string{};
-    auto connected = co_await connect_in_pod(netns, f.port);
+    std::string netns = netns_of(ctx_, req_.pod_id);
+    auto connected = co_await f.connect(netns);
     if (!connected) {
-      f.failed = true;
       auto message = forward_error(f.port, req_.pod_id, connected.error());
       (void)co_await session_.send(static_cast<std::uint8_t>(2 * i + 1), message);
     } else {
-      f.socket = std::move(*connected);
-      f.connected = true;
-      if (!f.early.empty()) {
-        std::string early = std::move(f.early);
-        f.early.clear();
-        bool written = co_await write_input(f.socket.get(), early);
-        if (!written) f.failed = true;
-      }
       output_sink to_client = [&](std::string_view d) { return session_.send(static_cast<std::uint8_t>(2 * i), d); };
       co_await pump_output(f.socket.get(), to_client, gone_);
     }

@@ -1,6 +1,7 @@
 #include "cri/streaming/socket_writer.hpp"
 
 #include "cri/streaming/http_request.hpp"
+#include "cri/streaming/output_pump.hpp"
 
 namespace ringcri::cri::streaming {
 

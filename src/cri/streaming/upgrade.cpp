@@ -1,5 +1,7 @@
 #include "cri/streaming/upgrade.hpp"
 
+#include "cri/streaming/output_pump.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -9,25 +11,8 @@ namespace ringcri::cri::streaming {
 
 namespace {
 
-// The values of a header that may be sent several times and may also
-// hold a comma-separated list.
-std::vector<std::string> listed(const http_request& req, std::string_view name) {
-  std::vector<std::string> out;
-  for (const auto& v : req.header_values(name)) {
-    std::string_view rest = v;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty()) out.emplace_back(item);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
-  return out;
-}
-
+// The first protocol in the client's order that we support, as kubelet
+// picks; "" for none.
 std::string pick(const std::vector<std::string>& offered, std::span<const std::string_view> supported) {
   for (const auto& o : offered)
     for (auto s : supported)
@@ -54,7 +39,7 @@ upgrade_kind upgrade_of(const http_request& req) {
 reactor::task<result<std::string>> upgrade_to_spdy(int fd, const http_request& req,
                                                    std::span<const std::string_view> supported,
                                                    bool allow_none) {
-  auto offered = listed(req, "x-stream-protocol-version");
+  auto offered = req.header_list("x-stream-protocol-version");
   std::string chosen;
   if (offered.empty()) {
     if (!allow_none) co_return co_await refuse(fd, "no X-Stream-Protocol-Version given");
@@ -81,7 +66,7 @@ reactor::task<result<std::string>> upgrade_to_websocket(int fd, const http_reque
   if (key.empty()) co_return co_await refuse(fd, "WebSocket upgrade without Sec-WebSocket-Key");
   if (req.header("sec-websocket-version") != "13")
     co_return co_await refuse(fd, "WebSocket version must be 13");
-  auto offered = listed(req, "sec-websocket-protocol");
+  auto offered = req.header_list("sec-websocket-protocol");
   std::string chosen;
   if (!offered.empty()) {
     chosen = pick(offered, supported);

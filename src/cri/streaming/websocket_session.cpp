@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cri/streaming/base64.hpp"
+#include "base/base64.hpp"
 #include "cri/streaming/linger.hpp"
 #include "reactor/ops.hpp"
 

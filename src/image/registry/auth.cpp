@@ -1,12 +1,12 @@
 #include "image/registry/auth.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "base/base64.hpp"
 #include "image/registry/sha256_stream.hpp"
 #include "image/registry/url.hpp"
 
@@ -20,14 +20,6 @@ namespace {
 
 constexpr std::int64_t default_token_seconds = 60;
 
-std::string base64(std::string_view s) {
-  std::string out(4 * ((s.size() + 2) / 3), '\0');
-  int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 // Keeps tokens of different credentials apart without keeping secrets in
 // the key.
@@ -71,7 +63,7 @@ tl::unexpected<error> denied(std::string message) {
 }  // namespace
 
 std::string basic_authorization(const credentials& c) {
-  return "Basic " + base64(c.username + ":" + c.password);
+  return "Basic " + base64_encode(c.username + ":" + c.password);
 }
 
 error access_refused(const auth_target& t, const http_response& resp) {

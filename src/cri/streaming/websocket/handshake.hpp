@@ -2,8 +2,6 @@
 // The header side of the WebSocket upgrade (RFC 6455 §4): the key and
 // accept values, and which channel subprotocol both ends speak.
 
-#include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,12 +13,5 @@ std::string accept_key(std::string_view client_key);
 
 // A fresh Sec-WebSocket-Key for a client: 16 random bytes, base64.
 std::string make_client_key();
-
-// The subprotocol to answer with, given the client's
-// Sec-WebSocket-Protocol value (comma separated, spaces allowed): the first
-// entry of `supported` (our preference order) the client offered, or
-// nullopt if it offered none of them.
-std::optional<std::string> choose_subprotocol(std::string_view offered,
-                                              std::span<const std::string_view> supported);
 
 }  // namespace ringcri::cri::streaming::websocket

@@ -7,10 +7,12 @@
 
 #include <vector>
 
-#include "cri/streaming/base64.hpp"
+#include "base/base64.hpp"
 #include "cri/streaming/command_client.hpp"
 
 using namespace ringcri::cri::streaming;
+using ringcri::base64_decode;
+using ringcri::base64_encode;
 
 TEST_CASE("a non-zero exit is a v4 Status with the code in its causes") {
   command_outcome o{command_outcome::kind::exit_code, 3, {}, "[sh -c exit 3]"};

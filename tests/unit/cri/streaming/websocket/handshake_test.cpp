@@ -28,35 +28,3 @@ TEST_CASE("make_client_key is 16 random bytes in base64") {
   // The server side of the handshake accepts it like any other key.
   CHECK(ws::accept_key(a).size() == 28);
 }
-
-TEST_CASE("choose_subprotocol picks the first of ours the client offered") {
-  SECTION("kubectl's offer") {
-    CHECK(ws::choose_subprotocol("v5.channel.k8s.io, v4.channel.k8s.io", k8s_protocols) ==
-          "v5.channel.k8s.io");
-  }
-  SECTION("our preference wins over the client's order") {
-    CHECK(ws::choose_subprotocol("channel.k8s.io, v4.channel.k8s.io", k8s_protocols) ==
-          "v4.channel.k8s.io");
-  }
-  SECTION("a single offer") {
-    CHECK(ws::choose_subprotocol("base64.channel.k8s.io", k8s_protocols) ==
-          "base64.channel.k8s.io");
-  }
-  SECTION("none in common") {
-    CHECK(ws::choose_subprotocol("v6.channel.k8s.io, chat", k8s_protocols) == std::nullopt);
-    CHECK(ws::choose_subprotocol("", k8s_protocols) == std::nullopt);
-    CHECK(ws::choose_subprotocol(" , ,", k8s_protocols) == std::nullopt);
-  }
-  SECTION("spacing around and without commas") {
-    CHECK(ws::choose_subprotocol("  chat ,\tv4.channel.k8s.io\t ", k8s_protocols) ==
-          "v4.channel.k8s.io");
-    CHECK(ws::choose_subprotocol("chat,channel.k8s.io", k8s_protocols) == "channel.k8s.io");
-  }
-  SECTION("names are compared whole") {
-    CHECK(ws::choose_subprotocol("xv4.channel.k8s.io, v4.channel.k8s", k8s_protocols) ==
-          std::nullopt);
-  }
-  SECTION("nothing supported") {
-    CHECK(ws::choose_subprotocol("v5.channel.k8s.io", {}) == std::nullopt);
-  }
-}

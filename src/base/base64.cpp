@@ -1,8 +1,8 @@
-#include "cri/streaming/base64.hpp"
+#include "base/base64.hpp"
 
 #include <openssl/evp.h>
 
-namespace ringcri::cri::streaming {
+namespace ringcri {
 
 std::string base64_encode(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3), '\0');
@@ -26,4 +26,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace ringcri::cri::streaming
+}  // namespace ringcri
