@@ -149,6 +149,25 @@ const cgroup_mount* hierarchy::unified() const {
   return nullptr;
 }
 
+const cgroup_mount* hierarchy::mount_of(std::string_view controller) const {
+  for (const auto& m : mounts_)
+    if (!m.unified && has_controller(m, controller)) return &m;
+  const cgroup_mount* u = unified();
+  if (u == nullptr) return nullptr;
+  auto listed = detail::read_control(dir_of(*u, "/") + "/cgroup.controllers");
+  if (!listed) return nullptr;
+  for (const auto& c : detail::words(*listed))
+    if (c == controller) return u;
+  return nullptr;
+}
+
+bool hierarchy::exists(std::string_view path) const {
+  struct stat st;
+  for (const auto& m : mounts_)
+    if (::stat(dir_of(m, path).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
+  return false;
+}
+
 std::string hierarchy::dir_of(const cgroup_mount& mount, std::string_view path) {
   std::string_view base = mount.mount_point;
   while (base.size() > 1 && base.back() == '/') base.remove_suffix(1);

@@ -21,6 +21,8 @@
 #include "base/error.hpp"
 #include "exec/cgroups/mountinfo.hpp"
 #include "exec/cgroups/paths.hpp"
+#include "exec/cgroups/resources.hpp"
+#include "exec/cgroups/stats.hpp"
 
 namespace ringcri::exec::cgroups {
 
@@ -41,6 +43,15 @@ class hierarchy {
   // The unified hierarchy's mount, or null when there is none.
   const cgroup_mount* unified() const;
 
+  // The hierarchy that has `controller` ("cpu", "cpuacct", "cpuset",
+  // "memory", "pids", "hugetlb"...): the v1 one listing it, else the
+  // unified one when the cgroup.controllers at its mount lists it (a file
+  // read); null when no hierarchy has it.
+  const cgroup_mount* mount_of(std::string_view controller) const;
+
+  // Whether cgroup `path` has a directory in any hierarchy.
+  bool exists(std::string_view path) const;
+
   // Makes the cgroup `path` (a cgroupfs path, "/kubepods/.../<id>") in
   // every hierarchy, with its missing parents, and returns the cgroup.procs
   // files a process writes itself into, one per hierarchy. A new v1 cpuset
@@ -52,7 +63,8 @@ class hierarchy {
   // The v1 cpuset hierarchy is left out unless `with_cpuset`: making a v1
   // cpuset cgroup costs ~5 ms here (the kernel rebuilds its sched domains),
   // more than the rest of a pod start, and a process outside it simply
-  // keeps its parent's cpus. Containers that ask for cpus get one.
+  // keeps its parent's cpus. Containers that ask for cpus get one (ask
+  // here, or apply makes it when cpus or mems are set later).
   result<std::vector<std::string>> create(std::string_view path, bool with_cpuset = false) const;
 
   // Removes the cgroup `path` in every hierarchy, and cgroups below it,
@@ -78,6 +90,32 @@ class hierarchy {
   // "oom_kill" count of v1 memory.oom_control or v2 memory.events. 0 when
   // no memory controller is mounted or the cgroup is gone.
   std::uint64_t oom_kills(std::string_view path) const;
+
+  // Writes the limits set in `wanted` (see resources.hpp) to cgroup
+  // `path`, each to the hierarchy of its controller; unset fields are not
+  // touched, so this is also the live update. Every field is checked
+  // before anything is written: a limit whose controller no hierarchy has,
+  // `unified` without a v2 hierarchy, a bad hugepage size or unified file
+  // name are INVALID_ARGUMENT. A failed write names the file and value.
+  //
+  // v1 cpuset: when cpus or mems are set and `path` has no v1 cpuset
+  // cgroup yet (create leaves it out unless asked), it is made here, with
+  // its parent's cpus and mems, and the processes of `path` are moved in.
+  // Lowering memory and memory+swap together, or raising them, is written
+  // in the order the kernel accepts (memsw never below memory).
+  result<void> apply(std::string_view path, const resources& wanted) const;
+
+  // The limits cgroup `path` has now, in apply's terms. No limit reads as
+  // 0 (unset): v1's "unlimited" memory, "-1" quota, "max" in v2. v2's
+  // cpu.weight reads back as the smallest shares giving that weight.
+  // `unified` is left empty. A cgroup with no directory in any hierarchy
+  // is NOT_FOUND; a controller not mounted leaves its fields 0.
+  result<resources> read_resources(std::string_view path) const;
+
+  // What cgroup `path` uses now (see stats.hpp). NOT_FOUND naming it when
+  // it has no directory in any hierarchy; a controller not mounted (or not
+  // enabled for it in v2) leaves its fields 0 and has_cpu/has_memory false.
+  result<cgroup_stats> stats(std::string_view path) const;
 
   // The directory of `path` in one hierarchy.
   static std::string dir_of(const cgroup_mount& mount, std::string_view path);

@@ -13,24 +13,6 @@
 
 namespace ringcri::exec::cgroups::detail {
 
-namespace {
-
-std::vector<std::string> words(std::string_view s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t start = s.find_first_not_of(" \n", i);
-    if (start == std::string_view::npos) break;
-    size_t end = s.find_first_of(" \n", start);
-    if (end == std::string_view::npos) end = s.size();
-    out.emplace_back(s.substr(start, end - start));
-    i = end;
-  }
-  return out;
-}
-
-}  // namespace
-
 void enable_subtree_controllers(const std::string& dir) {
   auto available = read_control(fmt::format("{}/cgroup.controllers", dir));
   if (!available) return;
