@@ -19,17 +19,6 @@ namespace ringcri::testing {
 
 namespace fs = std::filesystem;
 
-temp_dir::temp_dir(const char* prefix) {
-  std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
-  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 std::string ringcri_binary() {
   const char* bin = std::getenv("RINGCRI_BIN");
   if (!bin) throw std::runtime_error("RINGCRI_BIN is not set (run the tests through meson test)");
@@ -129,10 +118,13 @@ ringcri_process::~ringcri_process() {
 
 void ringcri_process::start() {
   std::vector<std::string> args = {"--root", root().string(), "--state", state().string()};
-  // No host config leaks into a test unless the test names one.
+  // No host config leaks into a test unless the test names one: not the
+  // node's ringcri.toml, nor its CNI network (pods get loopback only).
   if (std::find(extra_.begin(), extra_.end(), "--config") == extra_.end()) {
+    std::filesystem::create_directories(dir() / "net.d");
+    std::ofstream(dir() / "ringcri.toml") << "[cni]\nconf_dir = \"" << (dir() / "net.d").string() << "\"\n";
     args.push_back("--config");
-    args.push_back("/dev/null");
+    args.push_back((dir() / "ringcri.toml").string());
   }
   args.insert(args.end(), extra_.begin(), extra_.end());
   // The log goes to a file, never a pipe: a pipe nobody reads fills up

@@ -10,19 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace ringcri::testing {
-
-class temp_dir {
- public:
-  explicit temp_dir(const char* prefix = "ringcri-test");
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // The ringcri binary, from $RINGCRI_BIN (set by meson).
 std::string ringcri_binary();
