@@ -8,7 +8,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps setup build run test bench clean
+.PHONY: all deps cni-config setup build run test bench clean
 
 all: build
 
@@ -23,8 +23,12 @@ setup: deps $(BUILD)/build.ninja
 build: setup
 	ninja -C $(BUILD)
 
+# A default bridge network for pods when the node has no CNI config.
+cni-config:
+	@bash scripts/install-cni-config.sh
+
 # Starts the daemon in the foreground with its embedded defaults.
-run: build
+run: build cni-config
 	$(BUILD)/src/ringcri $(ARGS)
 
 test: build
@@ -36,6 +40,7 @@ bench: build
 	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_version
 	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pull
 	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pod_start
+	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_pod_network
 	$(BUILD)/bench/unpack/bench_unpack
 
 clean:

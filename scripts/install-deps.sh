@@ -12,6 +12,9 @@ packages=(
   libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libcap-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev libdeflate-dev
   libcurl4-openssl-dev libwslay-dev libhttp-parser-dev
+  # pod networking: the CNI plugins (bridge, host-local, portmap...) and
+  # what they call
+  containernetworking-plugins iproute2 iptables
   # tests
   util-linux procps python3
   # test fixtures (tests/fixtures: registries on loopback, test images)

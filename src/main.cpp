@@ -16,6 +16,7 @@
 #include "cri/container_process.hpp"
 #include "cri/context.hpp"
 #include "cri/keeper_link.hpp"
+#include "cri/pod_network.hpp"
 #include "cri/reattach.hpp"
 #include "cri/restore.hpp"
 #include "cri/server.hpp"
@@ -97,6 +98,8 @@ int serve(const config& cfg) {
     spdlog::critical("msg=\"cannot reattach containers\" error=\"{}\"", ok.error().message());
     return 1;
   }
+
+  pool.spawn(0, [&ctx] { return ringcri::cri::check_pod_networks(ctx); });
 
   spdlog::info("msg=\"started\" version={} pid={} reactors={} root={} state={} socket={}",
                ringcri::version, getpid(), pool.size(), cfg.root_dir.string(),

@@ -119,6 +119,38 @@ result<void> read_registry(const toml::node& node, const std::string& origin, re
   return {};
 }
 
+result<void> read_cni(const toml::node& node, const std::string& origin, cni_config& cni) {
+  auto t = node.as_table();
+  if (!t) return fail(error_kind::invalid_argument, fmt::format("{}: key 'cni' must be a table", origin));
+  for (const auto& [key, value] : *t) {
+    if (key.str() != "conf_dir" && key.str() != "plugin_dirs")
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: unknown key 'cni.{}'", origin, key_name(key.str())));
+  }
+  if (auto n = t->get("conf_dir")) {
+    auto v = n->as_string();
+    if (!v || v->get().empty() || v->get()[0] != '/')
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'cni.conf_dir' must be an absolute path", origin));
+    cni.conf_dir = v->get();
+  }
+  if (auto n = t->get("plugin_dirs")) {
+    auto list = n->as_array();
+    if (!list || list->empty())
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'cni.plugin_dirs' must be a list of absolute paths", origin));
+    cni.plugin_dirs.clear();
+    for (const auto& item : *list) {
+      auto v = item.as_string();
+      if (!v || v->get().empty() || v->get()[0] != '/')
+        return fail(error_kind::invalid_argument,
+                    fmt::format("{}: key 'cni.plugin_dirs' must be a list of absolute paths", origin));
+      cni.plugin_dirs.emplace_back(v->get());
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 result<config> parse(std::string_view text, const std::string& origin, config c) {
@@ -133,7 +165,8 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
 
   static constexpr std::array known = {"root",          "state",    "socket",
                                        "cores",         "log_level", "cgroup_driver",
-                                       "registry",      "stream_server_address", "stream_server_port"};
+                                       "registry",      "stream_server_address", "stream_server_port",
+                                       "pids_limit",    "cni"};
   for (const auto& [key, value] : t) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end())
       return fail(error_kind::invalid_argument, fmt::format("{}: unknown key '{}'", origin, key.str()));
@@ -173,6 +206,16 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
       return fail(error_kind::invalid_argument,
                   fmt::format("{}: key 'stream_server_port' must be an integer from 0 to 65535", origin));
     c.stream_server_port = static_cast<unsigned>(*v);
+  }
+  if (auto node = t.get("pids_limit")) {
+    auto v = node->value<int64_t>();
+    if (!v || *v < 0)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'pids_limit' must be an integer, 0 for no limit", origin));
+    c.pids_limit = *v;
+  }
+  if (auto node = t.get("cni")) {
+    if (auto r = read_cni(*node, origin, c.cni); !r) return tl::unexpected(r.error());
   }
   if (auto node = t.get("registry")) {
     if (auto r = read_registry(*node, origin, c.registry); !r) return tl::unexpected(r.error());

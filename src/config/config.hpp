@@ -2,9 +2,11 @@
 // The daemon's configuration: embedded defaults, then the TOML file, then
 // command-line flags, each overriding the one before.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 
@@ -33,6 +35,14 @@ struct registry_config {
   std::map<std::string, registry_auth> auths;
 };
 
+// Pod networking: the CNI network list is the first file by name in
+// conf_dir (.conflist, .conf, .json); plugins are looked up in plugin_dirs
+// in order.
+struct cni_config {
+  std::filesystem::path conf_dir = "/etc/cni/net.d";
+  std::vector<std::filesystem::path> plugin_dirs = {"/usr/lib/cni", "/opt/cni/bin"};
+};
+
 struct config {
   std::filesystem::path root_dir = "/var/lib/ringcri";  // images, layers, durable metadata
   std::filesystem::path state_dir = "/run/ringcri";     // socket, namespace mounts
@@ -44,7 +54,11 @@ struct config {
   // one-time URLs). Port 0: a free port chosen at start.
   std::string stream_server_address = "127.0.0.1";
   unsigned stream_server_port = 0;
+  // The most processes one container may have (its cgroup's pids.max),
+  // as CRI-O's pids_limit; 0: no limit beyond the pod's.
+  std::int64_t pids_limit = 0;
   registry_config registry;
+  cni_config cni;
 
   std::filesystem::path socket_path() const {
     return socket.empty() ? state_dir / "ringcri.sock" : socket;

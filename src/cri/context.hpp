@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "cri/events.hpp"
+#include "cri/stats/cpu_rate.hpp"
 #include "cri/process_table.hpp"
 #include "cri/state/image_index.hpp"
 #include "cri/state/runtime_state.hpp"
@@ -65,6 +66,7 @@ struct context {
   streaming::server* streaming = nullptr;  // Exec, Attach and PortForward URLs
   process_table processes;
   event_hub events;  // GetContainerEvents
+  stats::cpu_rate cpu_rates;  // usage_nano_cores between stats calls
 
   // The reactor that owns a pod: every request about the pod or its
   // containers runs there, so they never race each other.

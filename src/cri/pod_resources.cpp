@@ -7,9 +7,10 @@
 
 #include <filesystem>
 
+#include "cri/cgroup_names.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
-#include "exec/cgroups/paths.hpp"
+#include "cri/pod_network.hpp"
 #include "exec/sandbox/namespaces.hpp"
 #include "exec/sandbox/pod_files.hpp"
 #include "reactor/blocking.hpp"
@@ -23,10 +24,6 @@ namespace {
 
 bool is_node(v1::NamespaceMode mode) { return mode == v1::NODE; }
 
-std::string pod_cgroup_of(const records::pod_sandbox& pod) {
-  const auto& parent = pod.config().linux().cgroup_parent();
-  return parent.empty() ? "/ringcri/pod-" + pod.id() : parent;
-}
 
 }  // namespace
 
@@ -38,9 +35,9 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
   pod.set_pod_dir(dir.string());
 
   // Validated before anything is made, so a bad parent leaves nothing.
-  auto cgroup = pod_cgroup_of(pod);
-  if (auto valid = exec::cgroups::validate_cgroupfs_path(cgroup); !valid)
-    co_return tl::unexpected(valid.error().context("pod cgroup_parent"));
+  auto cgroup_or = pod_cgroup_of(ctx.cfg.cgroup_driver, config.linux().cgroup_parent(), pod.id());
+  if (!cgroup_or) co_return tl::unexpected(cgroup_or.error());
+  const std::string cgroup = *cgroup_or;
 
   sandbox::namespace_request wanted;
   wanted.network = !host_network;
@@ -83,6 +80,14 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
     co_return tl::unexpected(made.error());
   }
 
+  if (!host_network) {
+    auto attached = co_await attach_pod_network(ctx, pod);
+    if (!attached) {
+      (void)co_await remove_pod_resources(ctx, pod);
+      co_return tl::unexpected(attached.error());
+    }
+  }
+
   if (ns.pid() == v1::POD) {
     auto init = co_await ctx.keeper->start_pod_init(pod.id());
     if (!init) {
@@ -96,6 +101,9 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
 }
 
 reactor::task<result<void>> release_pod_namespaces(context& ctx, const records::pod_sandbox& pod) {
+  // The plugins need the namespace to undo their work in it: first.
+  auto detached = co_await detach_pod_network(ctx, pod);
+  if (!detached) co_return detached;
   if (pod.init_pid() > 0) {
     auto removed = co_await ctx.keeper->remove(pod.id());
     if (!removed) co_return tl::unexpected(removed.error().context("stop the pod's init"));
@@ -119,7 +127,7 @@ reactor::task<result<void>> remove_pod_resources(context& ctx, const records::po
       // "/ringcri/pod-<id>": the parent goes too once it is empty. A plain
       // rmdir per hierarchy, which fails harmlessly while other pods are in it.
       if (pod.config().linux().cgroup_parent().empty()) {
-        for (const auto& procs : ctx.cgroups->procs_files("/ringcri"))
+        for (const auto& procs : ctx.cgroups->procs_files(default_pod_cgroup_root(ctx.cfg.cgroup_driver)))
           (void)::rmdir(std::filesystem::path(procs).parent_path().c_str());
       }
     }

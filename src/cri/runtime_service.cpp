@@ -14,8 +14,8 @@ using call_context = grpc::CallbackServerContext;
 namespace {
 
 // What is still to be built, named in every UNIMPLEMENTED answer.
-constexpr const char* missing_resources = "changing resources of running pods and containers is not built yet";
-constexpr const char* missing_stats = "container and pod stats from cgroups are not built yet";
+constexpr const char* missing_resources =
+    "pod-level resources are the kubelet's to set on the pod cgroup; use UpdateContainerResources";
 constexpr const char* missing_checkpoint = "checkpoint and restore are not supported by ringcri";
 constexpr const char* missing_list_streaming =
     "list streaming (CRIListStreaming) is not supported; use the List RPCs";
@@ -125,6 +125,12 @@ grpc::ServerUnaryReactor* runtime_service::CreateContainer(call_context* call,
   return dispatch(ctx_, call, req, resp, ctx_.core_of(*id), &rpc::create_container);
 }
 
+// The pod's core, or (unknown pod) any, where the handler answers NOT_FOUND.
+unsigned runtime_service::core_of_pod(const std::string& id_or_prefix) {
+  auto id = ctx_.state.resolve_pod(id_or_prefix);
+  return id ? ctx_.core_of(*id) : ctx_.any_core();
+}
+
 // The container's pod's core, or (unknown container) any, where the
 // handler answers NOT_FOUND.
 unsigned runtime_service::core_of_container(const std::string& id_or_prefix) {
@@ -178,24 +184,34 @@ grpc::ServerUnaryReactor* runtime_service::PortForward(call_context* call, const
   return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::port_forward);
 }
 
-// --- stats of an empty runtime -------------------------------------------------
+// --- resources and stats ------------------------------------------------------
 
-// With no containers there are no stats: the List forms answer empty lists,
-// the single ones need a container or pod and say what is missing.
+grpc::ServerUnaryReactor* runtime_service::UpdateContainerResources(call_context* call,
+                                                                    const v1::UpdateContainerResourcesRequest* req,
+                                                                    v1::UpdateContainerResourcesResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::update_container_resources);
+}
+
+grpc::ServerUnaryReactor* runtime_service::ContainerStats(call_context* call, const v1::ContainerStatsRequest* req,
+                                                          v1::ContainerStatsResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_container(req->container_id()), &rpc::container_stats);
+}
+
 grpc::ServerUnaryReactor* runtime_service::ListContainerStats(call_context* call,
-                                                              const v1::ListContainerStatsRequest*,
-                                                              v1::ListContainerStatsResponse*) {
-  auto* r = call->DefaultReactor();
-  r->Finish(grpc::Status::OK);
-  return r;
+                                                              const v1::ListContainerStatsRequest* req,
+                                                              v1::ListContainerStatsResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::list_container_stats);
+}
+
+grpc::ServerUnaryReactor* runtime_service::PodSandboxStats(call_context* call, const v1::PodSandboxStatsRequest* req,
+                                                           v1::PodSandboxStatsResponse* resp) {
+  return dispatch(ctx_, call, req, resp, core_of_pod(req->pod_sandbox_id()), &rpc::pod_sandbox_stats);
 }
 
 grpc::ServerUnaryReactor* runtime_service::ListPodSandboxStats(call_context* call,
-                                                               const v1::ListPodSandboxStatsRequest*,
-                                                               v1::ListPodSandboxStatsResponse*) {
-  auto* r = call->DefaultReactor();
-  r->Finish(grpc::Status::OK);
-  return r;
+                                                               const v1::ListPodSandboxStatsRequest* req,
+                                                               v1::ListPodSandboxStatsResponse* resp) {
+  return dispatch(ctx_, call, req, resp, ctx_.any_core(), &rpc::list_pod_sandbox_stats);
 }
 
 grpc::ServerUnaryReactor* runtime_service::ListMetricDescriptors(call_context* call,
@@ -217,9 +233,6 @@ grpc::ServerUnaryReactor* runtime_service::ListPodSandboxMetrics(call_context* c
 // --- still to come -------------------------------------------------------------
 
 RINGCRI_NOT_BUILT(UpdatePodSandboxResources, missing_resources)
-RINGCRI_NOT_BUILT(UpdateContainerResources, missing_resources)
-RINGCRI_NOT_BUILT(ContainerStats, missing_stats)
-RINGCRI_NOT_BUILT(PodSandboxStats, missing_stats)
 RINGCRI_NOT_BUILT(CheckpointContainer, missing_checkpoint)
 RINGCRI_NOT_BUILT(CheckpointPod, missing_checkpoint)
 RINGCRI_NOT_BUILT(RestorePod, missing_checkpoint)

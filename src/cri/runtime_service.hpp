@@ -59,6 +59,7 @@ class runtime_service final : public ::runtime::v1::RuntimeService::CallbackServ
 #undef RINGCRI_STREAM
 
  private:
+  unsigned core_of_pod(const std::string& id_or_prefix);
   unsigned core_of_container(const std::string& id_or_prefix);
   context& ctx_;
 };

@@ -149,29 +149,6 @@ TEST_CASE("the exit code and output of a container reach the CRI log and its sta
   f.check_nothing_left();
 }
 
-TEST_CASE("a container the OOM killer hits is reported OOMKilled") {
-  runtime_fixture f;
-  auto pod_config = f.pod_config("oom");
-  std::string pod;
-  REQUIRE(f.run_pod(pod_config, &pod).ok());
-  auto id = f.create_and_start(
-      pod, pod_config,
-      f.container_config("hog", {"sh", "-c", "echo ready; sleep 2; dd if=/dev/zero of=/dev/shm/fill bs=1M count=48"}));
-  f.wait_log(fs::path(pod_config.log_directory()) / "hog.log", "ready");
-  // Resource limits come with a later RPC; here the test sets one itself.
-  auto cgroup = f.container_info(id).at("cgroupPath").get<std::string>();
-  fs::path v1_limit = fs::path("/sys/fs/cgroup/memory") / cgroup.substr(1) / "memory.limit_in_bytes";
-  fs::path v2_limit = fs::path("/sys/fs/cgroup") / cgroup.substr(1) / "memory.max";
-  if (fs::exists(v1_limit)) std::ofstream(v1_limit) << "16777216";
-  else if (fs::exists(v2_limit)) std::ofstream(v2_limit) << "16777216";
-  else FAIL("no memory controller for " << cgroup);
-  auto s = f.wait_exited(id);
-  CHECK(s.state() == v1::CONTAINER_EXITED);
-  CHECK(s.reason() == "OOMKilled");
-  f.remove_pod(pod);
-  f.check_nothing_left();
-}
-
 TEST_CASE("Stop sends the image's StopSignal, then SIGKILL after the timeout") {
   runtime_fixture f;
   auto pod_config = f.pod_config("stops");

@@ -72,8 +72,24 @@ TEST_CASE("Status reports runtime and network conditions; verbose adds a JSON in
   CHECK(runtime->status());
   CHECK_FALSE(network->status());
   CHECK(network->reason() == "NetworkPluginNotReady");
-  CHECK_FALSE(network->message().empty());
+  CHECK_THAT(network->message(), Catch::Contains("no CNI network config in " + (daemon.dir() / "net.d").string()));
   CHECK(resp.info().empty());
+
+  // A network list in the directory makes the network ready; one that
+  // does not parse keeps it not ready, naming the file.
+  std::ofstream(daemon.dir() / "net.d" / "10-bad.conflist") << "{ not json";
+  v1::StatusResponse bad;
+  REQUIRE(client.runtime_call(&v1::RuntimeService::Stub::Status, v1::StatusRequest{}, &bad).ok());
+  REQUIRE(condition(bad, "NetworkReady"));
+  CHECK_FALSE(condition(bad, "NetworkReady")->status());
+  CHECK_THAT(condition(bad, "NetworkReady")->message(), Catch::Contains("10-bad.conflist"));
+  std::filesystem::remove(daemon.dir() / "net.d" / "10-bad.conflist");
+  std::ofstream(daemon.dir() / "net.d" / "10-test.conflist")
+      << R"({"cniVersion":"1.0.0","name":"test","plugins":[{"type":"loopback"}]})";
+  v1::StatusResponse ready;
+  REQUIRE(client.runtime_call(&v1::RuntimeService::Stub::Status, v1::StatusRequest{}, &ready).ok());
+  REQUIRE(condition(ready, "NetworkReady"));
+  CHECK(condition(ready, "NetworkReady")->status());
 
   v1::StatusRequest verbose;
   verbose.set_verbose(true);
@@ -200,18 +216,26 @@ TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
   cri_client client(daemon.socket());
   using S = v1::RuntimeService::Stub;
   {
-    v1::UpdateContainerResourcesRequest req;
-    v1::UpdateContainerResourcesResponse resp;
-    auto st = client.runtime_call(&S::UpdateContainerResources, req, &resp);
+    v1::CheckpointContainerRequest req;
+    v1::CheckpointContainerResponse resp;
+    auto st = client.runtime_call(&S::CheckpointContainer, req, &resp);
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
-    CHECK_THAT(st.error_message(), Catch::StartsWith("UpdateContainerResources: ") && Catch::Contains("not built yet"));
+    CHECK_THAT(st.error_message(), Catch::StartsWith("CheckpointContainer: ") && Catch::Contains("not supported"));
   }
   {
-    v1::ContainerStatsRequest req;
-    v1::ContainerStatsResponse resp;
-    auto st = client.runtime_call(&S::ContainerStats, req, &resp);
-    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
-    CHECK_THAT(st.error_message(), Catch::StartsWith("ContainerStats: "));
+    // Resources and stats are built: an unknown container is NOT_FOUND.
+    v1::UpdateContainerResourcesRequest req;
+    req.set_container_id("feedface");
+    v1::UpdateContainerResourcesResponse resp;
+    auto st = client.runtime_call(&S::UpdateContainerResources, req, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(st.error_message(), Catch::Contains("feedface"));
+    v1::ContainerStatsRequest stats;
+    stats.set_container_id("feedface");
+    v1::ContainerStatsResponse stats_resp;
+    st = client.runtime_call(&S::ContainerStats, stats, &stats_resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(st.error_message(), Catch::Contains("feedface"));
   }
   {
     // Exec is built: a request naming nothing is the client's fault.

@@ -102,7 +102,8 @@ struct runtime_fixture {
   cri_client client{daemon.socket()};
   temp_dir logs{"ringcri-logs"};
 
-  runtime_fixture() : daemon({"--log-level", "debug"}) {
+  // `extra`: more daemon flags, e.g. a --config of the test's own.
+  explicit runtime_fixture(std::vector<std::string> extra = {}) : daemon(with_debug_log(std::move(extra))) {
     v1::PullImageResponse resp;
     for (const auto& image : {busybox(), layered()}) {
       v1::PullImageRequest req;
@@ -110,6 +111,11 @@ struct runtime_fixture {
       auto st = client.image_call(&v1::ImageService::Stub::PullImage, req, &resp);
       REQUIRE(st.ok());
     }
+  }
+
+  static std::vector<std::string> with_debug_log(std::vector<std::string> extra) {
+    extra.insert(extra.begin(), {"--log-level", "debug"});
+    return extra;
   }
 
   v1::PodSandboxConfig pod_config(const std::string& name) {
@@ -282,6 +288,23 @@ struct runtime_fixture {
     CHECK(st.ok());
   }
 
+  grpc::Status stop_pod(const std::string& id) {
+    v1::StopPodSandboxRequest req;
+    req.set_pod_sandbox_id(id);
+    v1::StopPodSandboxResponse resp;
+    return client.runtime_call(&S::StopPodSandbox, req, &resp);
+  }
+
+  v1::PodSandboxStatus pod_status(const std::string& id) {
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(id);
+    v1::PodSandboxStatusResponse resp;
+    auto st = client.runtime_call(&S::PodSandboxStatus, req, &resp);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    return resp.status();
+  }
+
   std::size_t container_count() {
     v1::ListContainersResponse resp;
     REQUIRE(client.runtime_call(&S::ListContainers, v1::ListContainersRequest{}, &resp).ok());
@@ -297,6 +320,24 @@ struct runtime_fixture {
     CHECK((fs::is_empty(daemon.state() / "pods", ec) || !fs::exists(daemon.state() / "pods")));
   }
 };
+
+// The control file `name` of cgroup `cgroup` in the hierarchy that has
+// `controller`: /sys/fs/cgroup/<controller>/... on v1, /sys/fs/cgroup/...
+// (or .../unified/...) on v2. Empty when no hierarchy has the file.
+inline fs::path cgroup_file(const std::string& controller, const std::string& cgroup, const std::string& name) {
+  const std::string rel = cgroup.substr(1);
+  for (const fs::path& base : {fs::path("/sys/fs/cgroup") / controller, fs::path("/sys/fs/cgroup/cpu,cpuacct"),
+                               fs::path("/sys/fs/cgroup/unified"), fs::path("/sys/fs/cgroup")}) {
+    std::error_code ec;
+    if (fs::exists(base / rel / name, ec)) return base / rel / name;
+  }
+  return {};
+}
+
+inline std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
 
 inline const std::regex cri_log_line(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$)");
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cri/cgroup_names.hpp"
 #include "cri/events.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/container_process.hpp"
@@ -14,6 +15,7 @@
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
 #include "cri/spec/container_spec.hpp"
+#include "cri/spec/resources.hpp"
 #include "cri/spec/stop_signal.hpp"
 #include "exec/spec_json.hpp"
 #include "image/unpack/digest.hpp"
@@ -76,7 +78,9 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   record.set_image_ref(config.image().image());
   record.set_image_id(image->id());
   record.set_log_path(log_path_of(pod->config(), config));
-  record.set_cgroup_path(pod->cgroup_path() + "/" + record.id());
+  auto cgroup = container_cgroup_of(ctx.cfg.cgroup_driver, pod->cgroup_path(), record.id());
+  if (!cgroup) co_return tl::unexpected(cgroup.error().context(what));
+  record.set_cgroup_path(*cgroup);
   record.set_stop_signal(spec::stop_signal_of(image_config));
 
   // Reserve the name before the work; undone on any failure below.
@@ -92,8 +96,13 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
       std::filesystem::create_directories(dir / sub, ec);
       if (ec) return fail_errno(ec.value(), fmt::format("create \"{}\"", (dir / sub).string()));
     }
-    auto procs = ctx.cgroups->create(record.cgroup_path());
+    auto limits = spec::container_resources(config.linux().resources(), ctx.cfg.pids_limit);
+    if (!limits) return tl::unexpected(limits.error());
+    const bool with_cpuset = !limits->cpuset_cpus.empty() || !limits->cpuset_mems.empty();
+    auto procs = ctx.cgroups->create(record.cgroup_path(), with_cpuset);
     if (!procs) return tl::unexpected(procs.error().context("create container cgroup"));
+    if (auto applied = ctx.cgroups->apply(record.cgroup_path(), *limits); !applied)
+      return tl::unexpected(applied.error().context("set the container's resources"));
 
     spec::container_inputs in{config, req.sandbox_config(), image_config};
     in.container_id = record.id();

@@ -42,6 +42,14 @@ task<result<void>> exec(context&, const v1::ExecRequest&, v1::ExecResponse&);
 task<result<void>> attach(context&, const v1::AttachRequest&, v1::AttachResponse&);
 task<result<void>> port_forward(context&, const v1::PortForwardRequest&, v1::PortForwardResponse&);
 
+task<result<void>> update_container_resources(context&, const v1::UpdateContainerResourcesRequest&,
+                                              v1::UpdateContainerResourcesResponse&);
+task<result<void>> container_stats(context&, const v1::ContainerStatsRequest&, v1::ContainerStatsResponse&);
+task<result<void>> list_container_stats(context&, const v1::ListContainerStatsRequest&,
+                                        v1::ListContainerStatsResponse&);
+task<result<void>> pod_sandbox_stats(context&, const v1::PodSandboxStatsRequest&, v1::PodSandboxStatsResponse&);
+task<result<void>> list_pod_sandbox_stats(context&, const v1::ListPodSandboxStatsRequest&,
+                                          v1::ListPodSandboxStatsResponse&);
 task<result<void>> image_fs_info(context&, const v1::ImageFsInfoRequest&, v1::ImageFsInfoResponse&);
 task<result<void>> pull_image(context&, const v1::PullImageRequest&, v1::PullImageResponse&);
 task<result<void>> list_images(context&, const v1::ListImagesRequest&, v1::ListImagesResponse&);

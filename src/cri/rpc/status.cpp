@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "cri/pod_network.hpp"
 #include "cri/rpc/handlers.hpp"
 #include "version.hpp"
 
@@ -11,12 +12,16 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
   runtime->set_type("RuntimeReady");
   runtime->set_status(true);
 
-  // Pod networking (CNI) is not built yet: only host-network pods can run.
+  // Ready when the node has a CNI network config that loads; kubelet
+  // keeps pods off the node until then.
+  auto not_ready = co_await network_not_ready_reason(ctx);
   auto* network = conditions->add_conditions();
   network->set_type("NetworkReady");
-  network->set_status(false);
-  network->set_reason("NetworkPluginNotReady");
-  network->set_message("ringcri: CNI pod networking is not built yet; only host-network pods can run");
+  network->set_status(!not_ready);
+  if (not_ready) {
+    network->set_reason("NetworkPluginNotReady");
+    network->set_message(*not_ready);
+  }
 
   auto* handler = resp.add_runtime_handlers();
   handler->set_name("");  // the default handler
@@ -32,6 +37,8 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
         {"logLevel", ctx.cfg.log_level},
         {"cgroupDriver", ctx.cfg.cgroup_driver},
         {"podCIDR", ctx.settings.pod_cidr()},
+        {"cniConfDir", ctx.cfg.cni.conf_dir.string()},
+        {"pidsLimit", ctx.cfg.pids_limit},
     };
     (*resp.mutable_info())["config"] = config.dump();
     (*resp.mutable_info())["version"] = nlohmann::json{{"version", ringcri::version}}.dump();

@@ -30,6 +30,8 @@ task<result<void>> stop_pod_sandbox(context& ctx, const v1::StopPodSandboxReques
     p.set_netns_path("");
     p.set_ipc_ns_path("");
     p.set_uts_ns_path("");
+    p.set_cni_network("");  // detached: nothing left for a later DEL
+    p.set_cni_result("");
   });
   if (!updated) co_return tl::unexpected(updated.error());
   if (auto saved = co_await persist(ctx, *updated); !saved) co_return saved;

@@ -1,5 +1,7 @@
 #include "cri/spec/capabilities.hpp"
 
+#include <sys/prctl.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -88,13 +90,20 @@ const std::vector<std::string>& default_capabilities() {
 }
 
 const std::vector<std::string>& all_capabilities() {
-  // Read once: the kernel does not change under us.
+  // Read once: neither the kernel nor our bounding set changes under us.
+  // Only what the runtime itself holds can be given (containerd's
+  // WithAllCurrentCapabilities): a node may withhold some, as this kind of
+  // machine withholds CAP_SYS_RESOURCE, and capset refuses any beyond it.
   static const std::vector<std::string> caps = [] {
     std::size_t count = std::size(known_capabilities);
     std::ifstream f("/proc/sys/kernel/cap_last_cap");
     std::size_t last = 0;
     if (f >> last && last + 1 < count) count = last + 1;
-    return std::vector<std::string>(known_capabilities, known_capabilities + count);
+    std::vector<std::string> held;
+    for (std::size_t i = 0; i < count; ++i)
+      if (::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(i), 0, 0, 0) == 1)
+        held.emplace_back(known_capabilities[i]);
+    return held;
   }();
   return caps;
 }

@@ -21,8 +21,9 @@ namespace ringcri::cri::spec {
 // Docker's and containerd's default set, in their order.
 const std::vector<std::string>& default_capabilities();
 
-// Every capability this kernel knows (up to /proc/sys/kernel/cap_last_cap),
-// in number order.
+// Every capability this kernel knows (up to /proc/sys/kernel/cap_last_cap)
+// that the runtime's own bounding set holds, in number order: what a
+// privileged container or "ALL" gets.
 const std::vector<std::string>& all_capabilities();
 
 // "chown", "CAP_CHOWN", "Cap_Chown" -> "CAP_CHOWN"; unknown -> INVALID_ARGUMENT.

@@ -130,7 +130,7 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
   auto mounts = container_mounts(config, in.pod, sc.readonly_rootfs(), sc.privileged());
   if (!mounts) return fail_ctx(mounts.error());
   spec.mounts = std::move(*mounts);
-  auto devices = container_devices(config);
+  auto devices = container_devices(config, sc.privileged());
   if (!devices) return fail_ctx(devices.error());
   spec.devices = std::move(*devices);
   auto paths = container_proc_paths(sc);

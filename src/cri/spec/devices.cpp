@@ -26,7 +26,8 @@ exec::device_spec from_stat(std::string path, const struct stat& st) {
 }
 
 // Directories under a host /dev that hold no devices of the container's
-// (the same ones containerd skips).
+// (the same ones containerd skips). Its console and ptmx are skipped too:
+// the container's /dev/ptmx is a link into its own devpts.
 bool skipped_dir(const std::string& name) {
   return name == "pts" || name == "shm" || name == "fd" || name == "mqueue" || name == ".lxc" ||
          name == ".lxd-mounts" || name == ".udev";
@@ -47,7 +48,8 @@ result<void> devices_under(const std::string& host_dir, const std::string& conta
       if (skipped_dir(name)) continue;
       auto r = devices_under(host, container_dir + "/" + name, out);
       if (!r) return r;
-    } else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && name != "console") {
+    } else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && name != "console" &&
+               name != "ptmx") {
       out.push_back(from_stat(container_dir + "/" + name, st));
     }
   }
@@ -72,8 +74,14 @@ std::vector<exec::device_spec> default_devices() {
 }
 
 result<std::vector<exec::device_spec>> container_devices(
-    const runtime::v1::ContainerConfig& config) {
+    const runtime::v1::ContainerConfig& config, bool privileged) {
   std::vector<exec::device_spec> requested;
+  // A privileged container sees every device of the node, as under
+  // containerd (oci.WithHostDevices); the request's own come after.
+  if (privileged) {
+    auto host = devices_under("/dev", "/dev", requested);
+    if (!host) return tl::unexpected(host.error());
+  }
   for (const auto& d : config.devices()) {
     const std::string& host = d.host_path();
     std::string dst = d.container_path().empty() ? host : d.container_path();

@@ -5,7 +5,8 @@
 // host node. A request's host path that is a directory brings every device
 // node under it, at the same place under the container path (containerd's
 // oci.WithDevices). A request's device on a standard one's path replaces
-// it. The cgroup permissions ("rwm") are not applied yet.
+// it. A privileged container gets every device node of the host's /dev
+// (but /dev/pts, shm, mqueue and console, which are its own).
 
 #include <vector>
 
@@ -18,6 +19,6 @@ namespace ringcri::cri::spec {
 std::vector<exec::device_spec> default_devices();
 
 result<std::vector<exec::device_spec>> container_devices(
-    const runtime::v1::ContainerConfig& config);
+    const runtime::v1::ContainerConfig& config, bool privileged);
 
 }  // namespace ringcri::cri::spec

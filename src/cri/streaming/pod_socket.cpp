@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "exec/sandbox/enter_netns.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/ops.hpp"
 
@@ -21,28 +22,16 @@ namespace io = reactor;
 
 namespace {
 
-// Runs on a blocking-pool thread: enters the pod's network namespace,
-// makes the socket, and goes back, so the thread is as it was.
+// Runs on a blocking-pool thread: the socket is made in the pod's network
+// namespace and keeps it.
 result<unique_fd> socket_in_netns(const std::string& netns_path, int domain) {
-  if (netns_path.empty()) {
-    unique_fd s(::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!s) return fail_errno(errno, "socket");
-    return s;
-  }
-  unique_fd target(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!target) return fail_errno(errno, fmt::format("open the pod's network namespace {}", netns_path));
-  unique_fd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!home) return fail_errno(errno, "open this thread's network namespace");
-  if (::setns(target.get(), CLONE_NEWNET) != 0)
-    return fail_errno(errno, fmt::format("enter the pod's network namespace {}", netns_path));
-  unique_fd s(::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  int socket_errno = errno;
-  if (::setns(home.get(), CLONE_NEWNET) != 0) {
-    // A pool thread left in a pod's namespace would make every later
-    // socket there; better to stop than to misroute.
-    spdlog::critical("msg=\"cannot return to the daemon's network namespace\" errno={}", errno);
-    std::abort();
-  }
+  unique_fd s;
+  int socket_errno = 0;
+  auto entered = exec::sandbox::in_network_namespace(netns_path, [&] {
+    s = unique_fd(::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    socket_errno = errno;
+  });
+  if (!entered) return tl::unexpected(entered.error());
   if (!s) return fail_errno(socket_errno, "socket in the pod's network namespace");
   return s;
 }

@@ -174,3 +174,36 @@ TEST_CASE("validate checks [registry] values set by other means") {
   c.registry.config_path = "/abs";
   CHECK(config::validate(c));
 }
+
+TEST_CASE("[cni] and pids_limit: defaults, overrides and errors") {
+  auto d = config::parse("", "t.toml");
+  REQUIRE(d);
+  CHECK(d->cni.conf_dir == "/etc/cni/net.d");
+  CHECK(d->cni.plugin_dirs == std::vector<std::filesystem::path>{"/usr/lib/cni", "/opt/cni/bin"});
+  CHECK(d->pids_limit == 0);
+
+  auto c = config::parse(R"(
+pids_limit = 1024
+[cni]
+conf_dir = "/srv/net.d"
+plugin_dirs = ["/srv/cni/bin"]
+)",
+                         "t.toml");
+  REQUIRE(c);
+  CHECK(c->cni.conf_dir == "/srv/net.d");
+  CHECK(c->cni.plugin_dirs == std::vector<std::filesystem::path>{"/srv/cni/bin"});
+  CHECK(c->pids_limit == 1024);
+
+  auto relative = config::parse("[cni]\nconf_dir = \"net.d\"", "e.toml");
+  REQUIRE_FALSE(relative);
+  CHECK_THAT(relative.error().message(), Catch::Contains("e.toml") && Catch::Contains("'cni.conf_dir'"));
+  auto unknown = config::parse("[cni]\nbin_dir = \"/x\"", "f.toml");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message() == "f.toml: unknown key 'cni.bin_dir'");
+  auto empty = config::parse("[cni]\nplugin_dirs = []", "g.toml");
+  REQUIRE_FALSE(empty);
+  CHECK_THAT(empty.error().message(), Catch::Contains("'cni.plugin_dirs'"));
+  auto negative = config::parse("pids_limit = -5", "h.toml");
+  REQUIRE_FALSE(negative);
+  CHECK_THAT(negative.error().message(), Catch::Contains("'pids_limit'"));
+}

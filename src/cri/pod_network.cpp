@@ -1,0 +1,133 @@
+#include "cri/pod_network.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "net/cni/network.hpp"
+#include "reactor/blocking.hpp"
+#include "reactor/reactor.hpp"
+
+namespace ringcri::cri {
+
+namespace v1 = ::runtime::v1;
+namespace cni = net::cni;
+
+namespace {
+
+std::vector<std::string> plugin_dirs_of(const config::config& cfg) {
+  std::vector<std::string> dirs;
+  for (const auto& d : cfg.cni.plugin_dirs) dirs.push_back(d.string());
+  return dirs;
+}
+
+std::string protocol_name(v1::Protocol p) {
+  switch (p) {
+    case v1::UDP: return "udp";
+    case v1::SCTP: return "sctp";
+    default: return "tcp";
+  }
+}
+
+// What the plugins are told about the pod: its ids for CNI_ARGS (the keys
+// kubelet's own CNI code used) and its host ports for portmap.
+cni::attachment attachment_of(const records::pod_sandbox& pod) {
+  const auto& config = pod.config();
+  cni::attachment a;
+  a.container_id = pod.id();
+  a.netns_path = pod.netns_path();
+  a.args = {{"IgnoreUnknown", "1"},
+            {"K8S_POD_NAMESPACE", config.metadata().namespace_()},
+            {"K8S_POD_NAME", config.metadata().name()},
+            {"K8S_POD_INFRA_CONTAINER_ID", pod.id()},
+            {"K8S_POD_UID", config.metadata().uid()}};
+  for (const auto& m : config.port_mappings()) {
+    if (m.host_port() <= 0) continue;  // a container port alone publishes nothing
+    cni::port_mapping p;
+    p.host_port = static_cast<std::uint16_t>(m.host_port());
+    p.container_port = static_cast<std::uint16_t>(m.container_port());
+    p.protocol = protocol_name(m.protocol());
+    p.host_ip = m.host_ip();
+    a.port_mappings.push_back(std::move(p));
+  }
+  return a;
+}
+
+}  // namespace
+
+reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbox& pod) {
+  const auto conf_dir = ctx.cfg.cni.conf_dir;
+  const auto dirs = plugin_dirs_of(ctx.cfg);
+  const auto a = attachment_of(pod);
+  auto t0 = std::chrono::steady_clock::now();
+  using attached = std::optional<std::pair<std::string, cni::add_result>>;
+  auto added = co_await reactor::run_blocking([&]() -> result<attached> {
+    auto network = cni::load_default_network(conf_dir);
+    if (!network) return tl::unexpected(network.error());
+    if (!*network) return attached{};
+    auto done = cni::add(**network, a, dirs);
+    if (!done) return tl::unexpected(done.error());
+    return attached{std::pair{(*network)->raw_json, std::move(*done)}};
+  });
+  if (!added) co_return tl::unexpected(added.error().context("set up the pod's network (CNI ADD)"));
+  if (!*added) {
+    spdlog::info("msg=\"no CNI network config: the pod has loopback only\" id={} conf_dir={}", pod.id(),
+                 conf_dir.string());
+    co_return false;
+  }
+  auto& [network_text, done] = **added;
+  pod.set_cni_network(network_text);
+  pod.set_cni_result(done.result_json);
+  pod.clear_ips();
+  for (const auto& ip : done.ips) pod.add_ips(ip.address);
+  spdlog::debug("msg=\"pod network attached\" id={} ips={} ms={:.1f}", pod.id(), fmt::join(pod.ips(), ","),
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  co_return true;
+}
+
+reactor::task<result<void>> detach_pod_network(context& ctx, const records::pod_sandbox& pod) {
+  if (pod.cni_network().empty()) co_return result<void>{};
+  const auto dirs = plugin_dirs_of(ctx.cfg);
+  const auto a = attachment_of(pod);
+  auto deleted = co_await reactor::run_blocking([&]() -> result<void> {
+    auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
+    if (!network) return tl::unexpected(network.error());
+    return cni::del(*network, a, pod.cni_result(), dirs);
+  });
+  if (!deleted) co_return tl::unexpected(deleted.error().context("tear down the pod's network (CNI DEL)"));
+  spdlog::debug("msg=\"pod network detached\" id={}", pod.id());
+  co_return result<void>{};
+}
+
+reactor::task<void> check_pod_networks(context& ctx) {
+  const auto dirs = plugin_dirs_of(ctx.cfg);
+  const auto pods = ctx.state.list_pods(nullptr);
+  std::size_t checked = 0, failed = 0;
+  for (const auto& pod : pods) {
+    if (pod.state() != v1::SANDBOX_READY || pod.cni_network().empty()) continue;
+    if (reactor::reactor::current()->shutdown_token().cancelled()) co_return;
+    const auto a = attachment_of(pod);
+    auto ok = co_await reactor::run_blocking([&]() -> result<void> {
+      auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
+      if (!network) return tl::unexpected(network.error());
+      return cni::check(*network, a, pod.cni_result(), dirs);
+    });
+    ++checked;
+    if (!ok) {
+      ++failed;
+      spdlog::warn("msg=\"pod network check failed\" id={} error=\"{}\"", pod.id(), ok.error().message());
+    }
+  }
+  if (checked > 0) spdlog::info("msg=\"pod networks checked\" pods={} failed={}", checked, failed);
+}
+
+reactor::task<std::optional<std::string>> network_not_ready_reason(context& ctx) {
+  const auto conf_dir = ctx.cfg.cni.conf_dir;
+  auto loaded = co_await reactor::run_blocking([&] { return cni::load_default_network(conf_dir); });
+  if (!loaded) co_return loaded.error().message();
+  if (!*loaded) co_return fmt::format("no CNI network config in {}", conf_dir.string());
+  co_return std::nullopt;
+}
+
+}  // namespace ringcri::cri

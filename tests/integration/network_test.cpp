@@ -1,0 +1,272 @@
+// Pod networking through the real CNI plugins of Debian's
+// containernetworking-plugins (bridge, host-local, portmap): a bridge of
+// the test's own (its name and subnet used by nothing else), with the IP
+// reservations in the test's own dir, so all traffic stays between the
+// namespaces the test made and nothing is left on the node.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+
+#include "support/node_network.hpp"
+#include "support/runtime_fixture.hpp"
+
+using namespace ringcri::testing;
+
+namespace {
+
+void skip_unless_cni() {
+  for (const char* plugin : {"/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap"}) {
+    if (!fs::exists(plugin)) {
+      std::cout << "SKIP: " << plugin << " is missing (Debian package containernetworking-plugins)\n";
+      std::exit(77);
+    }
+  }
+}
+
+// The test's network: a config dir with one conflist, and the daemon's
+// config pointing at it. The node's ip_forward and CNI iptables chains
+// are given back at the end.
+struct test_network {
+  node_network_snapshot node_before;
+  temp_dir dir{"ringcri-net"};
+  std::string bridge = "rcri" + std::to_string(::getpid() % 100000);
+  std::string subnet_prefix = "10.252.17.";
+
+  test_network() {
+    skip_unless_cni();
+    fs::create_directories(dir.path() / "net.d");
+    fs::create_directories(dir.path() / "empty-plugins");
+    write_conflist(conflist());
+    write_config({"/usr/lib/cni"});
+  }
+  ~test_network() { (void)run_shell("ip link del " + bridge + " 2>/dev/null"); }
+
+  fs::path ipam_dir() const { return dir.path() / "ipam"; }
+  fs::path config() const { return dir.path() / "ringcri.toml"; }
+  std::vector<std::string> daemon_flags() const { return {"--config", config().string()}; }
+
+  std::string conflist(const std::string& subnet = "") const {
+    return R"({"cniVersion":"1.0.0","name":"ringcri-test","plugins":[
+      {"type":"bridge","bridge":")" + bridge + R"(","isGateway":true,"ipMasq":false,"hairpinMode":true,
+       "ipam":{"type":"host-local","dataDir":")" + ipam_dir().string() + R"(",
+               "ranges":[[{"subnet":")" + (subnet.empty() ? subnet_prefix + "0/24" : subnet) + R"("}]]}},
+      {"type":"portmap","capabilities":{"portMappings":true}}]})";
+  }
+  void write_conflist(const std::string& text) const {
+    std::ofstream(dir.path() / "net.d" / "10-test.conflist", std::ios::trunc) << text;
+  }
+  void write_config(const std::vector<std::string>& plugin_dirs) const {
+    std::ofstream out(config(), std::ios::trunc);
+    out << "[cni]\nconf_dir = \"" << (dir.path() / "net.d").string() << "\"\nplugin_dirs = [";
+    for (std::size_t i = 0; i < plugin_dirs.size(); ++i) out << (i ? ", " : "") << '"' << plugin_dirs[i] << '"';
+    out << "]\n";
+  }
+
+  // The IPs host-local holds for pods (one file per address).
+  std::vector<std::string> reservations() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(ipam_dir(), ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      if (it->path().filename().string().rfind(subnet_prefix, 0) == 0) out.push_back(it->path().filename());
+    return out;
+  }
+  // The host ends of the veths on the bridge.
+  std::size_t veths() const {
+    auto text = shell_output("ip -o link show master " + bridge + " 2>/dev/null");
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+};
+
+std::string eth0_of(const std::string& pid) {
+  return shell_output("nsenter -t " + pid + " -n ip -4 -o addr show dev eth0 2>&1");
+}
+
+// A pod whose container serves `body` over HTTP on port 8080.
+v1::ContainerConfig web_server(runtime_fixture& f, const std::string& name, const std::string& body) {
+  return f.container_config(name, {"sh", "-c", "mkdir -p /www && echo " + body +
+                                                   " > /www/index.html && echo serving && httpd -f -p 8080 -h /www"});
+}
+
+// GET / from 127.0.0.1:port with a plain socket; the response, or "".
+std::string http_get_localhost(int port) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string req = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    (void)!::write(s, req.data(), req.size());
+    char buf[4096];
+    for (ssize_t n; (n = ::read(s, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(s);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("network: pods on the bridge get an IP in their netns and reach each other") {
+  test_network net;
+  runtime_fixture f(net.daemon_flags());
+
+  v1::StatusResponse status;
+  REQUIRE(f.client.runtime_call(&S::Status, v1::StatusRequest{}, &status).ok());
+  bool network_ready = false;
+  for (const auto& c : status.status().conditions())
+    if (c.type() == "NetworkReady") network_ready = c.status();
+  CHECK(network_ready);
+
+  auto a_config = f.pod_config("net-a");
+  std::string a;
+  auto st = f.run_pod(a_config, &a);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  auto server = f.create_and_start(a, a_config, web_server(f, "server", "hello-from-a"));
+  f.wait_log(fs::path(a_config.log_directory()) / "server.log", "serving");
+
+  auto b_config = f.pod_config("net-b");
+  std::string b;
+  REQUIRE(f.run_pod(b_config, &b).ok());
+  auto client = f.create_and_start(b, b_config, f.container_config("client", {"sleep", "300"}));
+
+  auto a_ip = f.pod_status(a).network().ip();
+  auto b_ip = f.pod_status(b).network().ip();
+  CHECK_THAT(a_ip, Catch::StartsWith(net.subnet_prefix));
+  CHECK_THAT(b_ip, Catch::StartsWith(net.subnet_prefix));
+  CHECK(a_ip != b_ip);
+  // The address is on eth0 inside the pod's own namespace, not the host's.
+  CHECK_THAT(eth0_of(f.pid_of(server)), Catch::Contains("inet " + a_ip + "/24"));
+  CHECK_THAT(eth0_of(f.pid_of(client)), Catch::Contains("inet " + b_ip + "/24"));
+  CHECK(shell_output("ip -4 -o addr show").find(a_ip + "/") == std::string::npos);
+  CHECK(net.reservations().size() == 2);
+  CHECK(net.veths() == 2);
+
+  // B fetches from A over the bridge.
+  grpc::Status exec_st;
+  auto got = f.exec(client, {"wget", "-q", "-O", "-", "http://" + a_ip + ":8080/index.html"}, &exec_st, 10);
+  INFO(got.stderr());
+  REQUIRE(exec_st.ok());
+  CHECK(got.exit_code() == 0);
+  CHECK(got.stdout() == "hello-from-a\n");
+
+  // The traffic shows in A's network stats.
+  v1::PodSandboxStatsRequest stats_req;
+  stats_req.set_pod_sandbox_id(a);
+  v1::PodSandboxStatsResponse stats;
+  REQUIRE(f.client.runtime_call(&S::PodSandboxStats, stats_req, &stats).ok());
+  const auto& iface = stats.stats().linux().network().default_interface();
+  CHECK(iface.name() == "eth0");
+  CHECK(iface.rx_bytes().value() > 0);
+  CHECK(iface.tx_bytes().value() > 0);
+
+  // Stopping detaches (twice is fine); the reservations and veths go.
+  REQUIRE(f.stop_pod(a).ok());
+  REQUIRE(f.stop_pod(a).ok());
+  CHECK(net.reservations().size() == 1);
+  CHECK(net.veths() == 1);
+  f.remove_pod(a);
+  f.remove_pod(b);
+  CHECK(net.reservations().empty());
+  CHECK(net.veths() == 0);
+  f.check_nothing_left();
+}
+
+TEST_CASE("network: a host port on 127.0.0.1 reaches the pod through portmap") {
+  test_network net;
+  runtime_fixture f(net.daemon_flags());
+  const int host_port = 20000 + ::getpid() % 20000;
+  auto config = f.pod_config("published");
+  auto* mapping = config.add_port_mappings();
+  mapping->set_protocol(v1::TCP);
+  mapping->set_container_port(8080);
+  mapping->set_host_port(host_port);
+  mapping->set_host_ip("127.0.0.1");
+  std::string pod;
+  auto st = f.run_pod(config, &pod);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  f.create_and_start(pod, config, web_server(f, "web", "hello-through-portmap"));
+  f.wait_log(fs::path(config.log_directory()) / "web.log", "serving");
+
+  std::string response;
+  for (int i = 0; i < 50 && response.find("hello-through-portmap") == std::string::npos; ++i) {
+    response = http_get_localhost(host_port);
+    if (response.empty()) std::this_thread::sleep_for(100ms);
+  }
+  CHECK_THAT(response, Catch::Contains("hello-through-portmap"));
+
+  f.remove_pod(pod);
+  // The mapping is gone with the pod.
+  CHECK(http_get_localhost(host_port).empty());
+  CHECK(shell_output("iptables-save -t nat 2>/dev/null").find(std::to_string(host_port)) == std::string::npos);
+  f.check_nothing_left();
+}
+
+TEST_CASE("network: a config or plugin that fails fails RunPodSandbox with its words, leaving nothing") {
+  test_network net;
+  runtime_fixture f(net.daemon_flags());
+
+  // host-local refuses the range: its own message comes back.
+  net.write_conflist(net.conflist("10.252.300.0/24"));
+  std::string id;
+  auto st = f.run_pod(f.pod_config("bad-range"), &id);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.error_message(), Catch::Contains("CNI ADD") && Catch::Contains("10.252.300.0/24"));
+  // A config that does not parse is named.
+  net.write_conflist("{ \"cniVersion\": ");
+  st = f.run_pod(f.pod_config("bad-json"), &id);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(st.error_message(), Catch::Contains("10-test.conflist"));
+  // Nothing of either attempt is left: no pod, no netns mount, no address.
+  v1::ListPodSandboxResponse pods;
+  REQUIRE(f.client.runtime_call(&S::ListPodSandbox, v1::ListPodSandboxRequest{}, &pods).ok());
+  CHECK(pods.items_size() == 0);
+  CHECK(net.reservations().empty());
+  CHECK(net.veths() == 0);
+  f.check_nothing_left();
+}
+
+TEST_CASE("network: a DEL that failed is done again after a restart") {
+  test_network net;
+  runtime_fixture f(net.daemon_flags());
+  auto config = f.pod_config("retried");
+  std::string pod;
+  REQUIRE(f.run_pod(config, &pod).ok());
+  auto ip = f.pod_status(pod).network().ip();
+  REQUIRE(net.reservations().size() == 1);
+
+  // The plugins are gone (a broken node): StopPodSandbox fails, saying
+  // why, and the pod keeps its network.
+  net.write_config({(net.dir.path() / "empty-plugins").string()});
+  f.daemon.restart();
+  f.client.reconnect();
+  // The restart's CHECK of the pod's network says so too.
+  CHECK(f.daemon.wait_for_log("msg=\"pod networks checked\" pods=1 failed=1"));
+  auto st = f.stop_pod(pod);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.error_message(), Catch::Contains("CNI DEL") && Catch::Contains("not found"));
+  CHECK(net.reservations().size() == 1);
+
+  // Mended and restarted, the next StopPodSandbox detaches it.
+  net.write_config({"/usr/lib/cni"});
+  f.daemon.kill();
+  f.daemon.restart();
+  f.client.reconnect();
+  CHECK(f.daemon.wait_for_log("msg=\"pod networks checked\" pods=1 failed=0"));
+  CHECK(f.pod_status(pod).network().ip() == ip);
+  st = f.stop_pod(pod);
+  INFO(st.error_message());
+  CHECK(st.ok());
+  CHECK(net.reservations().empty());
+  CHECK(net.veths() == 0);
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
