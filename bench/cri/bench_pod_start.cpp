@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "support/cri_client.hpp"
 #include "support/registry_fixture.hpp"
 #include "support/ringcri_process.hpp"
@@ -31,23 +32,9 @@
 using namespace ringcri::testing;
 namespace v1 = runtime::v1;
 using S = v1::RuntimeService::Stub;
-using clock_type = std::chrono::steady_clock;
+using namespace ringcri::bench;
 
 namespace {
-
-double ms_since(clock_type::time_point t) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
-
-// Throws, so the daemon, its pods and the registry are cleaned up on the way out.
-void check(const grpc::Status& st, const char* what) {
-  if (!st.ok()) throw std::runtime_error(std::string(what) + " failed: " + st.error_message());
-}
 
 // VmRSS in KiB of `pid`, 0 if gone.
 long rss_kib(pid_t pid) {

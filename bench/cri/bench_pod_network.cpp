@@ -1,0 +1,132 @@
+// bench_pod_network: what pod networking costs RunPodSandbox and
+// StopPodSandbox. One daemon, one run, three kinds of pod one after
+// another, N each: host network; an own network namespace with no CNI
+// network (loopback only); and the bridge network through the real CNI
+// plugins (bridge + host-local + portmap from /usr/lib/cni, a bridge and
+// subnet of the bench's own, IP reservations in a temp dir). The
+// difference between the last two is what the CNI ADD and DEL cost.
+// Prints p50/p99 of RunPodSandbox and of StopPodSandbox+RemovePodSandbox.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "support/cri_client.hpp"
+#include "support/registry_fixture.hpp"
+#include "support/ringcri_process.hpp"
+
+using namespace ringcri::testing;
+namespace v1 = runtime::v1;
+namespace fs = std::filesystem;
+using S = v1::RuntimeService::Stub;
+using namespace ringcri::bench;
+
+namespace {
+
+struct timings {
+  std::vector<double> run_ms, teardown_ms;
+};
+
+// N pods of one kind: each run, then all stopped and removed.
+timings run_pods(cri_client& client, const fs::path& logs, const std::string& kind, bool host_network, int pods) {
+  timings t;
+  std::vector<std::string> ids;
+  for (int i = 0; i < pods; ++i) {
+    v1::RunPodSandboxRequest run;
+    auto* pod = run.mutable_config();
+    pod->mutable_metadata()->set_name(kind + "-" + std::to_string(i));
+    pod->mutable_metadata()->set_namespace_("bench");
+    pod->mutable_metadata()->set_uid(kind + "-uid-" + std::to_string(i));
+    pod->set_hostname(kind + "-" + std::to_string(i));
+    pod->set_log_directory(logs.string());
+    auto* ns = pod->mutable_linux()->mutable_security_context()->mutable_namespace_options();
+    ns->set_network(host_network ? v1::NODE : v1::POD);
+    ns->set_pid(v1::CONTAINER);
+    v1::RunPodSandboxResponse ran;
+    auto t0 = clock_type::now();
+    check(client.runtime_call(&S::RunPodSandbox, run, &ran), "RunPodSandbox");
+    t.run_ms.push_back(ms_since(t0));
+    ids.push_back(ran.pod_sandbox_id());
+  }
+  for (const auto& id : ids) {
+    auto t0 = clock_type::now();
+    v1::StopPodSandboxRequest stop;
+    stop.set_pod_sandbox_id(id);
+    v1::StopPodSandboxResponse stopped;
+    check(client.runtime_call(&S::StopPodSandbox, stop, &stopped), "StopPodSandbox");
+    v1::RemovePodSandboxRequest remove;
+    remove.set_pod_sandbox_id(id);
+    v1::RemovePodSandboxResponse removed;
+    check(client.runtime_call(&S::RemovePodSandbox, remove, &removed), "RemovePodSandbox");
+    t.teardown_ms.push_back(ms_since(t0));
+  }
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  int pods = 100;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--pods") pods = std::stoi(argv[++i]);
+  if (::geteuid() != 0) {
+    std::printf("SKIP: pods need root\n");
+    return 77;
+  }
+  if (!fs::exists("/usr/lib/cni/bridge")) {
+    std::printf("SKIP: /usr/lib/cni/bridge is missing (containernetworking-plugins)\n");
+    return 77;
+  }
+  temp_dir dir("ringcri-bench-net");
+  const std::string bridge = "rcrib" + std::to_string(::getpid() % 10000);
+  fs::create_directories(dir.path() / "net.d");
+  fs::create_directories(dir.path() / "none.d");
+  std::ofstream(dir.path() / "net.d" / "10-bench.conflist")
+      << R"({"cniVersion":"1.0.0","name":"bench","plugins":[
+        {"type":"bridge","bridge":")" << bridge << R"(","isGateway":true,"ipMasq":false,
+         "ipam":{"type":"host-local","dataDir":")" << (dir.path() / "ipam").string() << R"(",
+                 "ranges":[[{"subnet":"10.253.0.0/16"}]]}},
+        {"type":"portmap","capabilities":{"portMappings":true}}]})";
+  auto write_config = [&](const char* conf_dir) {
+    std::ofstream(dir.path() / "ringcri.toml", std::ios::trunc)
+        << "[cni]\nconf_dir = \"" << (dir.path() / conf_dir).string() << "\"\n";
+  };
+
+  write_config("none.d");
+  ringcri_process daemon({"--config", (dir.path() / "ringcri.toml").string()});
+  cri_client client(daemon.socket().string());
+  // Warm up (page cache of the plugins, the keeper started).
+  write_config("net.d");
+  daemon.restart();
+  (void)run_pods(client, dir.path(), "warm", false, 5);
+  auto cni = run_pods(client, dir.path(), "cni", false, pods);
+  write_config("none.d");
+  daemon.restart();
+  auto host = run_pods(client, dir.path(), "host", true, pods);
+  auto loopback = run_pods(client, dir.path(), "loopback", false, pods);
+  (void)!::system(("ip link del " + bridge + " 2>/dev/null").c_str());
+
+  std::printf("pod network, %d pods of each kind one after another (ms)\n", pods);
+  std::printf("  %-36s %8s %8s\n", "step", "p50", "p99");
+  auto row = [](const std::string& name, const std::vector<double>& v) {
+    std::printf("  %-36s %8.3f %8.3f\n", name.c_str(), percentile(v, 0.50), percentile(v, 0.99));
+  };
+  row("RunPodSandbox, host network", host.run_ms);
+  row("RunPodSandbox, own netns, loopback", loopback.run_ms);
+  row("RunPodSandbox, CNI bridge+portmap", cni.run_ms);
+  row("Stop+Remove, host network", host.teardown_ms);
+  row("Stop+Remove, own netns, loopback", loopback.teardown_ms);
+  row("Stop+Remove, CNI bridge+portmap", cni.teardown_ms);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_pod_network: %s\n", e.what());
+  return 1;
+}

@@ -1,0 +1,31 @@
+#pragma once
+// What the CRI benchmarks share: timing a step, percentiles, and failing
+// loudly on an RPC error (an exception, so the daemon, its pods and the
+// registry are cleaned up on the way out).
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+namespace ringcri::bench {
+
+using clock_type = std::chrono::steady_clock;
+
+inline double ms_since(clock_type::time_point t) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
+}
+
+inline double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+inline void check(const grpc::Status& st, const char* what) {
+  if (!st.ok()) throw std::runtime_error(std::string(what) + " failed: " + st.error_message());
+}
+
+}  // namespace ringcri::bench
