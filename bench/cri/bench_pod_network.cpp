@@ -1,11 +1,12 @@
 // bench_pod_network: what pod networking costs RunPodSandbox and
-// StopPodSandbox. One daemon, one run, three kinds of pod one after
+// StopPodSandbox. One daemon, one run, four kinds of pod one after
 // another, N each: host network; an own network namespace with no CNI
-// network (loopback only); and the bridge network through the real CNI
+// network (loopback only); the bridge network through the real CNI
 // plugins (bridge + host-local + portmap from /usr/lib/cni, a bridge and
-// subnet of the bench's own, IP reservations in a temp dir). The
-// difference between the last two is what the CNI ADD and DEL cost.
-// Prints p50/p99 of RunPodSandbox and of StopPodSandbox+RemovePodSandbox.
+// subnet of the bench's own, IP reservations in a temp dir); and the same
+// with a host port on 127.0.0.1. The difference between the second and
+// third is what CNI ADD and DEL cost; the fourth adds portmap's iptables
+// work. Prints p50/p99 of RunPodSandbox and of Stop+RemovePodSandbox.
 
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #include "bench_support.hpp"
 #include "support/cri_client.hpp"
+#include "support/node_network.hpp"
 #include "support/registry_fixture.hpp"
 #include "support/ringcri_process.hpp"
 
@@ -36,7 +38,8 @@ struct timings {
 };
 
 // N pods of one kind: each run, then all stopped and removed.
-timings run_pods(cri_client& client, const fs::path& logs, const std::string& kind, bool host_network, int pods) {
+timings run_pods(cri_client& client, const fs::path& logs, const std::string& kind, bool host_network, int pods,
+                 bool host_port = false) {
   timings t;
   std::vector<std::string> ids;
   for (int i = 0; i < pods; ++i) {
@@ -50,6 +53,12 @@ timings run_pods(cri_client& client, const fs::path& logs, const std::string& ki
     auto* ns = pod->mutable_linux()->mutable_security_context()->mutable_namespace_options();
     ns->set_network(host_network ? v1::NODE : v1::POD);
     ns->set_pid(v1::CONTAINER);
+    if (host_port) {
+      auto* port = pod->add_port_mappings();
+      port->set_container_port(80);
+      port->set_host_port(31000 + i);
+      port->set_host_ip("127.0.0.1");
+    }
     v1::RunPodSandboxResponse ran;
     auto t0 = clock_type::now();
     check(client.runtime_call(&S::RunPodSandbox, run, &ran), "RunPodSandbox");
@@ -85,6 +94,7 @@ int main(int argc, char** argv) try {
     std::printf("SKIP: /usr/lib/cni/bridge is missing (containernetworking-plugins)\n");
     return 77;
   }
+  node_network_snapshot node_before;  // ip_forward, which the bridge turns on, given back
   temp_dir dir("ringcri-bench-net");
   const std::string bridge = "rcrib" + std::to_string(::getpid() % 10000);
   fs::create_directories(dir.path() / "net.d");
@@ -108,11 +118,12 @@ int main(int argc, char** argv) try {
   daemon.restart();
   (void)run_pods(client, dir.path(), "warm", false, 5);
   auto cni = run_pods(client, dir.path(), "cni", false, pods);
+  auto cni_port = run_pods(client, dir.path(), "cni-port", false, pods, true);
   write_config("none.d");
   daemon.restart();
   auto host = run_pods(client, dir.path(), "host", true, pods);
   auto loopback = run_pods(client, dir.path(), "loopback", false, pods);
-  (void)!::system(("ip link del " + bridge + " 2>/dev/null").c_str());
+  shell_output("ip link del " + bridge + " 2>/dev/null");
 
   std::printf("pod network, %d pods of each kind one after another (ms)\n", pods);
   std::printf("  %-36s %8s %8s\n", "step", "p50", "p99");
@@ -122,9 +133,11 @@ int main(int argc, char** argv) try {
   row("RunPodSandbox, host network", host.run_ms);
   row("RunPodSandbox, own netns, loopback", loopback.run_ms);
   row("RunPodSandbox, CNI bridge+portmap", cni.run_ms);
+  row("RunPodSandbox, CNI, one host port", cni_port.run_ms);
   row("Stop+Remove, host network", host.teardown_ms);
   row("Stop+Remove, own netns, loopback", loopback.teardown_ms);
   row("Stop+Remove, CNI bridge+portmap", cni.teardown_ms);
+  row("Stop+Remove, CNI, one host port", cni_port.teardown_ms);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "bench_pod_network: %s\n", e.what());
