@@ -75,6 +75,9 @@ int serve(const config& cfg) {
     return 1;
   }
   ctx.cgroups = &*cgroups;
+  if (const auto* devices = cgroups->mount_of("devices"); devices == nullptr || devices->unified)
+    spdlog::warn("msg=\"no v1 devices controller: containers' device rules are not enforced (cgroup v2 needs "
+                 "an eBPF device program, not built yet)\"");
 
   // The keeper holds every container; it may already run (a restart).
   ringcri::cri::keeper_link keeper(pool, 0);

@@ -15,6 +15,7 @@
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
 #include "cri/spec/container_spec.hpp"
+#include "cri/spec/devices.hpp"
 #include "cri/spec/resources.hpp"
 #include "cri/spec/stop_signal.hpp"
 #include "exec/spec_json.hpp"
@@ -127,7 +128,15 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     in.cgroup_path = record.cgroup_path();
     in.log_path = record.log_path();
     in.exit_path = exit_path_of(ctx.cfg, record.id()).string();
-    return spec::build_container_spec(in);
+    auto built = spec::build_container_spec(in);
+    if (!built) return built;
+    // Only its own devices, unless privileged (the cgroup then keeps its
+    // parent's: every device).
+    if (!config.linux().security_context().privileged()) {
+      auto limited = ctx.cgroups->limit_devices(record.cgroup_path(), spec::device_rules(built->devices));
+      if (!limited) return tl::unexpected(limited.error().context("set the container's device rules"));
+    }
+    return built;
   });
 
   auto undo = [&]() -> task<void> {

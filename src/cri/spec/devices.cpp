@@ -115,4 +115,11 @@ result<std::vector<exec::device_spec>> container_devices(
   return out;
 }
 
+std::vector<exec::cgroups::device_rule> device_rules(const std::vector<exec::device_spec>& devices) {
+  auto rules = exec::cgroups::default_device_rules();
+  for (const auto& d : devices)
+    rules.push_back({d.type, static_cast<std::int64_t>(d.major), static_cast<std::int64_t>(d.minor), "rwm"});
+  return rules;
+}
+
 }  // namespace ringcri::cri::spec

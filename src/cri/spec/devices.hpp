@@ -12,6 +12,7 @@
 
 #include "api.pb.h"
 #include "base/error.hpp"
+#include "exec/cgroups/devices.hpp"
 #include "exec/spec.hpp"
 
 namespace ringcri::cri::spec {
@@ -20,5 +21,10 @@ std::vector<exec::device_spec> default_devices();
 
 result<std::vector<exec::device_spec>> container_devices(
     const runtime::v1::ContainerConfig& config, bool privileged);
+
+// The cgroup's device allow list for a container with `devices` (as
+// container_devices gives them): the defaults every container has, and
+// read, write and mknod of each of its own.
+std::vector<exec::cgroups::device_rule> device_rules(const std::vector<exec::device_spec>& devices);
 
 }  // namespace ringcri::cri::spec

@@ -22,6 +22,7 @@
 #include "exec/cgroups/mountinfo.hpp"
 #include "exec/cgroups/paths.hpp"
 #include "exec/cgroups/resources.hpp"
+#include "exec/cgroups/devices.hpp"
 #include "exec/cgroups/stats.hpp"
 
 namespace ringcri::exec::cgroups {
@@ -116,6 +117,12 @@ class hierarchy {
   // it has no directory in any hierarchy; a controller not mounted (or not
   // enabled for it in v2) leaves its fields 0 and has_cpu/has_memory false.
   result<cgroup_stats> stats(std::string_view path) const;
+
+  // Lets the processes of cgroup `path` use only the devices `allowed`
+  // (see devices.hpp): v1's devices.deny "a", then each rule to
+  // devices.allow. false when nothing enforces it (no v1 devices
+  // hierarchy: pure v2). A child cgroup cannot allow more than its parent.
+  result<bool> limit_devices(std::string_view path, const std::vector<device_rule>& allowed) const;
 
   // The directory of `path` in one hierarchy.
   static std::string dir_of(const cgroup_mount& mount, std::string_view path);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -637,4 +638,34 @@ TEST_CASE("cpu shares and v2 weights convert both ways") {
     CHECK(cg::cpu_weight_of_shares(cg::cpu_shares_of_weight(w)) == w);
     if (w > 1) CHECK(cg::cpu_weight_of_shares(cg::cpu_shares_of_weight(w) - 1) < w);
   }
+}
+
+TEST_CASE("device rules: v1 denies all, then allows each rule; v2 reports it does not enforce them") {
+  CHECK(cg::to_string({'c', 1, 3, "rwm"}) == "c 1:3 rwm");
+  CHECK(cg::to_string({'c', 136, -1, "rwm"}) == "c 136:* rwm");
+  CHECK(cg::to_string({'b', -1, -1, "m"}) == "b *:* m");
+  const auto& defaults = cg::default_device_rules();
+  CHECK(std::find(defaults.begin(), defaults.end(), cg::device_rule{'c', 1, 3, "rwm"}) != defaults.end());
+  CHECK(std::find(defaults.begin(), defaults.end(), cg::device_rule{'a', -1, -1, "rwm"}) == defaults.end());
+
+  fake_tree v1;
+  v1.v1("devices");
+  v1.files("devices/pod/c", {"devices.deny", "devices.allow"});
+  auto h = v1.detect();
+  auto limited = h.limit_devices("/pod/c", {{'c', 1, 3, "rwm"}, {'c', 10, 200, "rw"}});
+  REQUIRE(limited);
+  CHECK(*limited);
+  CHECK(v1.read("devices/pod/c/devices.deny") == "a");
+  // A plain file keeps the last write; the kernel's file adds each rule.
+  CHECK(v1.read("devices/pod/c/devices.allow") == "c 10:200 rw");
+  auto missing = h.limit_devices("/pod/other", {});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().kind() == error_kind::not_found);
+
+  fake_tree v2;
+  v2.v2("cpu memory pids");
+  auto pure = v2.detect();
+  auto unenforced = pure.limit_devices("/pod/c", cg::default_device_rules());
+  REQUIRE(unenforced);
+  CHECK_FALSE(*unenforced);
 }

@@ -1,0 +1,39 @@
+#include "exec/cgroups/devices.hpp"
+
+#include <fmt/format.h>
+
+#include "exec/cgroups/cgroup_files.hpp"
+#include "exec/cgroups/hierarchy.hpp"
+
+namespace ringcri::exec::cgroups {
+
+std::string to_string(const device_rule& rule) {
+  auto number = [](std::int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
+  return fmt::format("{} {}:{} {}", rule.type, number(rule.major), number(rule.minor), rule.access);
+}
+
+const std::vector<device_rule>& default_device_rules() {
+  static const std::vector<device_rule> rules = {
+      {'c', -1, -1, "m"},  {'b', -1, -1, "m"},                                          // mknod
+      {'c', 1, 3, "rwm"},  {'c', 1, 5, "rwm"},  {'c', 1, 7, "rwm"},                      // null zero full
+      {'c', 1, 8, "rwm"},  {'c', 1, 9, "rwm"},                                           // random urandom
+      {'c', 5, 0, "rwm"},  {'c', 5, 1, "rwm"},  {'c', 5, 2, "rwm"},  {'c', 136, -1, "rwm"},  // tty console ptmx pts
+  };
+  return rules;
+}
+
+result<bool> hierarchy::limit_devices(std::string_view path, const std::vector<device_rule>& allowed) const {
+  const cgroup_mount* devices = mount_of("devices");
+  if (devices == nullptr || devices->unified) return false;
+  const std::string dir = dir_of(*devices, path);
+  if (!detail::exists(dir))
+    return fail(error_kind::not_found, fmt::format("device rules of cgroup {}: no such cgroup", dir));
+  if (auto denied = detail::write_control(dir + "/devices.deny", "a"); !denied) return tl::unexpected(denied.error());
+  for (const auto& rule : allowed) {
+    if (auto ok = detail::write_control(dir + "/devices.allow", to_string(rule)); !ok)
+      return tl::unexpected(ok.error());
+  }
+  return true;
+}
+
+}  // namespace ringcri::exec::cgroups
