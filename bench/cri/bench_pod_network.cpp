@@ -67,14 +67,7 @@ timings run_pods(cri_client& client, const fs::path& logs, const std::string& ki
   }
   for (const auto& id : ids) {
     auto t0 = clock_type::now();
-    v1::StopPodSandboxRequest stop;
-    stop.set_pod_sandbox_id(id);
-    v1::StopPodSandboxResponse stopped;
-    check(client.runtime_call(&S::StopPodSandbox, stop, &stopped), "StopPodSandbox");
-    v1::RemovePodSandboxRequest remove;
-    remove.set_pod_sandbox_id(id);
-    v1::RemovePodSandboxResponse removed;
-    check(client.runtime_call(&S::RemovePodSandbox, remove, &removed), "RemovePodSandbox");
+    stop_and_remove_pod(client, id);
     t.teardown_ms.push_back(ms_since(t0));
   }
   return t;

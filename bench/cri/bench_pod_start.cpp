@@ -188,14 +188,7 @@ int main(int argc, char** argv) try {
 
   auto t3 = clock_type::now();
   for (const auto& id : pod_ids) {
-    v1::StopPodSandboxRequest stop;
-    stop.set_pod_sandbox_id(id);
-    v1::StopPodSandboxResponse stopped;
-    check(client.runtime_call(&S::StopPodSandbox, stop, &stopped), "StopPodSandbox");
-    v1::RemovePodSandboxRequest remove;
-    remove.set_pod_sandbox_id(id);
-    v1::RemovePodSandboxResponse removed;
-    check(client.runtime_call(&S::RemovePodSandbox, remove, &removed), "RemovePodSandbox");
+    stop_and_remove_pod(client, id);
   }
   double teardown_ms = ms_since(t3) / pods;
 

@@ -274,10 +274,7 @@ struct runtime_fixture {
   }
 
   void remove_pod(const std::string& id) {
-    v1::StopPodSandboxRequest stop_req;
-    stop_req.set_pod_sandbox_id(id);
-    v1::StopPodSandboxResponse stop_resp;
-    auto st = client.runtime_call(&S::StopPodSandbox, stop_req, &stop_resp);
+    auto st = stop_pod(id);
     INFO(st.error_message());
     CHECK(st.ok());
     v1::RemovePodSandboxRequest req;
