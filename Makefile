@@ -8,7 +8,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps cni-config setup build run test bench clean
+.PHONY: all deps cni-config setup build run test bench bench-parts clean
 
 all: build
 
@@ -35,11 +35,19 @@ test: build
 	@status=0; meson test -C $(BUILD) --print-errorlogs --num-processes 2 || status=$$?; \
 	  python3 scripts/test-summary.py $(BUILD)/meson-logs/testlog.json; exit $$status
 
+# ringcri and containerd + runc side by side on the same registry, CNI
+# network and workload; results, table and chart in $(BUILD)/bench-results.
 bench: build
+	@bash scripts/install-deps.sh --bench
+	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures \
+	  $(BUILD)/bench/bench_compare --out $(BUILD)/bench-results $(ARGS)
+
+# What the parts cost on their own: the reactor, a CRI call, a pull, a pod
+# network, layer unpacking.
+bench-parts: build
 	$(BUILD)/bench/bench_reactor
 	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_version
 	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pull
-	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pod_start
 	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_pod_network
 	$(BUILD)/bench/unpack/bench_unpack
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ringcri builds, runs and tests with.
 # Idempotent: a package already present is not fetched again.
+# --bench adds what `make bench` compares against and draws with:
+# containerd, runc and gnuplot.
 set -euo pipefail
 
 packages=(
@@ -21,6 +23,9 @@ packages=(
   docker-registry skopeo umoci busybox-static zstd openssl apache2-utils curl
   python3-jwt python3-cryptography
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(containerd runc gnuplot-nox)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,198 @@
+// bench_compare: the CRI workload of suite.hpp on ringcri and on
+// containerd + runc, one after the other on the same machine, against the
+// same loopback registry and the same CNI network; prints one table of
+// both and their ratio, and writes results.json, table.md and
+// pod-start.png to --out (default ./bench-results).
+//
+//   bench_compare [--pods N] [--density-pods N] [--out DIR] [--only ringcri|containerd]
+//
+// Any other CRI runtime, already running, with a registry holding the
+// fixture images (tests/fixtures/images.sh, IMAGES=busybox,pause,big,bigzstd BIG=1):
+//
+//   bench_compare --socket PATH --registry HOST:PORT [--name NAME]
+//                 [--processes STRING] [--sandbox-image REF] [--no-cni]
+//
+// where --processes is a string in the command line of each of the
+// runtime's processes (its root directory, say), for memory and CPU.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "containerd_process.hpp"
+#include "report.hpp"
+#include "support/cri_client.hpp"
+#include "support/node_network.hpp"
+#include "support/registry_fixture.hpp"
+#include "support/ringcri_process.hpp"
+
+using namespace ringcri::testing;
+using namespace ringcri::bench;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct options {
+  int pods = 100, density_pods = 105;
+  fs::path out = "bench-results";
+  std::string only;
+  // Another runtime, already running:
+  std::string socket, registry, name = "runtime", processes, sandbox_image;
+  bool cni = true;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--pods")
+      o.pods = std::stoi(value());
+    else if (a == "--density-pods")
+      o.density_pods = std::stoi(value());
+    else if (a == "--out")
+      o.out = value();
+    else if (a == "--only")
+      o.only = value();
+    else if (a == "--socket")
+      o.socket = value();
+    else if (a == "--registry")
+      o.registry = value();
+    else if (a == "--name")
+      o.name = value();
+    else if (a == "--processes")
+      o.processes = value();
+    else if (a == "--sandbox-image")
+      o.sandbox_image = value();
+    else if (a == "--no-cni")
+      o.cni = false;
+    else
+      throw std::runtime_error("unknown argument " + a +
+                               " (see the head of bench/compare/bench_compare.cpp)");
+  }
+  return o;
+}
+
+// The suite on one runtime; on failure its pods and images are removed
+// before the error goes on.
+runtime_run measure(const std::string& name, const std::string& version, const fs::path& socket,
+                    const std::string& processes, const suite_config& config) {
+  std::printf("%s: running the suite (%s)\n", name.c_str(), version.c_str());
+  std::fflush(stdout);
+  cri_client client(socket, std::chrono::minutes(10));
+  process_meter meter(processes);
+  try {
+    return {name, version, run_suite(client, config, meter)};
+  } catch (...) {
+    remove_everything(client);
+    throw;
+  }
+}
+
+void print_report(const options& o, const std::vector<runtime_run>& runs) {
+  std::printf("\n%s\n", comparison_table(runs).c_str());
+  auto machine = machine_description();
+  std::printf(
+      "machine: %s, %d cores, %s, kernel %s, %s, cgroups %s\n",
+      machine["cpu"].get<std::string>().c_str(), machine["cores"].get<int>(),
+      machine["memory"].get<std::string>().c_str(), machine["kernel"].get<std::string>().c_str(),
+      machine["os"].get<std::string>().c_str(), machine["cgroups"].get<std::string>().c_str());
+  for (const auto& run : runs) std::printf("%s: %s\n", run.name.c_str(), run.version.c_str());
+  std::printf("%s", write_report(o.out, runs).c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  auto o = parse(argc, argv);
+  if (::geteuid() != 0) {
+    std::printf("SKIP: running pods needs root\n");
+    return 77;
+  }
+  temp_dir work("ringcri-bench");
+  fs::create_directories(work.path() / "logs");
+  suite_config config;
+  config.pods = o.pods;
+  config.density_pods = o.density_pods;
+  config.log_dir = (work.path() / "logs").string();
+
+  if (!o.socket.empty()) {
+    if (o.registry.empty()) throw std::runtime_error("--socket needs --registry HOST:PORT");
+    config.registry = o.registry;
+    config.sandbox_image = o.sandbox_image;
+    config.cni = o.cni;
+    print_report(o, {measure(o.name, "", o.socket, o.processes, config)});
+    return 0;
+  }
+
+  if (auto why = registry_fixture::unavailable_reason(); !why.empty()) {
+    std::printf("SKIP: %s\n", why.c_str());
+    return 77;
+  }
+  // Both runtimes get the same network: a bridge and subnet of the bench's
+  // own, the node's ip_forward and CNI chains given back at the end.
+  node_network_snapshot node_before;
+  const std::string bridge = "rcbench" + std::to_string(::getpid() % 100000);
+  struct bridge_remover {
+    std::string name;
+    ~bridge_remover() { shell_output("ip link del " + name + " 2>/dev/null"); }
+  } remove_bridge_at_exit{bridge};
+  config.cni = fs::exists("/usr/lib/cni/bridge");
+  if (!config.cni)
+    std::printf("no CNI network: /usr/lib/cni/bridge is missing (containernetworking-plugins)\n");
+  fs::create_directories(work.path() / "net.d");
+  std::ofstream(work.path() / "net.d" / "10-bench.conflist")
+      << R"({"cniVersion":"1.0.0","name":"bench","plugins":[
+        {"type":"bridge","bridge":")"
+      << bridge << R"(","isGateway":true,"ipMasq":false,
+         "ipam":{"type":"host-local","dataDir":")"
+      << (work.path() / "ipam").string() << R"(",
+                 "ranges":[[{"subnet":"10.253.0.0/16"}]]}},
+        {"type":"portmap","capabilities":{"portMappings":true}}]})";
+
+  std::printf(
+      "starting the registry with the fixture images (the big ones take a while the first time)\n");
+  std::fflush(stdout);
+  ::setenv("BIG", "1", 1);
+  registry_fixture registry("plain", "busybox,pause,big,bigzstd");
+  config.registry = registry.host();
+
+  std::vector<runtime_run> runs;
+  if (o.only.empty() || o.only == "ringcri") {
+    std::ofstream(work.path() / "ringcri.toml")
+        << "[cni]\nconf_dir = \""
+        << (config.cni ? work.path() / "net.d" : work.path() / "none").string() << "\"\n";
+    ringcri_process daemon({"--config", (work.path() / "ringcri.toml").string()});
+    std::string out = shell_output(ringcri_binary() + " --version");
+    runs.push_back(measure("ringcri", "ringcri " + out.substr(0, out.find('\n')), daemon.socket(),
+                           daemon.dir().string(), config));
+    std::ofstream("/tmp/ringcri-bench.log") << daemon.log();
+  }
+  if (o.only.empty() || o.only == "containerd") {
+    if (auto why = containerd_process::unavailable_reason(); !why.empty()) {
+      std::printf("containerd not measured: %s\n", why.c_str());
+    } else {
+      auto ctd_config = config;
+      ctd_config.sandbox_image = registry.host() + "/pause:1";
+      containerd_process containerd(registry.host(), ctd_config.sandbox_image,
+                                    config.cni ? work.path() / "net.d" : fs::path());
+      runs.push_back(measure("containerd", containerd_process::versions(), containerd.socket(),
+                             containerd.dir().string(), ctd_config));
+    }
+  }
+  print_report(o, runs);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_compare: %s\n", e.what());
+  return 1;
+}

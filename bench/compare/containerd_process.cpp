@@ -1,0 +1,173 @@
+#include "containerd_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "support/cri_client.hpp"
+#include "support/node_network.hpp"
+
+extern char** environ;
+
+namespace ringcri::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* containerd_bin = "/usr/bin/containerd";
+constexpr const char* shim_bin = "/usr/bin/containerd-shim-runc-v2";
+constexpr const char* runc_bin = "/usr/sbin/runc";
+
+bool gone(pid_t pid) { return ::kill(pid, 0) != 0; }
+
+// Pids whose command line holds `needle`.
+std::vector<pid_t> processes_with(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmdline{std::istreambuf_iterator<char>(in), {}};
+    if (cmdline.find(needle) != std::string::npos && std::stoi(name) != ::getpid())
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string containerd_process::unavailable_reason() {
+  for (const char* bin : {containerd_bin, shim_bin, runc_bin})
+    if (!fs::exists(bin))
+      return std::string(bin) + " is missing (scripts/install-deps.sh --bench installs it)";
+  return "";
+}
+
+std::string containerd_process::versions() {
+  auto first_line = [](const std::string& cmd) {
+    auto out = testing::shell_output(cmd + " 2>/dev/null");
+    return out.substr(0, out.find('\n'));
+  };
+  return first_line(std::string(containerd_bin) + " --version") + "; " +
+         first_line(std::string(runc_bin) + " --version");
+}
+
+containerd_process::containerd_process(const std::string& registry_host,
+                                       const std::string& sandbox_image,
+                                       const fs::path& cni_conf_dir)
+    : dir_("ringcri-bench-containerd") {
+  const std::string d = dir_.path().string();
+  const std::string cri = "[plugins.\"io.containerd.grpc.v1.cri\"";
+  std::ofstream(dir_.path() / "config.toml")
+      << "version = 2\n"
+      << "root = \"" << d << "/root\"\n"
+      << "state = \"" << d << "/state\"\n"
+      << "disabled_plugins = [\"io.containerd.snapshotter.v1.btrfs\", "
+         "\"io.containerd.snapshotter.v1.zfs\",\n"
+      << "  \"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.aufs\"]\n"
+      << "[grpc]\n  address = \"" << socket().string() << "\"\n"
+      << "[ttrpc]\n  address = \"" << socket().string() << ".ttrpc\"\n"
+      << "[debug]\n  address = \"\"\n"
+      << "[metrics]\n  address = \"\"\n"
+      << "[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"" << d << "/opt\"\n"
+      << cri << "]\n"
+      << "  sandbox_image = \"" << sandbox_image << "\"\n"
+      << "  stream_server_address = \"127.0.0.1\"\n"
+      << "  stream_server_port = \"0\"\n"
+      // The node withholds CAP_SYS_RESOURCE: runc cannot lower oom_score_adj
+      // below the daemon's own (ringcri clamps the same way).
+      << "  restrict_oom_score_adj = true\n"
+      << "  netns_mounts_under_state_dir = true\n"
+      << cri << ".containerd]\n"
+      << "  snapshotter = \"overlayfs\"\n"
+      << "  default_runtime_name = \"runc\"\n"
+      << cri << ".containerd.runtimes.runc]\n"
+      << "  runtime_type = \"io.containerd.runc.v2\"\n"
+      << cri << ".containerd.runtimes.runc.options]\n"
+      << "  BinaryName = \"" << runc_bin << "\"\n"
+      << cri << ".cni]\n"
+      << "  bin_dir = \"/usr/lib/cni\"\n"
+      << "  conf_dir = \"" << (cni_conf_dir.empty() ? dir_.path() / "net.d" : cni_conf_dir).string()
+      << "\"\n"
+      << cri << ".registry.mirrors.\"" << registry_host << "\"]\n"
+      << "  endpoint = [\"http://" << registry_host << "\"]\n";
+
+  const std::string config = (dir_.path() / "config.toml").string();
+  const std::string log_path = log().string();
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+  ::posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<std::string> args{containerd_bin, "--config", config};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int rc = ::posix_spawn(&pid_, containerd_bin, &actions, nullptr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    throw std::runtime_error("cannot start containerd: " + std::string(std::strerror(rc)));
+
+  // Up once the CRI answers.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (true) {
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("containerd exited at start; see " + log_path);
+    }
+    if (fs::exists(socket())) {
+      testing::cri_client client(socket(), std::chrono::seconds(2));
+      ::runtime::v1::VersionRequest req;
+      ::runtime::v1::VersionResponse resp;
+      if (client.runtime_call(&::runtime::v1::RuntimeService::Stub::Version, req, &resp).ok())
+        break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      stop();
+      throw std::runtime_error("containerd's CRI did not answer within 30 s; see " + log_path);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void containerd_process::stop() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  // Shims outlive containerd by design; the ones still serving a task of
+  // ours are ended (the suite removes its pods first, so normally there
+  // are none).
+  auto shims = processes_with(std::string("-address") + '\0' + socket().string());
+  for (pid_t shim : shims) ::kill(shim, SIGKILL);
+  for (int i = 0; i < 100 && !std::all_of(shims.begin(), shims.end(), gone); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Anything still mounted under our directory (rootfs, netns, shm).
+  std::ifstream mounts("/proc/self/mounts");
+  std::vector<std::string> ours;
+  for (std::string dev, point, rest; mounts >> dev >> point && std::getline(mounts, rest);)
+    if (point.rfind(dir_.path().string(), 0) == 0) ours.push_back(point);
+  std::sort(ours.rbegin(), ours.rend());
+  for (const auto& point : ours) ::umount2(point.c_str(), MNT_DETACH);
+}
+
+containerd_process::~containerd_process() { stop(); }
+
+}  // namespace ringcri::bench

@@ -1,0 +1,113 @@
+#include "process_meter.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <vector>
+
+namespace ringcri::bench {
+
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+long vm_rss_kib(const std::filesystem::path& proc) {
+  std::istringstream in(read_file(proc / "status"));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;  // a zombie, or a kernel thread
+}
+
+}  // namespace
+
+process_meter::process_meter(std::string cmdline_match) : match_(std::move(cmdline_match)) {}
+
+process_meter::~process_meter() { stop_sampling(); }
+
+process_usage process_meter::sample(std::map<process_key, double>* cpu_seen) {
+  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const std::string self = std::to_string(::getpid());
+  process_usage usage;
+  if (match_.empty()) return usage;  // no processes named: nothing measured
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos || pid == self) continue;
+    if (read_file(entry.path() / "cmdline").find(match_) == std::string::npos) continue;
+    // Fields after the command name, which may hold spaces and parentheses.
+    std::string stat = read_file(entry.path() / "stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    if (f.size() < 20) continue;
+    // f[0] is field 3 (state): utime 14, stime 15, cutime 16, cstime 17, starttime 22.
+    double cpu =
+        (std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14])) / ticks;
+    usage.rss_kib += vm_rss_kib(entry.path());
+    usage.cpu_s += cpu;
+    ++usage.processes;
+    if (cpu_seen) (*cpu_seen)[{std::stoi(pid), std::stoull(f[19])}] = cpu;
+  }
+  return usage;
+}
+
+process_usage process_meter::now() { return sample(nullptr); }
+
+void process_meter::start_sampling() {
+  stop_sampling();
+  {
+    std::lock_guard lock(mutex_);
+    cpu_at_start_.clear();
+    cpu_seen_.clear();
+    peak_ = sample(&cpu_at_start_);
+    cpu_seen_ = cpu_at_start_;
+  }
+  sampling_ = true;
+  sampler_ = std::thread([this] {
+    while (sampling_) {
+      std::map<process_key, double> seen;
+      auto usage = sample(&seen);
+      {
+        std::lock_guard lock(mutex_);
+        for (const auto& [key, cpu] : seen) cpu_seen_[key] = cpu;
+        if (usage.rss_kib > peak_.rss_kib) peak_ = usage;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+}
+
+void process_meter::stop_sampling() {
+  if (!sampler_.joinable()) return;
+  sampling_ = false;
+  sampler_.join();
+  std::map<process_key, double> seen;
+  sample(&seen);
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, cpu] : seen) cpu_seen_[key] = cpu;
+}
+
+process_usage process_meter::peak() const {
+  std::lock_guard lock(mutex_);
+  return peak_;
+}
+
+double process_meter::cpu_since_start() const {
+  std::lock_guard lock(mutex_);
+  double total = 0;
+  for (const auto& [key, cpu] : cpu_seen_) {
+    auto before = cpu_at_start_.find(key);
+    total += cpu - (before == cpu_at_start_.end() ? 0.0 : before->second);
+  }
+  return total;
+}
+
+}  // namespace ringcri::bench

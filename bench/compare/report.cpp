@@ -1,0 +1,200 @@
+#include "report.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+
+#include "bench_support.hpp"
+#include "support/node_network.hpp"
+
+namespace ringcri::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct figure {
+  std::string label;
+  std::function<std::optional<double>(const suite_results&)> value;
+};
+
+std::optional<double> step_percentile(const suite_results& r, const std::string& step, double p) {
+  auto it = r.steps.find(step);
+  if (it == r.steps.end() || it->second.empty()) return std::nullopt;
+  return percentile(it->second, p);
+}
+
+std::vector<figure> figures() {
+  std::vector<figure> out;
+  const std::pair<const char*, const char*> networks[] = {{"host", "host network"},
+                                                          {"cni", "CNI network"}};
+  for (const auto& [net, net_label] : networks)
+    for (const char* step :
+         {"end to end", "RunPodSandbox", "CreateContainer", "StartContainer", "Stop+Remove"})
+      for (auto [p, p_label] : {std::pair{0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}})
+        out.push_back(
+            {std::string("pod start, ") + net_label + ": " + step + " " + p_label + " (ms)",
+             [key = std::string(net) + "/" + step, p = p](const suite_results& r) {
+               return step_percentile(r, key, p);
+             }});
+  for (const char* step : {"ExecSync true", "Exec echo (SPDY)"})
+    for (auto [p, p_label] : {std::pair{0.5, "p50"}, {0.99, "p99"}})
+      out.push_back({std::string(step) + " " + p_label + " (ms)",
+                     [key = std::string(step), p = p](const suite_results& r) {
+                       return step_percentile(r, key, p);
+                     }});
+  auto density = [&](std::string label, std::function<double(const suite_results&)> f) {
+    out.push_back(
+        {"density: " + label, [f](const suite_results& r) { return std::optional(f(r)); }});
+  };
+  density("start 105 pods, 10 at a time (s)",
+          [](const suite_results& r) { return r.density_wall_s; });
+  density("runtime CPU while starting them (s)",
+          [](const suite_results& r) { return r.density_cpu_s; });
+  density("runtime RSS with 105 pods running (MiB)",
+          [](const suite_results& r) { return r.density_running.rss_kib / 1024.0; });
+  density("runtime RSS, peak while starting (MiB)",
+          [](const suite_results& r) { return r.density_peak.rss_kib / 1024.0; });
+  density("runtime processes with 105 pods running",
+          [](const suite_results& r) { return static_cast<double>(r.density_running.processes); });
+  density("stop and remove 105 pods, 10 at a time (s)",
+          [](const suite_results& r) { return r.density_teardown_s; });
+  for (auto [image, label] : {std::pair{"busybox", "busybox, 1 layer, 1 MB"},
+                              {"big", "8 layers, 144 MB, gzip"},
+                              {"bigzstd", "8 layers, 144 MB, zstd"}})
+    out.push_back({std::string("cold pull, ") + label + ", median of 3 (s)",
+                   [key = std::string(image)](const suite_results& r) -> std::optional<double> {
+                     auto it = r.pull_s.find(key);
+                     if (it == r.pull_s.end()) return std::nullopt;
+                     return it->second;
+                   }});
+  return out;
+}
+
+std::string format(std::optional<double> v) {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, *v >= 100 ? "%.0f" : *v >= 10 ? "%.1f" : "%.2f", *v);
+  return buf;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// ECDF of `v` as "value fraction" lines, for gnuplot.
+void write_cdf(const fs::path& path, samples v) {
+  std::sort(v.begin(), v.end());
+  std::ofstream out(path);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out << v[i] << ' ' << static_cast<double>(i + 1) / static_cast<double>(v.size()) << '\n';
+}
+
+}  // namespace
+
+nlohmann::json machine_description() {
+  utsname u{};
+  ::uname(&u);
+  std::string cpu = first_line(
+      testing::shell_output("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'"));
+  std::string mem = first_line(
+      testing::shell_output("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo"));
+  std::string cgroups = fs::exists("/sys/fs/cgroup/cgroup.controllers") ? "v2"
+                        : fs::exists("/sys/fs/cgroup/unified")          ? "hybrid (v1 + v2)"
+                                                                        : "v1";
+  std::string os = first_line(testing::shell_output(". /etc/os-release && echo \"$PRETTY_NAME\""));
+  char date[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  return {{"cpu", cpu},
+          {"cores", ::sysconf(_SC_NPROCESSORS_ONLN)},
+          {"memory", mem},
+          {"kernel", std::string(u.release)},
+          {"os", os},
+          {"cgroups", cgroups},
+          {"date", std::string(date)}};
+}
+
+std::string comparison_table(const std::vector<runtime_run>& runs) {
+  std::ostringstream out;
+  out << "| figure |";
+  for (const auto& run : runs) out << ' ' << run.name << " |";
+  if (runs.size() == 2) out << ' ' << runs[1].name << " ÷ " << runs[0].name << " |";
+  out << "\n|---|";
+  for (std::size_t i = 0; i < runs.size(); ++i) out << "---:|";
+  if (runs.size() == 2) out << "---:|";
+  out << '\n';
+  for (const auto& f : figures()) {
+    out << "| " << f.label << " |";
+    std::vector<std::optional<double>> values;
+    for (const auto& run : runs) {
+      values.push_back(f.value(run.results));
+      out << ' ' << format(values.back()) << " |";
+    }
+    if (runs.size() == 2) {
+      if (values[0] && values[1] && *values[0] > 0)
+        out << ' ' << format(*values[1] / *values[0]) << "× |";
+      else
+        out << " - |";
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
+std::string write_report(const fs::path& dir, const std::vector<runtime_run>& runs) {
+  fs::create_directories(dir);
+  std::ostringstream wrote;
+  nlohmann::json json{{"machine", machine_description()}, {"runtimes", nlohmann::json::object()}};
+  for (const auto& run : runs)
+    json["runtimes"][run.name] = {{"version", run.version}, {"results", run.results.to_json()}};
+  std::ofstream(dir / "results.json") << json.dump(2) << '\n';
+  wrote << (dir / "results.json").string() << '\n';
+  std::ofstream(dir / "table.md") << comparison_table(runs);
+  wrote << (dir / "table.md").string() << '\n';
+
+  if (testing::shell_output("command -v gnuplot").empty()) {
+    wrote << "no chart: gnuplot is missing (scripts/install-deps.sh --bench installs it)\n";
+    return wrote.str();
+  }
+  std::ostringstream plot;
+  plot << "set terminal pngcairo size 1200,480 font ',10'\n"
+       << "set output '" << (dir / "pod-start.png").string() << "'\n"
+       << "set multiplot layout 1,2 title 'Pod start, RunPodSandbox + CreateContainer + "
+          "StartContainer, "
+       << "one pod after another (" << json["machine"]["cores"] << " cores, "
+       << json["machine"]["memory"].get<std::string>() << ")'\n"
+       << "set logscale x\nset grid\nset yrange [0:1]\nset key bottom right\n"
+       << "set xlabel 'ms (log scale)'\nset ylabel 'fraction of pods started within'\n";
+  for (auto [net, title] : {std::pair{"host", "host network"}, {"cni", "CNI bridge network"}}) {
+    plot << "set title '" << title << "'\nplot ";
+    bool first = true;
+    for (const auto& run : runs) {
+      auto it = run.results.steps.find(std::string(net) + "/end to end");
+      if (it == run.results.steps.end()) continue;
+      auto data = dir / (run.name + "-" + net + ".dat");
+      write_cdf(data, it->second);
+      plot << (first ? "" : ", ") << "'" << data.string() << "' using 1:2 with steps lw 2 title '"
+           << run.name << " p50 " << format(percentile(it->second, 0.5)) << " ms'";
+      first = false;
+    }
+    plot << (first ? "NaN notitle" : "") << '\n';
+  }
+  plot << "unset multiplot\n";
+  std::ofstream(dir / "pod-start.gp") << plot.str();
+  int status = 0;
+  auto err =
+      testing::shell_output("gnuplot '" + (dir / "pod-start.gp").string() + "' 2>&1", &status);
+  if (status != 0)
+    wrote << "no chart: gnuplot failed: " << err << '\n';
+  else
+    wrote << (dir / "pod-start.png").string() << '\n';
+  return wrote.str();
+}
+
+}  // namespace ringcri::bench
