@@ -1,8 +1,8 @@
 // bench_compare: the CRI workload of suite.hpp on ringcri and on
 // containerd + runc, one after the other on the same machine, against the
 // same loopback registry and the same CNI network; prints one table of
-// both and their ratio, and writes results.json, table.md and
-// pod-start.png to --out (default ./bench-results).
+// both and their ratio, and writes results.json, table.md,
+// pod-start.png and each runtime's log to --out (default ./bench-results).
 //
 //   bench_compare [--pods N] [--density-pods N] [--out DIR] [--only ringcri|containerd]
 //
@@ -120,6 +120,7 @@ int main(int argc, char** argv) try {
     return 77;
   }
   temp_dir work("ringcri-bench");
+  fs::create_directories(o.out);
   fs::create_directories(work.path() / "logs");
   suite_config config;
   config.pods = o.pods;
@@ -174,9 +175,16 @@ int main(int argc, char** argv) try {
         << (config.cni ? work.path() / "net.d" : work.path() / "none").string() << "\"\n";
     ringcri_process daemon({"--config", (work.path() / "ringcri.toml").string()});
     std::string out = shell_output(ringcri_binary() + " --version");
-    runs.push_back(measure("ringcri", "ringcri " + out.substr(0, out.find('\n')), daemon.socket(),
-                           daemon.dir().string(), config));
-    std::ofstream("/tmp/ringcri-bench.log") << daemon.log();
+    // The runtime's log goes with the results, kept on failure too.
+    auto keep_log = [&] { std::ofstream(o.out / "ringcri.log") << daemon.log(); };
+    try {
+      runs.push_back(measure("ringcri", "ringcri " + out.substr(0, out.find('\n')), daemon.socket(),
+                             daemon.dir().string(), config));
+    } catch (...) {
+      keep_log();
+      throw;
+    }
+    keep_log();
   }
   if (o.only.empty() || o.only == "containerd") {
     if (auto why = containerd_process::unavailable_reason(); !why.empty()) {
@@ -186,8 +194,19 @@ int main(int argc, char** argv) try {
       ctd_config.sandbox_image = registry.host() + "/pause:1";
       containerd_process containerd(registry.host(), ctd_config.sandbox_image,
                                     config.cni ? work.path() / "net.d" : fs::path());
-      runs.push_back(measure("containerd", containerd_process::versions(), containerd.socket(),
-                             containerd.dir().string(), ctd_config));
+      auto keep_log = [&] {
+        std::error_code ec;
+        fs::copy_file(containerd.log(), o.out / "containerd.log",
+                      fs::copy_options::overwrite_existing, ec);
+      };
+      try {
+        runs.push_back(measure("containerd", containerd_process::versions(), containerd.socket(),
+                               containerd.dir().string(), ctd_config));
+      } catch (...) {
+        keep_log();
+        throw;
+      }
+      keep_log();
     }
   }
   print_report(o, runs);

@@ -70,6 +70,13 @@ containerd_process::containerd_process(const std::string& registry_host,
                                        const std::string& sandbox_image,
                                        const fs::path& cni_conf_dir)
     : dir_("ringcri-bench-containerd") {
+  // runc puts pods with no cgroup parent under /k8s.io in every hierarchy.
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup")) {
+    auto k8s = h.path() / "k8s.io";
+    if (h.is_directory() && !h.is_symlink() && !fs::exists(k8s)) new_cgroups_.push_back(k8s);
+  }
+  if (fs::exists("/sys/fs/cgroup/cgroup.controllers") && !fs::exists("/sys/fs/cgroup/k8s.io"))
+    new_cgroups_.push_back("/sys/fs/cgroup/k8s.io");
   const std::string d = dir_.path().string();
   const std::string cri = "[plugins.\"io.containerd.grpc.v1.cri\"";
   std::ofstream(dir_.path() / "config.toml")
@@ -166,6 +173,7 @@ void containerd_process::stop() {
     if (point.rfind(dir_.path().string(), 0) == 0) ours.push_back(point);
   std::sort(ours.rbegin(), ours.rend());
   for (const auto& point : ours) ::umount2(point.c_str(), MNT_DETACH);
+  for (const auto& cgroup : new_cgroups_) ::rmdir(cgroup.c_str());
 }
 
 containerd_process::~containerd_process() { stop(); }

@@ -3,12 +3,14 @@
 // run it with runc: its own root, state, socket and CNI network under a
 // fresh temporary directory, the loopback registry as a plain-HTTP mirror,
 // and the fixture pause image as the sandbox image. The destructor stops
-// it and every shim it left, and unmounts what it left under its directory.
+// it and every shim it left, unmounts what it left under its directory and
+// removes the (empty) k8s.io cgroups its pods were put under.
 
 #include <sys/types.h>
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 
@@ -37,6 +39,7 @@ class containerd_process {
   void stop();
   testing::temp_dir dir_;
   pid_t pid_ = -1;
+  std::vector<std::filesystem::path> new_cgroups_;  // k8s.io cgroups not there before it started
 };
 
 }  // namespace ringcri::bench

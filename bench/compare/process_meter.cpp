@@ -1,5 +1,6 @@
 #include "process_meter.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,9 +14,18 @@ namespace ringcri::bench {
 
 namespace {
 
+// A /proc file of a process that may exit while it is read (then read(2)
+// fails with ESRCH, which an ifstream turns into an exception): whatever
+// was read, possibly nothing.
 std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
+  std::string out;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
 }
 
 long vm_rss_kib(const std::filesystem::path& proc) {
@@ -41,20 +51,24 @@ process_usage process_meter::sample(std::map<process_key, double>* cpu_seen) {
     std::string pid = entry.path().filename();
     if (pid.find_first_not_of("0123456789") != std::string::npos || pid == self) continue;
     if (read_file(entry.path() / "cmdline").find(match_) == std::string::npos) continue;
-    // Fields after the command name, which may hold spaces and parentheses.
-    std::string stat = read_file(entry.path() / "stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(stat.substr(close + 2));
-    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
-    if (f.size() < 20) continue;
-    // f[0] is field 3 (state): utime 14, stime 15, cutime 16, cstime 17, starttime 22.
-    double cpu =
-        (std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14])) / ticks;
-    usage.rss_kib += vm_rss_kib(entry.path());
-    usage.cpu_s += cpu;
-    ++usage.processes;
-    if (cpu_seen) (*cpu_seen)[{std::stoi(pid), std::stoull(f[19])}] = cpu;
+    try {
+      // Fields after the command name, which may hold spaces and parentheses.
+      std::string stat = read_file(entry.path() / "stat");
+      auto close = stat.rfind(')');
+      if (close == std::string::npos || close + 2 > stat.size()) continue;
+      std::istringstream fields(stat.substr(close + 2));
+      std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+      if (f.size() < 20) continue;
+      // f[0] is field 3 (state): utime 14, stime 15, cutime 16, cstime 17, starttime 22.
+      double cpu =
+          (std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14])) / ticks;
+      usage.rss_kib += vm_rss_kib(entry.path());
+      usage.cpu_s += cpu;
+      ++usage.processes;
+      if (cpu_seen) (*cpu_seen)[{std::stoi(pid), std::stoull(f[19])}] = cpu;
+    } catch (const std::exception&) {
+      // It exited half-way through being read: it no longer counts.
+    }
   }
   return usage;
 }

@@ -351,6 +351,31 @@ TEST_CASE("a container the keeper holds without a record is removed at restart")
   f.check_nothing_left();
 }
 
+TEST_CASE("a created container keeps its process and pid across kill -9 of the daemon, then starts") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("created-restart");
+  std::string pod, id;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto st = f.create(pod, pod_config, f.container_config("waiting", {"sh", "-c", "echo started; sleep 300"}), &id);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  auto pid = f.pid_of(id);
+  REQUIRE(fs::exists(fs::path("/proc") / pid));
+
+  f.daemon.kill();
+  f.daemon.restart();
+  f.client.reconnect();
+  CHECK(f.status(id).status().state() == v1::CONTAINER_CREATED);
+  CHECK(f.pid_of(id) == pid);
+  st = f.start(id);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  CHECK_FALSE(f.wait_log(fs::path(pod_config.log_directory()) / "waiting.log", "started").empty());
+  CHECK(f.pid_of(id) == pid);
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
 TEST_CASE("kill -9 of the daemon loses no container, log line or exit code") {
   runtime_fixture f;
   constexpr int pods = 20;
