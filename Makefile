@@ -37,9 +37,11 @@ test: build
 
 # ringcri and containerd + runc side by side on the same registry, CNI
 # network and workload; results, table and chart in $(BUILD)/bench-results.
+# The fixture images are generated once, into $(BUILD)/bench-layouts.
 bench: build
 	@bash scripts/install-deps.sh --bench
 	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures \
+	  LAYOUTS=$(abspath $(BUILD))/bench-layouts \
 	  $(BUILD)/bench/bench_compare --out $(BUILD)/bench-results $(ARGS)
 
 # What the parts cost on their own: the reactor, a CRI call, a pull, a pod
