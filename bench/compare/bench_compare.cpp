@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,17 +85,23 @@ options parse(int argc, char** argv) {
 }
 
 // The suite on one runtime; on failure its pods and images are removed
-// before the error goes on.
-runtime_run measure(const std::string& name, const std::string& version, const fs::path& socket,
-                    const std::string& processes, const suite_config& config) {
+// before the error goes on. `keep_log` then saves the runtime's log with the
+// results, whichever way the suite ended.
+runtime_run measure(
+    const std::string& name, const std::string& version, const fs::path& socket,
+    const std::string& processes, const suite_config& config,
+    const std::function<void()>& keep_log = [] {}) {
   std::printf("%s: running the suite (%s)\n", name.c_str(), version.c_str());
   std::fflush(stdout);
   cri_client client(socket, std::chrono::minutes(10));
   process_meter meter(processes);
   try {
-    return {name, version, run_suite(client, config, meter)};
+    runtime_run run{name, version, run_suite(client, config, meter)};
+    keep_log();
+    return run;
   } catch (...) {
     remove_everything(client);
+    keep_log();
     throw;
   }
 }
@@ -178,16 +185,9 @@ int main(int argc, char** argv) try {
         << (config.cni ? work.path() / "net.d" : work.path() / "none").string() << "\"\n";
     ringcri_process daemon({"--config", (work.path() / "ringcri.toml").string()});
     std::string out = shell_output(ringcri_binary() + " --version");
-    // The runtime's log goes with the results, kept on failure too.
-    auto keep_log = [&] { std::ofstream(o.out / "ringcri.log") << daemon.log(); };
-    try {
-      runs.push_back(measure("ringcri", "ringcri " + out.substr(0, out.find('\n')), daemon.socket(),
-                             daemon.dir().string(), config));
-    } catch (...) {
-      keep_log();
-      throw;
-    }
-    keep_log();
+    runs.push_back(measure("ringcri", "ringcri " + out.substr(0, out.find('\n')), daemon.socket(),
+                           daemon.dir().string(), config,
+                           [&] { std::ofstream(o.out / "ringcri.log") << daemon.log(); }));
   }
   if (o.only.empty() || o.only == "containerd") {
     if (auto why = containerd_process::unavailable_reason(); !why.empty()) {
@@ -197,19 +197,12 @@ int main(int argc, char** argv) try {
       ctd_config.sandbox_image = registry.host() + "/pause:1";
       containerd_process containerd(registry.host(), ctd_config.sandbox_image,
                                     config.cni ? work.path() / "net.d" : fs::path());
-      auto keep_log = [&] {
-        std::error_code ec;
-        fs::copy_file(containerd.log(), o.out / "containerd.log",
-                      fs::copy_options::overwrite_existing, ec);
-      };
-      try {
-        runs.push_back(measure("containerd", containerd_process::versions(), containerd.socket(),
-                               containerd.dir().string(), ctd_config));
-      } catch (...) {
-        keep_log();
-        throw;
-      }
-      keep_log();
+      runs.push_back(measure("containerd", containerd_process::versions(), containerd.socket(),
+                             containerd.dir().string(), ctd_config, [&] {
+                               std::error_code ec;
+                               fs::copy_file(containerd.log(), o.out / "containerd.log",
+                                             fs::copy_options::overwrite_existing, ec);
+                             }));
     }
   }
   print_report(o, runs);

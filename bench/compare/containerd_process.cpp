@@ -12,11 +12,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "process_meter.hpp"
 #include "support/cri_client.hpp"
 #include "support/node_network.hpp"
 
@@ -33,20 +33,6 @@ constexpr const char* shim_bin = "/usr/bin/containerd-shim-runc-v2";
 constexpr const char* runc_bin = "/usr/sbin/runc";
 
 bool gone(pid_t pid) { return ::kill(pid, 0) != 0; }
-
-// Pids whose command line holds `needle`.
-std::vector<pid_t> processes_with(const std::string& needle) {
-  std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "cmdline", std::ios::binary);
-    std::string cmdline{std::istreambuf_iterator<char>(in), {}};
-    if (cmdline.find(needle) != std::string::npos && std::stoi(name) != ::getpid())
-      out.push_back(std::stoi(name));
-  }
-  return out;
-}
 
 }  // namespace
 

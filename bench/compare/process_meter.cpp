@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <sstream>
 #include <vector>
@@ -37,23 +36,33 @@ long vm_rss_kib(const std::filesystem::path& proc) {
 
 }  // namespace
 
+std::vector<pid_t> processes_with(const std::string& needle) {
+  std::vector<pid_t> out;
+  const pid_t self = ::getpid();
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    if (pid != self && read_file(entry.path() / "cmdline").find(needle) != std::string::npos)
+      out.push_back(pid);
+  }
+  return out;
+}
+
 process_meter::process_meter(std::string cmdline_match) : match_(std::move(cmdline_match)) {}
 
 process_meter::~process_meter() { stop_sampling(); }
 
 process_usage process_meter::sample(std::map<process_key, double>* cpu_seen) {
   static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  const std::string self = std::to_string(::getpid());
   process_usage usage;
   if (match_.empty()) return usage;  // no processes named: nothing measured
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    std::string pid = entry.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos || pid == self) continue;
-    if (read_file(entry.path() / "cmdline").find(match_) == std::string::npos) continue;
+  for (pid_t pid : processes_with(match_)) {
+    const auto proc = std::filesystem::path("/proc") / std::to_string(pid);
     try {
       // Fields after the command name, which may hold spaces and parentheses.
-      std::string stat = read_file(entry.path() / "stat");
+      std::string stat = read_file(proc / "stat");
       auto close = stat.rfind(')');
       if (close == std::string::npos || close + 2 > stat.size()) continue;
       std::istringstream fields(stat.substr(close + 2));
@@ -62,10 +71,10 @@ process_usage process_meter::sample(std::map<process_key, double>* cpu_seen) {
       // f[0] is field 3 (state): utime 14, stime 15, cutime 16, cstime 17, starttime 22.
       double cpu =
           (std::stod(f[11]) + std::stod(f[12]) + std::stod(f[13]) + std::stod(f[14])) / ticks;
-      usage.rss_kib += vm_rss_kib(entry.path());
+      usage.rss_kib += vm_rss_kib(proc);
       usage.cpu_s += cpu;
       ++usage.processes;
-      if (cpu_seen) (*cpu_seen)[{std::stoi(pid), std::stoull(f[19])}] = cpu;
+      if (cpu_seen) (*cpu_seen)[{pid, std::stoull(f[19])}] = cpu;
     } catch (const std::exception&) {
       // It exited half-way through being read: it no longer counts.
     }

@@ -13,8 +13,13 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace ringcri::bench {
+
+// Pids of the processes (but this one) whose command line holds `needle`;
+// a process exiting while it is looked at is left out.
+std::vector<pid_t> processes_with(const std::string& needle);
 
 struct process_usage {
   long rss_kib = 0;

@@ -31,8 +31,10 @@ std::optional<double> step_percentile(const suite_results& r, const std::string&
   return percentile(it->second, p);
 }
 
-std::vector<figure> figures() {
+std::vector<figure> figures(const suite_config& workload) {
   std::vector<figure> out;
+  const std::string pods = std::to_string(workload.density_pods) + " pods, " +
+                           std::to_string(workload.density_concurrency) + " at a time";
   const std::pair<const char*, const char*> networks[] = {{"host", "host network"},
                                                           {"cni", "CNI network"}};
   for (const auto& [net, net_label] : networks)
@@ -54,22 +56,22 @@ std::vector<figure> figures() {
     out.push_back(
         {"density: " + label, [f](const suite_results& r) { return std::optional(f(r)); }});
   };
-  density("start 105 pods, 10 at a time (s)",
-          [](const suite_results& r) { return r.density_wall_s; });
+  density("start " + pods + " (s)", [](const suite_results& r) { return r.density_wall_s; });
   density("runtime CPU while starting them (s)",
           [](const suite_results& r) { return r.density_cpu_s; });
-  density("runtime RSS with 105 pods running (MiB)",
+  density("runtime RSS with " + std::to_string(workload.density_pods) + " pods running (MiB)",
           [](const suite_results& r) { return r.density_running.rss_kib / 1024.0; });
   density("runtime RSS, peak while starting (MiB)",
           [](const suite_results& r) { return r.density_peak.rss_kib / 1024.0; });
-  density("runtime processes with 105 pods running",
+  density("runtime processes with " + std::to_string(workload.density_pods) + " pods running",
           [](const suite_results& r) { return static_cast<double>(r.density_running.processes); });
-  density("stop and remove 105 pods, 10 at a time (s)",
+  density("stop and remove " + pods + " (s)",
           [](const suite_results& r) { return r.density_teardown_s; });
   for (auto [image, label] : {std::pair{"busybox", "busybox, 1 layer, 1 MB"},
                               {"big", "8 layers, 144 MB, gzip"},
                               {"bigzstd", "8 layers, 144 MB, zstd"}})
-    out.push_back({std::string("cold pull, ") + label + ", median of 3 (s)",
+    out.push_back({std::string("cold pull, ") + label + ", median of " +
+                       std::to_string(workload.pull_runs) + " (s)",
                    [key = std::string(image)](const suite_results& r) -> std::optional<double> {
                      auto it = r.pull_s.find(key);
                      if (it == r.pull_s.end()) return std::nullopt;
@@ -129,7 +131,7 @@ std::string comparison_table(const std::vector<runtime_run>& runs) {
   for (std::size_t i = 0; i < runs.size(); ++i) out << "---:|";
   if (runs.size() == 2) out << "---:|";
   out << '\n';
-  for (const auto& f : figures()) {
+  for (const auto& f : figures(runs.empty() ? suite_config{} : runs[0].results.workload)) {
     out << "| " << f.label << " |";
     std::vector<std::optional<double>> values;
     for (const auto& run : runs) {

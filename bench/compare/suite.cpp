@@ -228,6 +228,23 @@ void density(testing::cri_client& client, const suite_config& config, process_me
   out.density_teardown_s = ms_since(t2) / 1000;
 }
 
+// Throws unless the runtime lists no pod, container or image.
+void check_empty(testing::cri_client& client) {
+  v1::ListPodSandboxRequest list;
+  v1::ListPodSandboxResponse pods;
+  check(client.runtime_call(&S::ListPodSandbox, list, &pods), "ListPodSandbox");
+  v1::ListContainersRequest clist;
+  v1::ListContainersResponse containers;
+  check(client.runtime_call(&S::ListContainers, clist, &containers), "ListContainers");
+  v1::ListImagesRequest ilist;
+  v1::ListImagesResponse images;
+  check(client.image_call(&I::ListImages, ilist, &images), "ListImages");
+  if (pods.items_size() || containers.containers_size() || images.images_size())
+    throw std::runtime_error("left behind: " + std::to_string(pods.items_size()) + " pods, " +
+                             std::to_string(containers.containers_size()) + " containers, " +
+                             std::to_string(images.images_size()) + " images");
+}
+
 }  // namespace
 
 void remove_everything(testing::cri_client& client) {
@@ -251,25 +268,10 @@ void remove_everything(testing::cri_client& client) {
     }
 }
 
-void check_empty(testing::cri_client& client) {
-  v1::ListPodSandboxRequest list;
-  v1::ListPodSandboxResponse pods;
-  check(client.runtime_call(&S::ListPodSandbox, list, &pods), "ListPodSandbox");
-  v1::ListContainersRequest clist;
-  v1::ListContainersResponse containers;
-  check(client.runtime_call(&S::ListContainers, clist, &containers), "ListContainers");
-  v1::ListImagesRequest ilist;
-  v1::ListImagesResponse images;
-  check(client.image_call(&I::ListImages, ilist, &images), "ListImages");
-  if (pods.items_size() || containers.containers_size() || images.images_size())
-    throw std::runtime_error("left behind: " + std::to_string(pods.items_size()) + " pods, " +
-                             std::to_string(containers.containers_size()) + " containers, " +
-                             std::to_string(images.images_size()) + " images");
-}
-
 suite_results run_suite(testing::cri_client& client, const suite_config& config,
                         process_meter& meter) {
   suite_results out;
+  out.workload = config;
   pulls(client, config, out);
   pull(client, image_ref(config, "busybox"));
   if (!config.sandbox_image.empty()) pull(client, config.sandbox_image);
@@ -297,7 +299,13 @@ nlohmann::json suite_results::to_json() const {
     return nlohmann::json{
         {"rss_mib", u.rss_kib / 1024.0}, {"cpu_s", u.cpu_s}, {"processes", u.processes}};
   };
-  return {{"pull_s", pull_s},
+  return {{"workload",
+           {{"pods", workload.pods},
+            {"density_pods", workload.density_pods},
+            {"density_concurrency", workload.density_concurrency},
+            {"pull_runs", workload.pull_runs},
+            {"cni", workload.cni}}},
+          {"pull_s", pull_s},
           {"steps_ms", steps},
           {"density",
            {{"wall_s", density_wall_s},

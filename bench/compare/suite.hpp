@@ -29,6 +29,7 @@ struct suite_config {
 using samples = std::vector<double>;
 
 struct suite_results {
+  suite_config workload;                 // what was run
   std::map<std::string, double> pull_s;  // image -> median cold pull
   // "host/RunPodSandbox", "cni/end to end", "ExecSync true", ...
   std::map<std::string, samples> steps;
