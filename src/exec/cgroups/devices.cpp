@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include "exec/cgroups/cgroup_files.hpp"
+#include "exec/cgroups/device_program.hpp"
 #include "exec/cgroups/hierarchy.hpp"
 
 namespace ringcri::exec::cgroups {
 
 std::string to_string(const device_rule& rule) {
-  auto number = [](std::int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
+  // Only -1 is "any"; another negative number is shown as it is, so the
+  // error refusing it names it.
+  auto number = [](std::int64_t n) { return n == -1 ? std::string("*") : std::to_string(n); };
   return fmt::format("{} {}:{} {}", rule.type, number(rule.major), number(rule.minor), rule.access);
 }
 
@@ -24,7 +27,19 @@ const std::vector<device_rule>& default_device_rules() {
 
 result<bool> hierarchy::limit_devices(std::string_view path, const std::vector<device_rule>& allowed) const {
   const cgroup_mount* devices = mount_of("devices");
-  if (devices == nullptr || devices->unified) return false;
+  if (devices == nullptr || devices->unified) {
+    // No v1 devices controller (pure v2, or hybrid without it): the
+    // program in the unified hierarchy is what confines.
+    const cgroup_mount* v2 = unified();
+    if (v2 == nullptr) return false;
+    const std::string dir = dir_of(*v2, path);
+    if (!detail::exists(dir))
+      return fail(error_kind::not_found,
+                  fmt::format("device rules of cgroup {}: no such cgroup", dir));
+    if (auto attached = attach_device_program(dir, allowed); !attached)
+      return tl::unexpected(attached.error());
+    return true;
+  }
   const std::string dir = dir_of(*devices, path);
   if (!detail::exists(dir))
     return fail(error_kind::not_found, fmt::format("device rules of cgroup {}: no such cgroup", dir));

@@ -5,9 +5,10 @@
 // any node (using it is what is checked), the standard nodes, ptys, and
 // the container's own devices.
 //
-// cgroup v2 has no devices files: there the rules are an eBPF program
-// attached to the cgroup, not built yet (hierarchy::limit_devices says so
-// by returning false).
+// cgroup v2 has no devices files: there the same rules are an eBPF
+// program attached to the cgroup (device_program.hpp), which
+// hierarchy::limit_devices attaches when the node has no v1 devices
+// hierarchy.
 
 #include <cstdint>
 #include <string>

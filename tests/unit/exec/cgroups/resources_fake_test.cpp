@@ -640,7 +640,7 @@ TEST_CASE("cpu shares and v2 weights convert both ways") {
   }
 }
 
-TEST_CASE("device rules: v1 denies all, then allows each rule; v2 reports it does not enforce them") {
+TEST_CASE("device rules: v1 files, a v2 program on a real cgroup, else not enforced") {
   CHECK(cg::to_string({'c', 1, 3, "rwm"}) == "c 1:3 rwm");
   CHECK(cg::to_string({'c', 136, -1, "rwm"}) == "c 136:* rwm");
   CHECK(cg::to_string({'b', -1, -1, "m"}) == "b *:* m");
@@ -662,10 +662,29 @@ TEST_CASE("device rules: v1 denies all, then allows each rule; v2 reports it doe
   REQUIRE_FALSE(missing);
   CHECK(missing.error().kind() == error_kind::not_found);
 
+  // Pure v2: the rules become a BPF program attached to the cgroup's
+  // directory (device_program_test does that on real cgroups). A missing
+  // cgroup is NOT_FOUND; a plain directory takes no program, and the error
+  // names it.
   fake_tree v2;
   v2.v2("cpu memory pids");
+  fs::create_directories(v2.root / "unified/pod/c");
   auto pure = v2.detect();
-  auto unenforced = pure.limit_devices("/pod/c", cg::default_device_rules());
+  auto v2_missing = pure.limit_devices("/pod/other", cg::default_device_rules());
+  REQUIRE_FALSE(v2_missing);
+  CHECK(v2_missing.error().kind() == error_kind::not_found);
+  auto not_cgroup = pure.limit_devices("/pod/c", cg::default_device_rules());
+  REQUIRE_FALSE(not_cgroup);
+  CHECK(not_cgroup.error().message().find((v2.root / "unified/pod/c").string()) !=
+        std::string::npos);
+
+  // Neither a v1 devices hierarchy nor a unified one: nothing enforces
+  // them, and the caller is told.
+  fake_tree none;
+  none.v1("memory");
+  none.v1("pids");
+  auto bare = none.detect();
+  auto unenforced = bare.limit_devices("/pod/c", cg::default_device_rules());
   REQUIRE(unenforced);
   CHECK_FALSE(*unenforced);
 }
