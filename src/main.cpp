@@ -12,6 +12,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/sys/oom_score_adj.hpp"
 #include "config/config.hpp"
 #include "cri/container_process.hpp"
 #include "cri/context.hpp"
@@ -189,6 +190,10 @@ int main(int argc, char** argv) {
   }
 
   setup_logging(cfg.log_level);
+  // The OOM killer takes a container before the daemon, where this node
+  // lets us say so.
+  if (auto r = ringcri::sys::set_oom_score_adj(-999); !r)
+    spdlog::warn("msg=\"cannot set oom_score_adj\" error=\"{}\"", r.error().message());
   try {
     return serve(cfg);
   } catch (const std::exception& e) {

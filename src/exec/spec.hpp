@@ -107,6 +107,17 @@ struct process_spec {
   bool terminal = false;
 };
 
+// One cgroup hierarchy of the node as the container's /sys/fs/cgroup shows
+// it: mounted inside the container's cgroup namespace, so its root is the
+// container's own cgroup (what the JVM and the Go runtime size themselves
+// from). Made for a mount of type "cgroup" in `mounts`.
+struct cgroup_hierarchy_spec {
+  std::string name;     // its directory under /sys/fs/cgroup ("memory", "cpu,cpuacct",
+                        // "unified"); "" for a pure v2 node's one hierarchy, mounted there
+  std::string type;     // "cgroup" (v1) or "cgroup2"
+  std::string options;  // v1: which hierarchy, by controllers ("cpu,cpuacct", "none,name=systemd")
+};
+
 struct rootfs_spec {
   std::vector<std::string> lowers;  // layer dirs, top first
   std::string upper;                // per container, on the same fs as work
@@ -129,6 +140,7 @@ struct container_spec {
   // hierarchy (v1 controllers and/or the unified one). Made by the caller.
   std::vector<std::string> cgroup_procs;
   std::string cgroup_path;          // as the CRI sees it ("/kubepods/pod<uid>/<id>"), for status
+  std::vector<cgroup_hierarchy_spec> cgroup_hierarchies;  // for a mount of type "cgroup"
   std::vector<std::pair<std::string, std::string>> sysctls;
 
   // For the keeper: where the container's output goes (CRI log format) and

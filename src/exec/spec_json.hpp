@@ -35,10 +35,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(seccomp_spec, default_action, de
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(process_spec, args, env, cwd, user, capabilities,
                                                 no_new_privileges, rlimits, oom_score_adj, seccomp,
                                                 terminal)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cgroup_hierarchy_spec, name, type, options)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(rootfs_spec, lowers, upper, work, target, readonly)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(container_spec, id, process, rootfs, hostname, mounts,
                                                 devices, masked_paths, readonly_paths, namespaces,
-                                                cgroup_procs, cgroup_path, sysctls, log_path,
+                                                cgroup_procs, cgroup_path, cgroup_hierarchies, sysctls, log_path,
                                                 exit_path, stdin_open)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(exec_spec, container_id, process, cgroup_procs)
 

@@ -16,6 +16,7 @@
 #include "cri/rpc/handlers.hpp"
 #include "cri/spec/container_spec.hpp"
 #include "cri/spec/devices.hpp"
+#include "cri/spec/mounts.hpp"
 #include "cri/spec/resources.hpp"
 #include "cri/spec/stop_signal.hpp"
 #include "exec/spec_json.hpp"
@@ -125,6 +126,7 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
       if (tc && tc->pid() > 0) in.target_pid_ns = fmt::format("/proc/{}/ns/pid", tc->pid());
     }
     in.cgroup_procs = std::move(*procs);
+    in.cgroup_hierarchies = spec::cgroup_tree(ctx.cgroups->mounts());
     in.cgroup_path = record.cgroup_path();
     in.log_path = record.log_path();
     in.exit_path = exit_path_of(ctx.cfg, record.id()).string();

@@ -147,6 +147,7 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
   spec.sysctls = std::move(*sysctls);
 
   spec.cgroup_procs = in.cgroup_procs;
+  spec.cgroup_hierarchies = in.cgroup_hierarchies;
   spec.cgroup_path = in.cgroup_path;
   spec.log_path = in.log_path;
   spec.exit_path = in.exit_path;

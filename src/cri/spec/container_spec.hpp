@@ -49,6 +49,7 @@ struct container_inputs {
   // (/proc/<pid>/ns/pid), for pid mode TARGET; the caller resolves the id.
   std::string target_pid_ns{};
   std::vector<std::string> cgroup_procs{};
+  std::vector<exec::cgroup_hierarchy_spec> cgroup_hierarchies{};
   std::string cgroup_path{};
   std::string log_path{};
   std::string exit_path{};

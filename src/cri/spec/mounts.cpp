@@ -124,9 +124,30 @@ std::vector<exec::mount_spec> default_mounts(bool privileged) {
       {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
       {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
       {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", privileged ? "rw" : "ro"}},
+      {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", privileged ? "rw" : "ro"}},
   };
-  // /sys/fs/cgroup: not mounted yet (see mounts.hpp).
   return m;
+}
+
+std::vector<exec::cgroup_hierarchy_spec> cgroup_tree(const std::vector<exec::cgroups::cgroup_mount>& mounts) {
+  std::vector<exec::cgroup_hierarchy_spec> out;
+  const bool pure_v2 = mounts.size() == 1 && mounts[0].unified;
+  for (const auto& m : mounts) {
+    exec::cgroup_hierarchy_spec h;
+    h.type = m.unified ? "cgroup2" : "cgroup";
+    if (!pure_v2) {
+      auto slash = m.mount_point.rfind('/');
+      h.name = slash == std::string::npos ? m.mount_point : m.mount_point.substr(slash + 1);
+    }
+    for (const auto& c : m.controllers) {
+      if (!h.options.empty()) h.options += ',';
+      h.options += c;
+    }
+    // A named hierarchy ("name=systemd") is mounted without controllers.
+    if (!m.unified && h.options.rfind("name=", 0) == 0) h.options = "none," + h.options;
+    out.push_back(std::move(h));
+  }
+  return out;
 }
 
 result<std::vector<exec::mount_spec>> container_mounts(const runtime::v1::ContainerConfig& config,
@@ -158,9 +179,11 @@ result<std::vector<exec::mount_spec>> container_mounts(const runtime::v1::Contai
 
   std::vector<exec::mount_spec> out;
   const bool dev_requested = requested.count("/dev") > 0;
+  const bool sys_requested = requested.count("/sys") > 0;
   for (auto& m : default_mounts(privileged)) {
     if (requested.count(m.destination)) continue;
     if (dev_requested && m.destination.rfind("/dev/", 0) == 0) continue;
+    if (sys_requested && m.destination.rfind("/sys/", 0) == 0) continue;
     out.push_back(std::move(m));
   }
   for (const auto& b : binds) {

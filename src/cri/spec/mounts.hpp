@@ -3,10 +3,10 @@
 //
 // 1. The defaults every container has: /proc, /dev (tmpfs), /dev/pts,
 //    /dev/shm (a tmpfs of its own), /dev/mqueue, /sys (read-only unless
+//    privileged), /sys/fs/cgroup (the node's hierarchies as seen from the
+//    container's cgroup namespace: its own cgroups, read-only unless
 //    privileged). A requested mount on one of their destinations replaces
-//    it, and a requested /dev replaces every default under /dev.
-//    (/sys/fs/cgroup is not mounted yet: it needs the cgroup namespace
-//    and v1/v2 layout to be decided first.)
+//    it, and a requested /dev or /sys replaces every default under it.
 // 2. The request's mounts together with the pod's /etc/hosts,
 //    /etc/resolv.conf and /etc/hostname (each unless the request mounts
 //    that path itself), stably sorted by the number of components of the
@@ -29,11 +29,15 @@
 #include "api.pb.h"
 #include "base/error.hpp"
 #include "cri/spec/container_spec.hpp"
+#include "exec/cgroups/mountinfo.hpp"
 #include "exec/spec.hpp"
 
 namespace ringcri::cri::spec {
 
 std::vector<exec::mount_spec> default_mounts(bool privileged);
+
+// The node's hierarchies as a container's /sys/fs/cgroup lays them out.
+std::vector<exec::cgroup_hierarchy_spec> cgroup_tree(const std::vector<exec::cgroups::cgroup_mount>& mounts);
 
 result<std::vector<exec::mount_spec>> container_mounts(const runtime::v1::ContainerConfig& config,
                                                        const pod_paths& pod, bool readonly_rootfs,

@@ -26,29 +26,32 @@ const std::vector<device_rule>& default_device_rules() {
 }
 
 result<bool> hierarchy::limit_devices(std::string_view path, const std::vector<device_rule>& allowed) const {
-  const cgroup_mount* devices = mount_of("devices");
-  if (devices == nullptr || devices->unified) {
-    // No v1 devices controller (pure v2, or hybrid without it): the
-    // program in the unified hierarchy is what confines.
-    const cgroup_mount* v2 = unified();
-    if (v2 == nullptr) return false;
+  bool enforced = false;
+  // v1's devices controller, where one is mounted.
+  if (const cgroup_mount* devices = mount_of("devices"); devices != nullptr && !devices->unified) {
+    const std::string dir = dir_of(*devices, path);
+    if (!detail::exists(dir))
+      return fail(error_kind::not_found, fmt::format("device rules of cgroup {}: no such cgroup", dir));
+    if (auto denied = detail::write_control(dir + "/devices.deny", "a"); !denied)
+      return tl::unexpected(denied.error());
+    for (const auto& rule : allowed) {
+      if (auto ok = detail::write_control(dir + "/devices.allow", to_string(rule)); !ok)
+        return tl::unexpected(ok.error());
+    }
+    enforced = true;
+  }
+  // The program in the unified hierarchy: what confines on pure v2, and on
+  // a hybrid node a second guard that holds whichever hierarchy a process
+  // of the container is moved in. The kernel runs it before v1's check.
+  if (const cgroup_mount* v2 = unified(); v2 != nullptr) {
     const std::string dir = dir_of(*v2, path);
     if (!detail::exists(dir))
-      return fail(error_kind::not_found,
-                  fmt::format("device rules of cgroup {}: no such cgroup", dir));
+      return fail(error_kind::not_found, fmt::format("device rules of cgroup {}: no such cgroup", dir));
     if (auto attached = attach_device_program(dir, allowed); !attached)
       return tl::unexpected(attached.error());
-    return true;
+    enforced = true;
   }
-  const std::string dir = dir_of(*devices, path);
-  if (!detail::exists(dir))
-    return fail(error_kind::not_found, fmt::format("device rules of cgroup {}: no such cgroup", dir));
-  if (auto denied = detail::write_control(dir + "/devices.deny", "a"); !denied) return tl::unexpected(denied.error());
-  for (const auto& rule : allowed) {
-    if (auto ok = detail::write_control(dir + "/devices.allow", to_string(rule)); !ok)
-      return tl::unexpected(ok.error());
-  }
-  return true;
+  return enforced;
 }
 
 }  // namespace ringcri::exec::cgroups

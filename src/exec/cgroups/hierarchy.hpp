@@ -120,13 +120,12 @@ class hierarchy {
 
   // Lets the processes of cgroup `path` use only the devices `allowed`
   // (see devices.hpp): v1's devices.deny "a", then each rule to
-  // devices.allow where a v1 devices hierarchy is mounted; else (pure v2,
-  // or hybrid without it) the rules compiled to a BPF device program
-  // attached to the unified directory of `path`, replacing the one an
-  // earlier call attached (see device_program.hpp). false when neither
-  // exists and nothing enforces it. Either way a child cgroup cannot allow
-  // more than its parent. On a hybrid node with v1 devices the unified
-  // directory gets no program here: attach_device_program does that.
+  // devices.allow where a v1 devices hierarchy is mounted, and, where a
+  // unified hierarchy is (pure v2 or hybrid), the rules compiled to a BPF
+  // device program attached to the unified directory of `path`, replacing
+  // the one an earlier call attached (see device_program.hpp). false when
+  // neither exists and nothing enforces it. Either way a child cgroup
+  // cannot allow more than its parent.
   result<bool> limit_devices(std::string_view path, const std::vector<device_rule>& allowed) const;
 
   // The directory of `path` in one hierarchy.

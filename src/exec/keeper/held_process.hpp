@@ -38,10 +38,9 @@ struct held_process {
   exec::child proc;
   // A terminal container (process.terminal) has one pty instead of the
   // pipes: its master is stdout_read, where input goes too, and there is
-  // no stderr. The slave is held from create (the pty is made in the
-  // container's /dev/pts) until start hands it to the process.
+  // no stderr. The container's child makes the pty in its own /dev/pts
+  // and sends the master before it reports ready.
   bool tty = false;
-  unique_fd terminal_slave;
   unique_fd stdout_read;  // O_NONBLOCK (the pty master for a tty)
   unique_fd stderr_read;
   unique_fd stdin_write;    // when the spec keeps stdin open, until close_stdin

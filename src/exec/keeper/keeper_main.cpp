@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "base/sys/oom_score_adj.hpp"
 #include "base/unique_fd.hpp"
 #include "exec/keeper/client.hpp"
 #include "exec/keeper/orphan_reaper.hpp"
@@ -146,6 +147,21 @@ int keeper_main(int argc, char** argv) {
     return 0;
   }
 
+  // Nothing in a pod may ptrace or read the memory of the keeper, nor of
+  // the children it forks (they start with its dumpable flag); the OOM
+  // killer takes a container before it, where this node lets us say so.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (auto r = sys::set_oom_score_adj(-999); !r)
+    spdlog::warn("msg=\"cannot set oom_score_adj\" error=\"{}\"", r.error().message());
+  // The root of every pod's init: an empty directory it mounts an empty
+  // tmpfs on, in a mount namespace of its own.
+  fs::path empty_dir = args->state_dir / "empty";
+  if (::mkdir(empty_dir.c_str(), 0555) != 0 && errno != EEXIST) {
+    spdlog::critical("msg=\"cannot create the empty directory\" path={} error=\"{}\"",
+                     empty_dir.string(), std::strerror(errno));
+    return 1;
+  }
+
   // Orphans below any container are ours to reap, not init's.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     spdlog::critical("msg=\"cannot become a subreaper\" error=\"{}\"", std::strerror(errno));
@@ -168,7 +184,7 @@ int keeper_main(int argc, char** argv) {
 
   try {
     reactor::reactor r;
-    server s(server_options{.socket_path = socket_path}, std::move(*listener), std::move(*sigchld));
+    server s(server_options{.socket_path = socket_path, .empty_dir = empty_dir}, std::move(*listener), std::move(*sigchld));
     r.block_on(s.run());
   } catch (const std::exception& e) {
     spdlog::critical("msg=\"keeper failed\" error=\"{}\"", e.what());

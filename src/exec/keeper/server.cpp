@@ -87,12 +87,17 @@ reactor::task<void> server::reap_orphans() {
     auto ready = co_await io::poll(sigchld_.get(), POLLIN).with_cancel(background_cancel_);
     if (!ready) co_return;
     drain_sigchld_pipe(sigchld_.get());
-    for (pid_t pid : list_children()) {
-      if (tracked_pid(pid)) continue;
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        spdlog::debug("msg=\"reaped an orphan\" pid={} status={}", pid, status);
-      }
+    reap_untracked_children();
+  }
+}
+
+void server::reap_untracked_children() {
+  if (exec_spawns_ > 0) return;  // called again when the last one knows its pid
+  for (pid_t pid : list_children()) {
+    if (tracked_pid(pid)) continue;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      spdlog::debug("msg=\"reaped an orphan\" pid={} status={}", pid, status);
     }
   }
 }

@@ -34,6 +34,7 @@ namespace ringcri::exec::keeper {
 
 struct server_options {
   std::filesystem::path socket_path;  // removed when the server decides to end
+  std::filesystem::path empty_dir;    // an empty directory, the root of every pod init
   std::chrono::milliseconds startup_grace{10'000};
   std::chrono::milliseconds drain_timeout{2'000};  // output after an exit
 };
@@ -76,6 +77,9 @@ class server {
   reactor::task<void> accept_loop();
   reactor::task<void> grace_timer();
   reactor::task<void> reap_orphans();
+  // Reaps every child no held process or exec knows, unless an exec is
+  // between its first child and the pid of the process it made.
+  void reap_untracked_children();
   reactor::task<void> serve_session(session_ptr s);
   reactor::task<void> handle_request(session_ptr s, nlohmann::json request,
                                      std::vector<unique_fd> fds);
@@ -120,6 +124,7 @@ class server {
   unique_fd sigchld_;
   std::unordered_map<std::string, process_ptr> processes_;
   std::unordered_set<pid_t> exec_pids_;
+  std::size_t exec_spawns_ = 0;  // execs whose process's pid is not known yet
   std::set<session_ptr> sessions_;
   std::uint64_t sessions_seen_ = 0;
   bool in_grace_ = true;

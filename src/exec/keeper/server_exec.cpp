@@ -68,25 +68,64 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
     co_return tl::unexpected(
         std::move(child.error()).context("exec in container " + spec.container_id));
   }
+  // The first child, then the process that execs: both are ours to reap,
+  // and the second is unknown to us until the first reports its pid, so
+  // the orphan reaper holds off meanwhile.
   exec_pids_.insert(child->pid);
-  pid_t pid = child->pid;
-  struct forget_pid {
+  pid_t first_pid = child->pid;
+  pid_t pid = 0;
+  ++exec_spawns_;
+  struct forget_pids {
     server* s;
-    pid_t pid;
-    ~forget_pid() {
-      s->exec_pids_.erase(pid);
+    pid_t& first;
+    pid_t& second;
+    bool spawning = true;
+    void spawned() {
+      if (!spawning) return;
+      spawning = false;
+      if (--s->exec_spawns_ == 0) s->reap_untracked_children();
+    }
+    ~forget_pids() {
+      spawned();
+      s->exec_pids_.erase(first);
+      if (second > 0) s->exec_pids_.erase(second);
       s->check_idle();
     }
-  } forget{this, pid};
+  } forget{this, first_pid, pid};
 
   auto report = co_await await_report(child->report.get());
+  if (report && report->kind == exec::report_kind::spawned) {
+    pid = report->pid;
+    exec_pids_.insert(pid);
+    forget.spawned();
+    // The first child exits once it has reported: reap it, and hold the
+    // second by a pidfd of its own (our child: its pid stays its own
+    // until we reap it).
+    siginfo_t first_info{};
+    co_await io::waitid(child->pidfd.get(), &first_info);
+    unique_fd second(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!second) {
+      int e = errno;
+      ::kill(pid, SIGKILL);
+      co_return fail_errno(e, fmt::format("open a pidfd for exec {} in container {}", pid,
+                                          spec.container_id));
+    }
+    child->pidfd = std::move(second);
+    child->pid = pid;
+    report = co_await await_report(child->report.get());
+  }
+  forget.spawned();
   child->report.reset();
-  if (!report || report->kind == exec::report_kind::error) {
+  if (!report || report->kind != exec::report_kind::exec_done) {
+    // The first child's failure, or the second's before its execve.
     siginfo_t info{};
     co_await io::waitid(child->pidfd.get(), &info);
     if (!report)
       co_return tl::unexpected(
           std::move(report.error()).context("exec in container " + spec.container_id));
+    if (report->kind != exec::report_kind::error)
+      co_return fail(error_kind::internal,
+                     fmt::format("exec in container {}: unexpected spawn report", spec.container_id));
     co_return tl::unexpected(error(protocol::kind_of_child_errno(report->sys_errno),
                                    report->message, report->sys_errno));
   }
@@ -121,7 +160,7 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
   }
   int exit_code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
   spdlog::debug("msg=\"exec ended\" container={} pid={} exit_code={} timed_out={} hung_up={}",
-                spec.container_id, pid, exit_code, timed_out, hung_up);
+                spec.container_id, child->pid, exit_code, timed_out, hung_up);
   response r;
   r.packets.emplace_back(json{{"exit_code", exit_code}, {"timed_out", timed_out}},
                          std::vector<unique_fd>{});

@@ -16,7 +16,6 @@
 #include "exec/keeper/fd_passing.hpp"
 #include "exec/keeper/protocol.hpp"
 #include "exec/keeper/server.hpp"
-#include "exec/spawn/terminal.hpp"
 #include "exec/spec_json.hpp"
 #include "reactor/ops.hpp"
 
@@ -163,14 +162,14 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
                    fmt::format("container {}: the process ended during its setup", c->id));
   }
   if (c->tty) {
-    auto t = exec::open_terminal(c->proc.pid, spec.process.user);
-    if (!t) {
+    // The child opened its pty in its own /dev/pts and sent the master.
+    auto master = exec::take_terminal(c->proc);
+    if (!master) {
       ::syscall(SYS_pidfd_send_signal, c->proc.pidfd.get(), SIGKILL, nullptr, 0);
       co_await drop_failed_setup(c);
-      co_return tl::unexpected(std::move(t.error()).context("create container " + c->id));
+      co_return tl::unexpected(std::move(master.error()).context("create container " + c->id));
     }
-    c->stdout_read = std::move(t->master);
-    c->terminal_slave = std::move(t->slave);
+    c->stdout_read = std::move(*master);
   }
   c->created = true;
   start_watching(c);
@@ -188,10 +187,7 @@ reactor::task<result<server::response>> server::do_start(const json& args) {
     co_return fail(error_kind::failed_precondition,
                    fmt::format("container {} is not waiting to start", *id));
   }
-  auto released = exec::release(c->proc, c->terminal_slave.get());
-  // The process has its own copy now (or is gone): the master reads EIO
-  // once the process and its children closed theirs.
-  c->terminal_slave.reset();
+  auto released = exec::release(c->proc);
   if (!released)
     co_return tl::unexpected(std::move(released.error()).context("start container " + *id));
   auto report = co_await await_report(c->proc.report.get());
@@ -213,7 +209,7 @@ reactor::task<result<server::response>> server::do_pod_init(const json& args) {
   if (processes_.count(*id)) {
     co_return fail(error_kind::already_exists, fmt::format("the keeper already holds {}", *id));
   }
-  auto child = exec::clone_pod_init(*id);
+  auto child = exec::clone_pod_init(*id, options_.empty_dir.string());
   if (!child)
     co_return tl::unexpected(std::move(child.error()).context("start the init of pod " + *id));
   auto c = std::make_shared<held_process>();

@@ -146,9 +146,6 @@ reactor::task<void> server::watch_exit(process_ptr c) {
     status.exit_code = 128 + info.si_status;
   }
 
-  // A container removed before its start never took its terminal: ours
-  // would keep the pty from ending.
-  c->terminal_slave.reset();
   // Its output until EOF, unless something else (a daemonized descendant)
   // keeps the pipes open: then what was read is all there is.
   if (c->pumps_running > 0) {

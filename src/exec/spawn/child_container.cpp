@@ -1,27 +1,27 @@
-// clone_container and release: the container's process and the ordered
-// setup its child runs (spawn.hpp lists the steps).
+// A container's process: clone_container, release, and the whole of the
+// child's set-up, in the order it happens. set_up_container is the one
+// place to read to check that order.
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <optional>
 
+#include "base/sys/oom_score_adj.hpp"
 #include "exec/spawn/beneath.hpp"
-#include "exec/spawn/cgroup_join.hpp"
-#include "exec/spawn/child_entry.hpp"
+#include "exec/spawn/child.hpp"
 #include "exec/spawn/clone.hpp"
+#include "exec/spawn/confinement.hpp"
 #include "exec/spawn/limits.hpp"
 #include "exec/spawn/mounts.hpp"
 #include "exec/spawn/namespaces.hpp"
 #include "exec/spawn/path_lookup.hpp"
-#include "exec/spawn/process_exec.hpp"
 #include "exec/spawn/report.hpp"
 #include "exec/spawn/spawn.hpp"
+#include "exec/spawn/terminal.hpp"
 
 namespace ringcri::exec {
 
@@ -29,95 +29,108 @@ using namespace spawn_detail;
 
 namespace {
 
-// Everything up to 'R': the container's namespaces, file system and limits.
-// Returns the executable to run.
-result<std::string> set_up_container(const container_spec& spec, const stdio_fds& io) {
+// The byte a terminal's master comes with on the release socket.
+constexpr char terminal_byte = 'T';
+
+// Everything up to 'R'. On success the process is confined and the
+// returned arguments are ready for execve.
+result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& io,
+                                   const prepared_confinement& confinement, int release_fd) {
+  // 1. Where it belongs: its cgroups first (every page it touches from here
+  //    on is charged there), a cgroup namespace rooted at them, the pod's
+  //    network, ipc and uts namespaces. Its mount namespace and, unless it
+  //    shares one, its pid namespace came new with the clone.
   if (auto r = join_cgroups(spec.cgroup_procs); !r) return tl::unexpected(r.error());
   if (const namespace_spec* ns = find_namespace(spec, "cgroup"); ns && ns->path.empty())
     if (::unshare(CLONE_NEWCGROUP) < 0) return fail_errno(errno, "unshare cgroup namespace");
   if (auto r = join_namespace_paths(spec); !r) return tl::unexpected(r.error());
 
-  // Nothing mounted from here on may reach the host's mount namespace.
+  // 2. Its file system, built beneath the rootfs: nothing mounted from
+  //    here on reaches the host's mount namespace.
   if (::mount("", "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rslave");
   if (auto r = mount_overlay(spec.rootfs); !r) return tl::unexpected(r.error());
-  {
-    unique_fd root(::open(spec.rootfs.target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) return fail_errno(errno, fmt::format("open rootfs \"{}\"", spec.rootfs.target));
-    for (const mount_spec& m : spec.mounts)
-      if (auto r = mount_in_root(root.get(), m); !r) return tl::unexpected(r.error());
-    if (auto r = make_devices(root.get(), spec.devices); !r) return tl::unexpected(r.error());
+  unique_fd root(::open(spec.rootfs.target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail_errno(errno, fmt::format("open rootfs \"{}\"", spec.rootfs.target));
+  for (const mount_spec& m : spec.mounts) {
+    auto r = m.type == "cgroup" ? mount_cgroup_tree(root.get(), m, spec.cgroup_hierarchies)
+                                : mount_in_root(root.get(), m);
+    if (!r) return tl::unexpected(r.error());
   }
+  if (auto r = make_devices(root.get(), spec.devices); !r) return tl::unexpected(r.error());
+
+  // 3. What lives in its namespaces, and its oom_score_adj through the
+  //    host's /proc, still there.
   if (auto r = apply_sysctls(spec.sysctls); !r) return tl::unexpected(r.error());
   if (auto r = set_hostname(spec); !r) return tl::unexpected(r.error());
-  // Through the host's /proc, still there: the container may not mount one.
-  if (auto r = set_oom_score_adj(spec.process.oom_score_adj); !r) return tl::unexpected(r.error());
+  if (auto r = sys::set_oom_score_adj(spec.process.oom_score_adj.value_or(0)); !r)
+    return tl::unexpected(r.error());
 
+  // 4. Its terminal, while the caller's /dev/pts (the fallback) is in
+  //    reach: a pty of the container's own /dev/pts whose master goes to
+  //    the caller, or the one the caller gave.
+  stdio_fds stdio = io;
+  unique_fd pty_slave;
+  if (spec.process.terminal && io.in < 0) {
+    auto pty = open_terminal_in(root.get(), spec.process.user);
+    if (!pty) return tl::unexpected(std::move(pty.error()).context("open the terminal"));
+    if (auto r = send_with_fd(release_fd, terminal_byte, pty->master.get()); !r)
+      return tl::unexpected(r.error());
+    pty_slave = std::move(pty->slave);
+    stdio = {pty_slave.get(), pty_slave.get(), pty_slave.get()};
+  }
+
+  // 5. The rootfs becomes /; then what is hidden or read-only in it, its
+  //    limits and its working directory.
+  root.reset();
   if (auto r = pivot_into(spec.rootfs.target); !r) return tl::unexpected(r.error());
   if (auto r = mask_paths(spec.masked_paths); !r) return tl::unexpected(r.error());
   if (auto r = make_paths_readonly(spec.readonly_paths); !r) return tl::unexpected(r.error());
   if (auto r = apply_rlimits(spec.process.rlimits); !r) return tl::unexpected(r.error());
-
   const std::string cwd = spec.process.cwd.empty() ? "/" : spec.process.cwd;
   {
-    unique_fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) return fail_errno(errno, "open \"/\"");
-    if (auto r = mkdir_all_in_root(root.get(), cwd); !r)
+    unique_fd slash(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!slash) return fail_errno(errno, "open \"/\"");
+    if (auto r = mkdir_all_in_root(slash.get(), cwd); !r)
       return tl::unexpected(std::move(r.error()).context(fmt::format("make cwd \"{}\"", cwd)));
   }
   if (::chdir(cwd.c_str()) < 0) return fail_errno(errno, fmt::format("chdir \"{}\"", cwd));
   if (spec.rootfs.readonly)
     if (auto r = make_root_readonly(); !r) return tl::unexpected(r.error());
 
+  // 6. Its command, found now so that a missing one fails the create; its
+  //    stdio, and a terminal as its controlling terminal.
   auto executable = find_executable(spec.process);
-  if (!executable) return executable;
-  if (auto r = install_stdio(io); !r) return tl::unexpected(r.error());
-  return executable;
-}
+  if (!executable) return tl::unexpected(executable.error());
+  exec_args args = exec_args_of(spec.process, std::move(*executable));
+  if (auto r = install_stdio(stdio); !r) return tl::unexpected(r.error());
+  pty_slave.reset();
+  if (spec.process.terminal)
+    if (auto r = take_controlling_terminal(); !r) return tl::unexpected(r.error());
 
-// Waits for the release byte; `terminal` gets the fd that came with it,
-// if any. False at end of file.
-bool receive_release(int release_fd, int& terminal) {
-  char byte;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  iovec iov{&byte, 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(release_fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return false;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-        c->cmsg_len == CMSG_LEN(sizeof(int)))
-      std::memcpy(&terminal, CMSG_DATA(c), sizeof(int));
-  }
-  return true;
+  // 7. Last, its powers down to the spec's: user, capabilities,
+  //    no_new_privs, seccomp. It waits for StartContainer like this.
+  if (auto r = confine(spec.process, confinement); !r) return tl::unexpected(r.error());
+  return args;
 }
 
 [[noreturn]] void run_container_child(const container_spec& spec, const stdio_fds& io,
-                                      const prepared_process& prepared, int report_fd,
+                                      const prepared_confinement& confinement, int report_fd,
                                       int release_fd) {
-  reset_signals();
-  close_fds_except({report_fd, release_fd, io.in, io.out, io.err});
-  auto executable = set_up_container(spec, io);
-  if (!executable) report_failure(report_fd, executable.error());
+  enter_child(title_of(spec.process), {report_fd, release_fd, io.in, io.out, io.err});
+  auto args = set_up_container(spec, io, confinement, release_fd);
+  if (!args) report_failure(report_fd, args.error());
   report_ready(report_fd);
 
-  int terminal = -1;
-  // EOF without a byte: the container was removed before it started.
-  if (!receive_release(release_fd, terminal)) ::_exit(0);
-  ::close(release_fd);
-  if (terminal >= 0) {
-    if (auto r = install_stdio(stdio_fds{terminal, terminal, terminal}); !r)
-      report_failure(report_fd, r.error());
-    ::close(terminal);
-  }
-  exec_process(spec.process, prepared, *executable, report_fd);
+  // Confined now: only a read, and execve, from here on.
+  char byte = 0;
+  ssize_t n;
+  do {
+    n = ::read(release_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  // End of file without a byte: the container was removed before it started.
+  if (n <= 0) ::_exit(0);
+  exec_or_report(*args, report_fd);
 }
 
 }  // namespace
@@ -125,18 +138,16 @@ bool receive_release(int release_fd, int& terminal) {
 result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
   auto flags = clone_flags(spec);
   if (!flags) return tl::unexpected(flags.error());
-  auto prepared = prepare_process(spec.process);
-  if (!prepared) return tl::unexpected(prepared.error());
+  auto confinement = prepare_confinement(spec.process);
+  if (!confinement) return tl::unexpected(confinement.error());
 
-  int release_pipe[2];
   auto report = make_report_pipe();
   if (!report) return tl::unexpected(report.error());
   unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
-  // The release "pipe" is a socket pair: send(MSG_NOSIGNAL) to a child
-  // that already died fails with EPIPE instead of raising SIGPIPE.
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release_pipe) < 0)
-    return fail_errno(errno, "socketpair for the release");
-  unique_fd release_read(release_pipe[0]), release_write(release_pipe[1]);
+  auto release_socket = make_release_socket();
+  if (!release_socket) return tl::unexpected(release_socket.error());
+  unique_fd release_child = std::move(release_socket->first);
+  unique_fd release_parent = std::move(release_socket->second);
 
   // A pod's shared pid namespace: entered for the clone only, so the child
   // is pid N there and still the keeper's own child.
@@ -152,13 +163,15 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
 
   auto cloned = clone3_pidfd(*flags);
   if (cloned && cloned->pid == 0)
-    run_child(report_write.get(), [&] { run_container_child(spec, io, *prepared, report_write.get(), release_read.get()); });
+    run_child(report_write.get(), [&] {
+      run_container_child(spec, io, *confinement, report_write.get(), release_child.get());
+    });
   if (!cloned) return tl::unexpected(cloned.error());
   child c;
   c.pid = cloned->pid;
   c.pidfd = std::move(cloned->pidfd);
   c.report = std::move(report_read);
-  c.release = std::move(release_write);
+  c.release = std::move(release_parent);
   if (pid_ns)
     if (auto r = pid_ns->leave(); !r) {
       kill_and_reap(c.pidfd.get());
@@ -167,30 +180,27 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
   return c;
 }
 
-result<void> release(child& c, int terminal_slave) {
+result<unique_fd> take_terminal(child& c) {
+  if (!c.release) return fail(error_kind::failed_precondition, "take the terminal: no release socket");
+  // Sent before 'R', which the caller has read: it is there to take.
+  if (::fcntl(c.release.get(), F_SETFL, O_NONBLOCK) < 0)
+    return fail_errno(errno, "take the terminal");
+  char byte = 0;
+  unique_fd master;
+  bool got = receive_with_fd(c.release.get(), byte, master);
+  int flags = ::fcntl(c.release.get(), F_GETFL);
+  if (flags >= 0) ::fcntl(c.release.get(), F_SETFL, flags & ~O_NONBLOCK);
+  if (!got || byte != terminal_byte || !master)
+    return fail(error_kind::internal, "take the terminal: the container sent no pty");
+  if (::fcntl(master.get(), F_SETFL, O_NONBLOCK) < 0)
+    return fail_errno(errno, "make the pty master non-blocking");
+  return master;
+}
+
+result<void> release(child& c) {
   if (!c.release) return fail(error_kind::failed_precondition, "release: already released");
   unique_fd fd = std::move(c.release);
-  char byte = '1';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (terminal_slave >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &terminal_slave, sizeof(int));
-  }
-  ssize_t n;
-  do {
-    n = ::sendmsg(fd.get(), &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return fail_errno(errno, "release: write");
-  return {};
+  return send_with_fd(fd.get(), '1', -1);
 }
 
 }  // namespace ringcri::exec

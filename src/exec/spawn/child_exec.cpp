@@ -1,20 +1,30 @@
 // clone_exec: a command run inside a running container (ExecSync, Exec).
-// It becomes the keeper's child in the container's pid namespace, joins
-// the container's cgroups and other namespaces, and execs at once.
+//
+// Two processes, so that nothing of ours is ever visible in the container
+// holding more than the exec's spec grants. The first is cloned in the
+// keeper's own pid namespace, where the container cannot see it: it joins
+// the container's cgroup and its mount, network, ipc, uts and cgroup
+// namespaces, takes its limits, stdio and working directory, and confines
+// itself (user, capabilities, no_new_privs, and the seccomp filter when it
+// must be loaded before the capabilities go). Only then does it clone the
+// second into the container's pid namespace, as a sibling (CLONE_PARENT:
+// the keeper's child), report its pid and exit. The second takes its
+// terminal, loads the filter that waits for no_new_privs, and execs.
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <optional>
-
-#include "exec/spawn/cgroup_join.hpp"
-#include "exec/spawn/child_entry.hpp"
+#include "base/sys/oom_score_adj.hpp"
+#include "exec/spawn/child.hpp"
 #include "exec/spawn/clone.hpp"
+#include "exec/spawn/confinement.hpp"
 #include "exec/spawn/limits.hpp"
+#include "exec/spawn/namespaces.hpp"
 #include "exec/spawn/path_lookup.hpp"
-#include "exec/spawn/process_exec.hpp"
 #include "exec/spawn/report.hpp"
 #include "exec/spawn/spawn.hpp"
 
@@ -24,61 +34,87 @@ using namespace spawn_detail;
 
 namespace {
 
-result<std::string> set_up_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io) {
+// What the first child does, up to the clone of the second.
+result<exec_args> set_up_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io,
+                              const prepared_confinement& confinement) {
+  // Limits first, through the host's /proc (the container's /proc has no
+  // pid for this process); the second child inherits them.
   if (auto r = join_cgroups(spec.cgroup_procs); !r) return tl::unexpected(r.error());
-  // After the cgroup: the cgroup namespace's root is the cgroup at setns.
+  if (auto r = apply_rlimits(spec.process.rlimits); !r) return tl::unexpected(r.error());
+  if (auto r = sys::set_oom_score_adj(spec.process.oom_score_adj.value_or(0)); !r)
+    return tl::unexpected(r.error());
+  // Every namespace but the pid one in one call; the cgroup namespace's
+  // root is the cgroup joined above. Then the pid namespace, for children.
   if (::setns(container_pidfd,
               CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP) < 0)
     return fail_errno(errno, "join the container's namespaces");
-  if (auto r = apply_rlimits(spec.process.rlimits); !r) return tl::unexpected(r.error());
-  if (auto r = set_oom_score_adj(spec.process.oom_score_adj); !r) return tl::unexpected(r.error());
+  if (::setns(container_pidfd, CLONE_NEWPID) < 0)
+    return fail_errno(errno, "join the container's pid namespace");
   const std::string cwd = spec.process.cwd.empty() ? "/" : spec.process.cwd;
   if (::chdir(cwd.c_str()) < 0) return fail_errno(errno, fmt::format("chdir \"{}\"", cwd));
   auto executable = find_executable(spec.process);
-  if (!executable) return executable;
+  if (!executable) return tl::unexpected(executable.error());
+  exec_args args = exec_args_of(spec.process, std::move(*executable));
   if (auto r = install_stdio(io); !r) return tl::unexpected(r.error());
-  return executable;
+  // The filter that must come before the capabilities go is loaded here;
+  // the one that waits for no_new_privs goes with the second child, after
+  // its session is set.
+  process_spec first = spec.process;
+  prepared_confinement first_part = confinement;
+  if (first.no_new_privileges) first_part.seccomp.reset();
+  if (auto r = confine(first, first_part); !r) return tl::unexpected(r.error());
+  return args;
+}
+
+// The second child: its terminal, the rest of its filter, execve.
+[[noreturn]] void run_exec_process(const exec_spec& spec, const prepared_confinement& confinement,
+                                   const exec_args& args, int report_fd) {
+  if (spec.process.terminal)
+    if (auto r = take_controlling_terminal(); !r) report_failure(report_fd, r.error());
+  if (confinement.seccomp && spec.process.no_new_privileges)
+    if (auto r = load_seccomp(*confinement.seccomp); !r) report_failure(report_fd, r.error());
+  exec_or_report(args, report_fd);
 }
 
 [[noreturn]] void run_exec_child(const exec_spec& spec, int container_pidfd, const stdio_fds& io,
-                                 const prepared_process& prepared, int report_fd) {
-  reset_signals();
-  close_fds_except({report_fd, container_pidfd, io.in, io.out, io.err});
-  auto executable = set_up_exec(spec, container_pidfd, io);
-  if (!executable) report_failure(report_fd, executable.error());
+                                 const prepared_confinement& confinement, int report_fd) {
+  enter_child(title_of(spec.process), {report_fd, container_pidfd, io.in, io.out, io.err});
+  auto args = set_up_exec(spec, container_pidfd, io, confinement);
+  if (!args) report_failure(report_fd, args.error());
   ::close(container_pidfd);
-  exec_process(spec.process, prepared, *executable, report_fd);
+  // The plain clone system call: clone3 is what a seccomp profile (the
+  // common default one among them) may refuse, and the filter may already
+  // be loaded. The exit signal is this process's own, SIGCHLD.
+  long pid = ::syscall(SYS_clone, CLONE_PARENT, nullptr, nullptr, nullptr, 0L);
+  if (pid < 0)
+    report_failure(report_fd, error::from_errno(errno, "clone the process to exec"));
+  if (pid == 0) run_exec_process(spec, confinement, *args, report_fd);
+  report_pid(report_fd, static_cast<pid_t>(pid));
+  ::_exit(0);
 }
 
 }  // namespace
 
 result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io) {
-  auto prepared = prepare_process(spec.process);
-  if (!prepared) return tl::unexpected(prepared.error());
+  auto confinement = prepare_confinement(spec.process);
+  if (!confinement) return tl::unexpected(confinement.error());
 
   auto report = make_report_pipe();
   if (!report) return tl::unexpected(report.error());
   unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
 
-  // setns(pidfd, CLONE_NEWPID) only sets where children are born: the
-  // clone below lands in the container's pid namespace.
-  auto pid_ns = pid_ns_for_children::enter(container_pidfd);
-  if (!pid_ns)
-    return tl::unexpected(
-        std::move(pid_ns.error()).context(fmt::format("exec in container {}", spec.container_id)));
-
   auto cloned = clone3_pidfd(0);
   if (cloned && cloned->pid == 0)
-    run_child(report_write.get(), [&] { run_exec_child(spec, container_pidfd, io, *prepared, report_write.get()); });
-  if (!cloned) return tl::unexpected(cloned.error());
+    run_child(report_write.get(), [&] {
+      run_exec_child(spec, container_pidfd, io, *confinement, report_write.get());
+    });
+  if (!cloned)
+    return tl::unexpected(
+        std::move(cloned.error()).context(fmt::format("exec in container {}", spec.container_id)));
   child c;
   c.pid = cloned->pid;
   c.pidfd = std::move(cloned->pidfd);
   c.report = std::move(report_read);
-  if (auto r = pid_ns->leave(); !r) {
-    kill_and_reap(c.pidfd.get());
-    return tl::unexpected(r.error());
-  }
   return c;
 }
 

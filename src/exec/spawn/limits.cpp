@@ -1,4 +1,4 @@
-// rlimits and oom_score_adj.
+// rlimits.
 
 #include "exec/spawn/limits.hpp"
 
@@ -53,20 +53,6 @@ result<void> apply_rlimits(const std::vector<rlimit_spec>& rlimits) {
       return fail_errno(errno,
                         fmt::format("setrlimit {} (soft {}, hard {})", r.type, r.soft, r.hard));
   }
-  return {};
-}
-
-result<void> set_oom_score_adj(std::optional<int> value) {
-  if (!value) return {};
-  const char* path = "/proc/self/oom_score_adj";
-  unique_fd fd(::open(path, O_RDWR | O_CLOEXEC));
-  if (!fd) return fail_errno(errno, fmt::format("open \"{}\"", path));
-  std::string text = std::to_string(*value);
-  if (::write(fd.get(), text.data(), text.size()) >= 0) return {};
-  if (errno != EACCES && errno != EPERM)
-    return fail_errno(errno, fmt::format("write {} to \"{}\"", *value, path));
-  // Refused: the value asked for is below the current one and this process
-  // lacks CAP_SYS_RESOURCE. Keeping the current value is the clamp.
   return {};
 }
 

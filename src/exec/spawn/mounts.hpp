@@ -19,6 +19,15 @@ result<void> mount_overlay(const rootfs_spec& rootfs);
 // One spec mount, its destination resolved beneath root_fd.
 result<void> mount_in_root(int root_fd, const mount_spec& m);
 
+// A mount of type "cgroup": the node's hierarchies under its destination
+// (/sys/fs/cgroup), each mounted inside the container's cgroup namespace.
+// Pure v2: the one cgroup2 hierarchy there. v1 or hybrid: a tmpfs with a
+// directory per hierarchy, as runc lays it out ("cpu" and "cpuacct"
+// symlinks to "cpu,cpuacct"), made read-only last when the mount asks.
+// No hierarchies: nothing is mounted (the spec knows none).
+result<void> mount_cgroup_tree(int root_fd, const mount_spec& m,
+                               const std::vector<cgroup_hierarchy_spec>& hierarchies);
+
 // spec.devices as nodes (or binds of the host's node where mknod is
 // refused), then /dev/fd, /dev/std{in,out,err} and /dev/ptmx symlinks.
 result<void> make_devices(int root_fd, const std::vector<device_spec>& devices);

@@ -1,4 +1,4 @@
-// Namespace flags, joining held namespaces, hostname and sysctls.
+// Joining cgroups and held namespaces, namespace flags, hostname and sysctls.
 
 #include "exec/spawn/namespaces.hpp"
 
@@ -21,6 +21,15 @@ constexpr kind kinds[] = {
     {"ipc", CLONE_NEWIPC},  {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP},
 };
 }  // namespace
+
+result<void> join_cgroups(const std::vector<std::string>& cgroup_procs) {
+  for (const std::string& path : cgroup_procs) {
+    unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), "0", 1) < 0)
+      return fail_errno(errno, fmt::format("join cgroup \"{}\"", path));
+  }
+  return {};
+}
 
 const namespace_spec* find_namespace(const container_spec& spec, const std::string& type) {
   for (const namespace_spec& ns : spec.namespaces)

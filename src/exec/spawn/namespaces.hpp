@@ -1,7 +1,7 @@
 #pragma once
-// The container's namespaces as the spec lists them: which the clone3
-// makes, which are joined by path, and the settings that live in them
-// (hostname, sysctls).
+// Where the container's process belongs: its cgroups, and its namespaces
+// as the spec lists them (which the clone3 makes, which are joined by
+// path), and the settings that live in them (hostname, sysctls).
 
 #include <cstdint>
 #include <string>
@@ -12,6 +12,10 @@
 #include "exec/spec.hpp"
 
 namespace ringcri::exec::spawn_detail {
+
+// Writes "0" (this process) to each cgroup.procs file. The first step of
+// a child, so that every page it touches is charged to the container.
+result<void> join_cgroups(const std::vector<std::string>& cgroup_procs);
 
 // The namespace of `type` in the spec, or nullptr when it is the host's.
 const namespace_spec* find_namespace(const container_spec& spec, const std::string& type);

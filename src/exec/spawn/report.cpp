@@ -1,12 +1,16 @@
-// The report pipe: made by the keeper, written by a spawned child, read by the keeper.
+// The report pipe and the release socket between a spawned child and the keeper.
 
 #include "exec/spawn/report.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "exec/spawn/spawn.hpp"
@@ -28,6 +32,13 @@ static void write_all(int fd, const char* data, size_t size) {
 
 void report_ready(int report_fd) { write_all(report_fd, "R", 1); }
 
+void report_pid(int report_fd, pid_t pid) {
+  // No allocation: the caller may be confined already.
+  char record[24];
+  int n = std::snprintf(record, sizeof record, "P%d\n", static_cast<int>(pid));
+  write_all(report_fd, record, static_cast<size_t>(n));
+}
+
 void report_failure(int report_fd, const error& e) {
   std::string record = "E" + std::to_string(e.sys_errno()) + ":" + e.message();
   // One write of at most PIPE_BUF bytes is atomic: the reader gets the
@@ -43,6 +54,60 @@ result<report_pipe> make_report_pipe() {
   report_pipe p{unique_fd(fds[0]), unique_fd(fds[1])};
   if (::fcntl(p.read.get(), F_SETFL, O_NONBLOCK) < 0) return fail_errno(errno, "set the spawn report non-blocking");
   return p;
+}
+
+result<std::pair<unique_fd, unique_fd>> make_release_socket() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    return fail_errno(errno, "socketpair for the release");
+  return std::pair<unique_fd, unique_fd>(unique_fd(fds[0]), unique_fd(fds[1]));
+}
+
+result<void> send_with_fd(int sock, char byte, int fd) {
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  }
+  ssize_t n;
+  do {
+    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return fail_errno(errno, "send on the release socket");
+  return {};
+}
+
+bool receive_with_fd(int sock, char& byte, unique_fd& fd) {
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof(int));
+      fd.reset(received);
+    }
+  }
+  return true;
 }
 
 }  // namespace spawn_detail
@@ -61,6 +126,23 @@ result<report> read_report(int report_fd) {
   }
   if (n == 0) return report{report_kind::exec_done, {}, 0};
   if (kind == 'R') return report{report_kind::ready, {}, 0};
+  if (kind == 'P') {
+    // "P<pid>\n", one write of a few bytes: all of it is here.
+    char digits[16];
+    std::size_t len = 0;
+    for (;;) {
+      char c;
+      n = ::read(report_fd, &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || c == '\n' || len + 1 >= sizeof digits) break;
+      digits[len++] = c;
+    }
+    digits[len] = 0;
+    report r{report_kind::spawned, {}, 0};
+    r.pid = static_cast<pid_t>(std::atoi(digits));
+    if (r.pid <= 0) return fail(error_kind::internal, "read spawn report: a pid record without a pid");
+    return r;
+  }
   if (kind != 'E')
     return fail(error_kind::internal, "read spawn report: unexpected byte " + std::to_string(kind));
 

@@ -1,7 +1,10 @@
 #pragma once
-// The report pipe (spawn.hpp describes the protocol): made by the parent,
-// written by the child: 'R' when set up, 'E<errno>:<message>' and exit 127
-// on failure.
+// The channels between a spawned child and its parent (spawn.hpp describes
+// the protocol). The report pipe, child to parent: 'R' when set up,
+// 'P<pid>\n' for the process an exec's first child made, 'E<errno>:
+// <message>' and exit 127 on failure, end of file at execve. The release
+// socket (containers only): a container's pty master, child to parent,
+// before 'R'; the release byte, parent to child.
 
 #include <exception>
 
@@ -18,6 +21,10 @@ struct report_pipe {
 };
 result<report_pipe> make_report_pipe();
 
+// A socket pair (send(MSG_NOSIGNAL) to a child that already died fails
+// with EPIPE instead of raising SIGPIPE); [0] is the child's end.
+result<std::pair<unique_fd, unique_fd>> make_release_socket();
+
 // The exit code of a child that failed before or at execve.
 inline constexpr int failed_exit_code = 127;
 
@@ -25,9 +32,19 @@ inline constexpr int failed_exit_code = 127;
 // notices when release never comes.
 void report_ready(int report_fd);
 
+// Writes 'P<pid>\n': the pid of the process that will exec.
+void report_pid(int report_fd, pid_t pid);
+
 // Writes 'E<errno>:<message>' in one write (so the parent never reads half
 // of it) and exits the child with failed_exit_code.
 [[noreturn]] void report_failure(int report_fd, const error& e);
+
+// One byte with `fd` attached (SCM_RIGHTS), or without one when fd < 0.
+result<void> send_with_fd(int sock, char byte, int fd);
+
+// Waits for one byte; `fd` gets the fd that came with it, if any. False at
+// end of file or on an error.
+bool receive_with_fd(int sock, char& byte, unique_fd& fd);
 
 // Runs a clone child's body, which ends in execve or _exit; an exception
 // out of it (a bug) is reported like any failure, never unwound into the

@@ -1,40 +1,33 @@
 #pragma once
-// The spawn engine: clone3 a container (or a command inside one) and set
-// it up in the child. Called by the keeper, which is single-threaded, so
-// the child may allocate; never call it from the multi-threaded daemon.
+// The spawn engine: clone3 a container (or a command inside one, or a
+// pod's init) and set it up in the child. Called by the keeper, which is
+// single-threaded, so the child may allocate; never call it from the
+// multi-threaded daemon.
 //
 // A container is made in two steps, so StartContainer only releases it:
 //
 //   auto c = clone_container(spec, io);   // returns at once after clone3
 //   ... wait until c->report is readable ...
-//   auto ready = read_report(c->report);   // setup done, or the child's error
+//   auto ready = read_report(c->report);   // set up and confined, or the child's error
+//   auto pty = take_terminal(*c);          // process.terminal without io: its pty's master
 //   ... later, StartContainer ...
 //   release(*c);                           // the child execs
 //   ... wait until c->report is readable ...
 //   auto started = read_report(c->report); // EOF: execve succeeded
 //
+// The order of a container's set-up is child_container.cpp's
+// set_up_container, read top to bottom; a created container waits for its
+// release already confined: its user, capabilities, no_new_privs and
+// seccomp filter are the spec's, it is not dumpable, and ps shows the
+// name of its command, not the keeper's.
+//
 // Report pipe protocol (child -> parent, the write end is O_CLOEXEC):
 //   'R'                 setup finished, waiting for release
+//   'P' <pid> '\n'      (exec only) the pid of the process that will exec
 //   'E' <errno> ':' <message>
 //                       failed (the child then exits 127); the message says
 //                       what (which mount, which path, which syscall, errno)
 //   end of file         execve succeeded
-//
-// The child of clone_container:
-//   joins the cgroup (spec.cgroup_procs), then a new cgroup namespace;
-//   joins or makes the namespaces the spec lists (pid is made by clone3, or
-//   joined by the parent with setns before the clone so the child is pid N
-//   of the pod's namespace); makes / rslave; mounts the overlay rootfs;
-//   does spec.mounts, devices, /etc files; pivot_root; masked and readonly
-//   paths; readonly rootfs; sysctls; hostname; rlimits; oom_score_adj;
-//   resolves args[0] in PATH inside the rootfs (a missing command fails
-//   here, at create time); reports 'R'; waits for release (which may
-//   bring a terminal's slave to put on 0, 1, 2); with
-//   process.terminal, setsid and TIOCSCTTY on stdin (a pty slave the
-//   caller passed as stdio); sets user and capabilities and no_new_privs;
-//   loads seccomp; close_range(3, ~0); execve.
-//
-// clone_exec's child does the same terminal step before its user change.
 
 #include <sys/types.h>
 
@@ -57,36 +50,56 @@ struct child {
   pid_t pid = -1;
   unique_fd pidfd;    // for waitid (reaps), pidfd_send_signal, setns
   unique_fd report;   // read end of the report pipe, O_NONBLOCK|O_CLOEXEC
-  unique_fd release;  // write end of the release pipe (containers only)
+  unique_fd release;  // our end of the release socket (containers only)
 };
 
-enum class report_kind { ready, error, exec_done, not_yet };
+enum class report_kind { ready, spawned, error, exec_done, not_yet };
 struct report {
   report_kind kind = report_kind::not_yet;
   std::string message;  // for error
   int sys_errno = 0;    // for error: the errno of the failed call, if any
+  pid_t pid = 0;        // for spawned
 };
 
 // Clones the container's process; returns once clone3 did. The child's
 // setup runs on its own. Errors here are the parent's (clone3, pipes).
+//
+// With process.terminal, `io` may carry a terminal (its slave on io.in),
+// which becomes the process's controlling terminal; without one the child
+// opens a pty in the container's own /dev/pts (or, lacking one, the
+// caller's), makes its slave the process's stdio and controlling terminal
+// and hands the master over before it reports 'R' (take_terminal).
 result<child> clone_container(const container_spec& spec, const stdio_fds& io);
 
-// Lets a container that reported 'R' exec. Closes c.release.
-// `terminal_slave` (optional): a pty slave (open_terminal, terminal.hpp)
-// sent along, which the child puts on 0, 1 and 2 before it execs, so its
-// terminal can be one opened in the container's own /dev/pts after setup.
-result<void> release(child& c, int terminal_slave = -1);
+// After 'R', for a container with process.terminal cloned without io: the
+// master of the pty the child opened, O_NONBLOCK.
+result<unique_fd> take_terminal(child& c);
 
-// Clones a command inside a running container: it joins the container's
-// cgroup (spec.cgroup_procs) and every namespace of `container_pidfd`
-// (mount, pid, net, ipc, uts, cgroup), then runs spec.process. No release
-// step: it execs as soon as it is set up.
+// Lets a container that reported 'R' exec. Closes c.release.
+result<void> release(child& c);
+
+// Runs a command inside a running container. A first child, invisible to
+// the container, joins the container's cgroup (spec.cgroup_procs) and
+// every namespace of `container_pidfd` but its pid namespace (mount,
+// network, ipc, uts, cgroup), and confines itself; only then does it
+// clone the process that execs into the container's pid namespace (as a
+// sibling: the caller's child), report its pid ('P') and exit. So no
+// process of ours is ever visible in the container while it holds more
+// than the exec's spec grants or sees the host's file system. read_report
+// gives `spawned` with that pid: the caller opens its pidfd (it is the
+// caller's child, so the pid is its own until the caller reaps it) and
+// reaps the first child.
 result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io);
 
 // The pod's init when its containers share a pid namespace: pid 1 of a new
-// pid namespace that reaps orphans and waits for SIGTERM/SIGKILL. It runs
-// built-in code (no exec, no rootfs). Reports 'R' once running.
-result<child> clone_pod_init(const std::string& pod_id);
+// pid namespace that reaps orphans. Built-in code (no exec), with no power
+// at all: its own mount namespace whose only mount is an empty read-only
+// tmpfs (on `empty_dir`, an empty directory of ours), no capability in any
+// set, no_new_privs, a seccomp filter that allows what a reaper does and
+// nothing else, not dumpable. Signals sent from inside the pod are dropped
+// by the kernel (an init with no handler); from outside only SIGKILL ends
+// it. Reports 'R' once running.
+result<child> clone_pod_init(const std::string& pod_id, const std::string& empty_dir);
 
 // Reads what the child has written so far. Non-blocking: not_yet when the
 // pipe is empty but still open. Call again after it is readable.

@@ -1,4 +1,5 @@
-// A pty opened inside a container's devpts from outside it.
+// A pty opened inside a container's devpts: from outside it (through
+// /proc/<pid>/root), or by the container's own child before pivot_root.
 
 #include "exec/spawn/terminal.hpp"
 
@@ -25,16 +26,13 @@ constexpr int pty_flags = O_RDWR | O_NOCTTY | O_CLOEXEC;
 // The container's /dev/pts/ptmx, or nullopt when it has none. Resolved
 // inside its root and opened only once it is known to be on a devpts: a
 // file or device node of the image there is never opened.
-result<std::optional<unique_fd>> open_container_ptmx(pid_t pid) {
-  const std::string root_path = fmt::format("/proc/{}/root", pid);
-  unique_fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return fail_errno(errno, fmt::format("open {}", root_path));
+result<std::optional<unique_fd>> open_container_ptmx(int root_fd) {
   open_how how{};
   how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   int fd;
   do {
-    fd = static_cast<int>(::syscall(SYS_openat2, root.get(), "/dev/pts/ptmx", &how, sizeof how));
+    fd = static_cast<int>(::syscall(SYS_openat2, root_fd, "/dev/pts/ptmx", &how, sizeof how));
   } while (fd < 0 && errno == EAGAIN);  // a concurrent rename; try again
   if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) return std::optional<unique_fd>();
   if (fd < 0) return fail_errno(errno, "find /dev/pts/ptmx in the container");
@@ -63,7 +61,14 @@ result<terminal> open_caller_terminal() {
 }  // namespace
 
 result<terminal> open_terminal(pid_t pid, const user_spec& owner) {
-  auto ptmx = open_container_ptmx(pid);
+  const std::string root_path = fmt::format("/proc/{}/root", pid);
+  unique_fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail_errno(errno, fmt::format("open {}", root_path));
+  return open_terminal_in(root.get(), owner);
+}
+
+result<terminal> open_terminal_in(int root_fd, const user_spec& owner) {
+  auto ptmx = open_container_ptmx(root_fd);
   if (!ptmx) return tl::unexpected(std::move(ptmx.error()));
   terminal t;
   if (*ptmx) {

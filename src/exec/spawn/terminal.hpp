@@ -24,4 +24,9 @@ struct terminal {
 // name inside the container.
 result<terminal> open_terminal(pid_t pid, const user_spec& owner);
 
+// The same, for the container whose root directory is `root_fd`: what a
+// container's own child does before pivot_root, while the caller's
+// /dev/pts (the fallback) is still in reach.
+result<terminal> open_terminal_in(int root_fd, const user_spec& owner);
+
 }  // namespace ringcri::exec

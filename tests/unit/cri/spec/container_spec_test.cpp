@@ -101,7 +101,7 @@ TEST_CASE("a plain container: every part in its place", "[container_spec]") {
   CHECK(s->rootfs.target == "/run/ringcri/c/rootfs");
   CHECK(!s->rootfs.readonly);
   CHECK(s->hostname.empty());
-  CHECK(s->mounts.size() == 6);
+  CHECK(s->mounts.size() == 7);
   CHECK(s->devices.size() == 6);
   CHECK(s->masked_paths.empty());  // none asked for: none, as under containerd
   CHECK(s->readonly_paths.empty());

@@ -64,7 +64,7 @@ TEST_CASE("defaults in order with their options", "[mounts]") {
   auto m = container_mounts(c, {}, false, false);
   REQUIRE(m);
   CHECK(destinations(*m) ==
-        strings{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"});
+        strings{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"});
   CHECK(at(*m, "/proc").type == "proc");
   CHECK(at(*m, "/proc").options == strings{"nosuid", "noexec", "nodev"});
   CHECK(at(*m, "/dev").options == strings{"nosuid", "strictatime", "mode=755", "size=65536k"});
@@ -94,7 +94,7 @@ TEST_CASE("the pod's files are rbind rprivate, read-only with a read-only rootfs
   auto m = container_mounts(c, pod, false, false);
   REQUIRE(m);
   CHECK(destinations(*m) == strings{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys",
-                                    "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"});
+                                    "/sys/fs/cgroup", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"});
   CHECK(at(*m, "/etc/hosts").type == "bind");
   CHECK(at(*m, "/etc/hosts").source == pod.hosts);
   CHECK(at(*m, "/etc/hosts").options == strings{"rbind", "rprivate", "rw"});
@@ -112,7 +112,7 @@ TEST_CASE("a pod without a file gets no mount for it", "[mounts]") {
   auto m = container_mounts(c, pod, false, false);
   REQUIRE(m);
   CHECK(destinations(*m).back() == "/etc/resolv.conf");
-  CHECK(m->size() == 7);
+  CHECK(m->size() == 8);
 }
 
 TEST_CASE("request mounts are sorted by depth, stably, after the defaults", "[mounts]") {
@@ -130,7 +130,7 @@ TEST_CASE("request mounts are sorted by depth, stably, after the defaults", "[mo
   // /etc before /etc/hosts, so the pod's hosts file is not hidden under
   // the request's /etc; among equal depths the request's order.
   CHECK(destinations(*m) == strings{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys",
-                                    "/data", "/etc", "/opt", "/var/log", "/etc/hosts",
+                                    "/sys/fs/cgroup", "/data", "/etc", "/opt", "/var/log", "/etc/hosts",
                                     "/data/a/b"});
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("a request mount replaces the default or pod mount on its path", "[mou
   auto m = container_mounts(c, pod, false, false);
   REQUIRE(m);
   CHECK(destinations(*m) ==
-        strings{"/proc", "/dev", "/dev/pts", "/dev/mqueue", "/sys", "/etc/hosts", "/dev/shm"});
+        strings{"/proc", "/dev", "/dev/pts", "/dev/mqueue", "/sys", "/sys/fs/cgroup", "/etc/hosts", "/dev/shm"});
   CHECK(at(*m, "/etc/hosts").source == h.root + "/mine/hosts");
   CHECK(at(*m, "/dev/shm").type == "bind");
 }
@@ -174,7 +174,7 @@ TEST_CASE("a request /dev replaces every default under /dev", "[mounts]") {
   add_mount(c, "/dev", h.dir("/dev"));
   auto m = container_mounts(c, {}, false, false);
   REQUIRE(m);
-  CHECK(destinations(*m) == strings{"/proc", "/sys", "/dev"});
+  CHECK(destinations(*m) == strings{"/proc", "/sys", "/sys/fs/cgroup", "/dev"});
 }
 
 TEST_CASE("a missing host path is NOT_FOUND naming it", "[mounts]") {
@@ -233,4 +233,46 @@ TEST_CASE("clean_path", "[mounts]") {
   CHECK(clean_path("/") == "/");
   CHECK(clean_path("a/../..") == "..");
   CHECK(clean_path("") == ".");
+}
+
+TEST_CASE("/sys/fs/cgroup: read-only unless privileged, and the node's hierarchies by name") {
+  auto plain = default_mounts(false);
+  REQUIRE(plain.back().destination == "/sys/fs/cgroup");
+  CHECK(plain.back().type == "cgroup");
+  CHECK(std::find(plain.back().options.begin(), plain.back().options.end(), "ro") != plain.back().options.end());
+  auto privileged = default_mounts(true);
+  CHECK(std::find(privileged.back().options.begin(), privileged.back().options.end(), "rw") !=
+        privileged.back().options.end());
+
+  using ringcri::exec::cgroups::cgroup_mount;
+  std::vector<cgroup_mount> hybrid = {
+      {"/sys/fs/cgroup/cpu,cpuacct", "/", false, {"cpu", "cpuacct"}, "0:1"},
+      {"/sys/fs/cgroup/systemd", "/", false, {"name=systemd"}, "0:2"},
+      {"/sys/fs/cgroup/unified", "/", true, {}, "0:3"},
+  };
+  auto tree = cgroup_tree(hybrid);
+  REQUIRE(tree.size() == 3);
+  CHECK(tree[0].name == "cpu,cpuacct");
+  CHECK(tree[0].type == "cgroup");
+  CHECK(tree[0].options == "cpu,cpuacct");
+  CHECK(tree[1].name == "systemd");
+  CHECK(tree[1].options == "none,name=systemd");
+  CHECK(tree[2].name == "unified");
+  CHECK(tree[2].type == "cgroup2");
+  CHECK(tree[2].options.empty());
+
+  auto pure = cgroup_tree({{"/sys/fs/cgroup", "/", true, {}, "0:4"}});
+  REQUIRE(pure.size() == 1);
+  CHECK(pure[0].name.empty());
+  CHECK(pure[0].type == "cgroup2");
+}
+
+TEST_CASE("a requested /sys replaces the default /sys/fs/cgroup too") {
+  runtime::v1::ContainerConfig config;
+  auto* m = config.add_mounts();
+  m->set_container_path("/sys");
+  m->set_host_path("/sys");
+  auto mounts = container_mounts(config, pod_paths{}, false, false);
+  REQUIRE(mounts);
+  for (const auto& x : *mounts) CHECK(x.destination != "/sys/fs/cgroup");
 }

@@ -261,3 +261,45 @@ TEST_CASE("sysctls are written in the container's namespaces", "[spawn]") {
   CHECK(read_file("/proc/sys/net/ipv4/ip_forward") == host_forward);
   CHECK(read_file("/proc/sys/kernel/domainname") == host_domain);
 }
+
+TEST_CASE("a created container waits for its release already confined, under its own name",
+          "[spawn]") {
+  skip_unless_able();
+  image img;
+  auto spec = default_spec(img.rootfs("waiting"), {"/bin/sleep", "1000"});
+  spec.process.user = {1000, 1000, {}};
+  spec.process.capabilities.bounding = {"CAP_KILL"};
+  spec.process.capabilities.effective = {"CAP_KILL"};
+  spec.process.capabilities.permitted = {"CAP_KILL"};
+  spec.process.no_new_privileges = true;
+  spec.process.seccomp = seccomp_spec{"SCMP_ACT_ALLOW", 1, {}};
+  auto c = clone_container(spec, {});
+  REQUIRE(c);
+  auto created = wait_report(c->report.get());
+  INFO(created.message);
+  REQUIRE(created.kind == report_kind::ready);
+
+  // Before StartContainer: the spec's user, capabilities, no_new_privs and
+  // filter already; its command's name, and no host path on its command line.
+  CHECK(status_field(c->pid, "Uid").rfind("1000\t", 0) == 0);
+  CHECK(status_field(c->pid, "CapEff") == "0000000000000020");
+  CHECK(status_field(c->pid, "CapBnd") == "0000000000000020");
+  CHECK(status_field(c->pid, "NoNewPrivs") == "1");
+  CHECK(status_field(c->pid, "Seccomp") == "2");
+  const std::string proc = "/proc/" + std::to_string(c->pid);
+  CHECK(read_file(proc + "/comm") == "sleep\n");
+  const std::string cmdline = read_file(proc + "/cmdline");
+  CHECK(cmdline.rfind("sleep", 0) == 0);
+  CHECK(cmdline.find('/') == std::string::npos);
+  // Not dumpable: its /proc files belong to root, not to its user.
+  struct stat st {};
+  REQUIRE(::stat((proc + "/environ").c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+
+  REQUIRE(release(*c));
+  CHECK(wait_report(c->report.get()).kind == report_kind::exec_done);
+  // After execve it is the program's own process: dumpable, its user's.
+  REQUIRE(::stat((proc + "/environ").c_str(), &st) == 0);
+  CHECK(st.st_uid == 1000);
+  kill_and_reap(*c);
+}

@@ -13,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "spawn_fixture.hpp"
 
 using namespace ringcri::exec;
@@ -96,12 +98,31 @@ TEST_CASE("two containers in a pod's pid namespace see each other and ringcri-in
           "[spawn][join]") {
   skip_unless_able();
   image img;
-  auto init = clone_pod_init("pod-1");
+  temp_dir empty;
+  auto init = clone_pod_init("pod-1", empty.path());
   REQUIRE(init);
-  REQUIRE(wait_report(init->report.get()).kind == report_kind::ready);
+  auto ready = wait_report(init->report.get());
+  INFO(ready.message);
+  REQUIRE(ready.kind == report_kind::ready);
   CHECK(wait_report(init->report.get()).kind == report_kind::exec_done);
-  CHECK(read_file("/proc/" + std::to_string(init->pid) + "/comm") == "ringcri-init\n");
+  const std::string init_proc = "/proc/" + std::to_string(init->pid);
+  CHECK(read_file(init_proc + "/comm") == "ringcri-init\n");
   CHECK(last_field(status_field(init->pid, "NSpid")) == "1");
+  // It holds nothing: no capability in any set, no_new_privs, a filter,
+  // a mount namespace of its own whose root is empty, and a command line
+  // that names no host path.
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
+    CHECK(status_field(init->pid, set) == "0000000000000000");
+  CHECK(status_field(init->pid, "NoNewPrivs") == "1");
+  CHECK(status_field(init->pid, "Seccomp") == "2");
+  CHECK(ns_link(init->pid, "mnt") != ns_link(0, "mnt"));
+  CHECK(std::filesystem::is_empty(init_proc + "/root"));
+  CHECK(!std::filesystem::exists(init_proc + "/root/etc"));
+  const std::string cmdline = read_file(init_proc + "/cmdline");
+  CHECK(cmdline.rfind("ringcri-init", 0) == 0);
+  CHECK(cmdline.find('/') == std::string::npos);
+  // The host's mount namespace never saw its tmpfs.
+  CHECK(mounts_under(empty.path()).empty());
 
   const std::string pid_ns = "/proc/" + std::to_string(init->pid) + "/ns/pid";
   auto spec_a = default_spec(img.rootfs("a"), {"sleep", "1000"});
@@ -122,9 +143,26 @@ TEST_CASE("two containers in a pod's pid namespace see each other and ringcri-in
   // The keeper's own pid namespace is untouched by the dance.
   CHECK(ns_link(0, "pid_for_children") == ns_link(0, "pid"));
 
+  // An orphan of a container comes to init, which reaps it: no zombie
+  // stays below pid 1 of the pod.
+  auto spec_c = default_spec(img.rootfs("c"), {"sh", "-c", "sleep 0.2 & exit 0"});
+  spec_c.namespaces[1] = {"pid", pid_ns};
+  auto orphaned = run(spec_c);
+  INFO(orphaned.created.message);
+  CHECK(orphaned.exit.code == 0);
+  bool reaped = false;
+  for (int i = 0; i < 1000 && !reaped; ++i) {
+    std::string children = read_file(init_proc + "/task/" + std::to_string(init->pid) + "/children");
+    reaped = children.empty();
+    if (!reaped) ::usleep(10'000);
+  }
+  CHECK(reaped);
+
   kill_and_reap(a);
+  // No handler: SIGTERM does not end it, even from the host; SIGKILL does.
   ::syscall(SYS_pidfd_send_signal, init->pidfd.get(), SIGTERM, nullptr, 0);
-  CHECK(reap(init->pidfd.get()).code == 0);
+  ::syscall(SYS_pidfd_send_signal, init->pidfd.get(), SIGKILL, nullptr, 0);
+  CHECK(reap(init->pidfd.get()).signal == SIGKILL);
 }
 
 TEST_CASE("clone_exec runs a command inside a running container", "[spawn][join]") {
@@ -143,7 +181,7 @@ TEST_CASE("clone_exec runs a command inside a running container", "[spawn][join]
   auto x = clone_exec(e, c.pidfd.get(), stdio_fds{-1, out.write.get(), -1});
   REQUIRE(x);
   out.write.reset();
-  auto started = wait_report(x->report.get());
+  auto started = wait_exec(*x);
   INFO(started.message);
   CHECK(started.kind == report_kind::exec_done);
   CHECK(read_all(out.read.get()) == "execbox\ntop\n" + ns_link(c.pid, "pid") + "\n/etc\n");
@@ -153,13 +191,13 @@ TEST_CASE("clone_exec runs a command inside a running container", "[spawn][join]
   e.process.args = {"sh", "-c", "exit 3"};
   auto y = clone_exec(e, c.pidfd.get(), {});
   REQUIRE(y);
-  CHECK(wait_report(y->report.get()).kind == report_kind::exec_done);
+  CHECK(wait_exec(*y).kind == report_kind::exec_done);
   CHECK(reap(y->pidfd.get()).code == 3);
 
   e.process.args = {"nosuch"};
   auto z = clone_exec(e, c.pidfd.get(), {});
   REQUIRE(z);
-  auto failed = wait_report(z->report.get());
+  auto failed = wait_exec(*z);
   CHECK(failed.kind == report_kind::error);
   CHECK(failed.message == "executable file \"nosuch\" not found in $PATH");
   CHECK(reap(z->pidfd.get()).code == 127);

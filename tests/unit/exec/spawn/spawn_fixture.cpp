@@ -136,6 +136,19 @@ report wait_report(int report_fd) {
   }
 }
 
+report wait_exec(child& x) {
+  auto first = wait_report(x.report.get());
+  if (first.kind != report_kind::spawned) return first;
+  // As the keeper does: reap the first child, hold the second (our child
+  // too) by a pidfd of its own.
+  CHECK(reap(x.pidfd.get()).code == 0);
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, first.pid, 0));
+  REQUIRE(pidfd >= 0);
+  x.pidfd.reset(pidfd);
+  x.pid = first.pid;
+  return wait_report(x.report.get());
+}
+
 exit_info reap(int pidfd) {
   siginfo_t info{};
   int rc;

@@ -59,6 +59,12 @@ std::vector<std::string> docker_default_caps();
 // Polls until the report has something, then reads it.
 ringcri::exec::report wait_report(int report_fd);
 
+// For clone_exec: waits for the first child's pid report, reaps the first
+// child and holds the process that execs by its own pidfd in `x`, as the
+// keeper does; returns the report after that (exec_done or the error), or
+// the first child's error.
+ringcri::exec::report wait_exec(ringcri::exec::child& x);
+
 struct exit_info {
   int code = -1;   // exit status, or -1 when killed
   int signal = 0;  // the signal that killed it

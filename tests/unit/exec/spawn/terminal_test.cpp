@@ -118,7 +118,7 @@ TEST_CASE("a command exec'd with terminal gets its pty as controlling terminal",
   auto x = clone_exec(e, c.pidfd.get(), t.stdio());
   REQUIRE(x);
   t.slave.reset();
-  auto started = wait_report(x->report.get());
+  auto started = wait_exec(*x);
   INFO(started.message);
   CHECK(started.kind == report_kind::exec_done);
   std::string out = read_terminal(t.master.get());
@@ -136,20 +136,22 @@ TEST_CASE("a command exec'd with terminal gets its pty as controlling terminal",
   kill_and_reap(c);
 }
 
-TEST_CASE("terminal without a tty on stdin fails at the start, naming the step",
+TEST_CASE("terminal with a stdin that is no tty fails at create, naming the step",
           "[spawn][terminal]") {
   skip_unless_able();
   image img;
   auto spec = default_spec(img.rootfs("no-tty"), {"true"});
   spec.process.terminal = true;
-  auto r = run(spec);
-  CHECK(r.created.kind == report_kind::ready);
-  CHECK(r.started.kind == report_kind::error);
-  CHECK(r.started.message.find("controlling terminal") != std::string::npos);
-  CHECK(r.exit.code == 127);
+  pipe_pair in = make_pipe();
+  auto c = clone_container(spec, stdio_fds{in.read.get(), -1, -1});
+  REQUIRE(c);
+  auto created = wait_report(c->report.get());
+  CHECK(created.kind == report_kind::error);
+  CHECK(created.message.find("controlling terminal") != std::string::npos);
+  CHECK(reap(c->pidfd.get()).code == 127);
 }
 
-TEST_CASE("open_terminal makes the pty in the container's /dev/pts, handed over at release",
+TEST_CASE("a terminal container opens its pty in its own /dev/pts and hands over the master",
           "[spawn][terminal]") {
   skip_unless_able();
   image img;
@@ -162,15 +164,14 @@ TEST_CASE("open_terminal makes the pty in the container's /dev/pts, handed over 
   auto created = wait_report(c->report.get());
   INFO(created.message);
   REQUIRE(created.kind == report_kind::ready);
-  auto t = open_terminal(c->pid, spec.process.user);
-  INFO((t ? std::string() : t.error().message()));
-  REQUIRE(t);
-  REQUIRE(release(*c, t->slave.get()));
-  t->slave.reset();
+  auto master = take_terminal(*c);
+  INFO((master ? std::string() : master.error().message()));
+  REQUIRE(master);
+  REQUIRE(release(*c));
   auto started = wait_report(c->report.get());
   INFO(started.message);
   REQUIRE(started.kind == report_kind::exec_done);
-  std::string out = read_terminal(t->master.get());
+  std::string out = read_terminal(master->get());
   CHECK(reap(c->pidfd.get()).code == 0);
   INFO(out);
   std::istringstream lines(out);
@@ -184,7 +185,7 @@ TEST_CASE("open_terminal makes the pty in the container's /dev/pts, handed over 
   CHECK(isatty == "isatty");
 }
 
-TEST_CASE("open_terminal falls back to the caller's pty when the container has no /dev/pts",
+TEST_CASE("a terminal container without /dev/pts gets a pty of the caller's",
           "[spawn][terminal]") {
   skip_unless_able();
   image img;
@@ -195,12 +196,37 @@ TEST_CASE("open_terminal falls back to the caller's pty when the container has n
   auto c = clone_container(spec, {});
   REQUIRE(c);
   REQUIRE(wait_report(c->report.get()).kind == report_kind::ready);
-  auto t = open_terminal(c->pid, spec.process.user);
+  auto master = take_terminal(*c);
+  INFO((master ? std::string() : master.error().message()));
+  REQUIRE(master);
+  REQUIRE(release(*c));
+  CHECK(wait_report(c->report.get()).kind == report_kind::exec_done);
+  CHECK(read_terminal(master->get()) == "isatty\n");
+  CHECK(reap(c->pidfd.get()).code == 0);
+}
+
+TEST_CASE("open_terminal makes a pty in a running container's /dev/pts, for an exec",
+          "[spawn][terminal]") {
+  skip_unless_able();
+  image img;
+  auto spec = default_spec(img.rootfs("exec-pts"), {"sleep", "1000"});
+  child c = start(spec);
+  auto t = open_terminal(c.pid, spec.process.user);
   INFO((t ? std::string() : t.error().message()));
   REQUIRE(t);
-  REQUIRE(release(*c, t->slave.get()));
+  exec_spec e;
+  e.container_id = spec.id;
+  e.process = spec.process;
+  e.process.terminal = true;
+  e.process.args = {"readlink", "/proc/self/fd/0"};
+  auto x = clone_exec(e, c.pidfd.get(), stdio_fds{t->slave.get(), t->slave.get(), t->slave.get()});
+  REQUIRE(x);
   t->slave.reset();
-  CHECK(wait_report(c->report.get()).kind == report_kind::exec_done);
-  CHECK(read_terminal(t->master.get()) == "isatty\n");
-  CHECK(reap(c->pidfd.get()).code == 0);
+  auto started = wait_exec(*x);
+  INFO(started.message);
+  REQUIRE(started.kind == report_kind::exec_done);
+  std::string out = read_terminal(t->master.get());
+  CHECK(reap(x->pidfd.get()).code == 0);
+  CHECK(out == "/dev/pts/0\n");
+  kill_and_reap(c);
 }

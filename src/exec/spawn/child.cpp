@@ -1,8 +1,10 @@
-// Process state a spawned child resets on entry and its stdio.
+// Process state a spawned child resets on entry, its stdio and its exec.
 
-#include "exec/spawn/child_entry.hpp"
+#include "exec/spawn/child.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -11,7 +13,9 @@
 #include <climits>
 #include <vector>
 
+#include "base/sys/process_title.hpp"
 #include "base/unique_fd.hpp"
+#include "exec/spawn/report.hpp"
 
 namespace ringcri::exec::spawn_detail {
 
@@ -47,6 +51,13 @@ void close_fds_except(std::initializer_list<int> keep) {
   }
 }
 
+void enter_child(std::string_view title, std::initializer_list<int> keep) {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  reset_signals();
+  close_fds_except(keep);
+  sys::set_process_title(title);
+}
+
 result<void> install_stdio(const stdio_fds& io) {
   // First copies above 2, so that io.out == 0 or io.err == 1 cannot be
   // overwritten by an earlier dup2.
@@ -75,6 +86,28 @@ result<void> take_controlling_terminal() {
   if (::setsid() < 0) return fail_errno(errno, "setsid for the terminal");
   if (::ioctl(0, TIOCSCTTY, 0) < 0) return fail_errno(errno, "make stdin the controlling terminal");
   return {};
+}
+
+std::string title_of(const process_spec& process) {
+  if (process.args.empty()) return "container";
+  const std::string& command = process.args[0];
+  auto slash = command.rfind('/');
+  return slash == std::string::npos ? command : command.substr(slash + 1);
+}
+
+exec_args exec_args_of(const process_spec& process, std::string executable) {
+  exec_args out;
+  out.executable = std::move(executable);
+  for (const std::string& a : process.args) out.argv.push_back(const_cast<char*>(a.c_str()));
+  out.argv.push_back(nullptr);
+  for (const std::string& e : process.env) out.envp.push_back(const_cast<char*>(e.c_str()));
+  out.envp.push_back(nullptr);
+  return out;
+}
+
+void exec_or_report(const exec_args& args, int report_fd) {
+  ::execve(args.executable.c_str(), args.argv.data(), args.envp.data());
+  report_failure(report_fd, error::from_errno(errno, fmt::format("exec \"{}\"", args.executable)));
 }
 
 }  // namespace ringcri::exec::spawn_detail
