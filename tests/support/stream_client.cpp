@@ -10,11 +10,11 @@
 #include <cstring>
 
 #include "base/base64.hpp"
-#include "cri/streaming/websocket/handshake.hpp"
+#include "stream/websocket/handshake.hpp"
 
 namespace ringcri::testing {
 
-namespace ws = ringcri::cri::streaming::websocket;
+namespace ws = ringcri::stream::websocket;
 
 namespace {
 

@@ -14,14 +14,14 @@
 #include <utility>
 #include <vector>
 
-#include "cri/streaming/spdy/decoder.hpp"
-#include "cri/streaming/spdy/encoder.hpp"
-#include "cri/streaming/spdy/frame.hpp"
-#include "cri/streaming/websocket/connection.hpp"
+#include "stream/spdy/decoder.hpp"
+#include "stream/spdy/encoder.hpp"
+#include "stream/spdy/frame.hpp"
+#include "stream/websocket/connection.hpp"
 
 namespace ringcri::testing {
 
-namespace spdy = ::ringcri::cri::streaming::spdy;
+namespace spdy = ::ringcri::stream::spdy;
 
 struct http_response {
   int status = 0;
@@ -102,7 +102,7 @@ class websocket_client {
   void flush();
   int fd_ = -1;
   http_response response_;
-  std::unique_ptr<cri::streaming::websocket::connection> conn_;
+  std::unique_ptr<stream::websocket::connection> conn_;
   bool base64_ = false;
 };
 

@@ -11,13 +11,16 @@
 
 #include "cri/exec_target.hpp"
 #include "cri/keeper_link.hpp"
-#include "cri/streaming/output_pump.hpp"
+#include "stream/output_pump.hpp"
 #include "cri/streaming/sessions.hpp"
 #include "reactor/condition.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/when_all.hpp"
 
 namespace ringcri::cri::streaming {
+
+// The streaming protocols this session speaks.
+using namespace ::ringcri::stream;
 
 namespace io = reactor;
 

@@ -11,7 +11,7 @@
 
 #include "cri/exec_target.hpp"
 #include "cri/keeper_link.hpp"
-#include "cri/streaming/output_pump.hpp"
+#include "stream/output_pump.hpp"
 #include "cri/streaming/sessions.hpp"
 #include "exec/spawn/terminal.hpp"
 #include "reactor/ops.hpp"
@@ -19,6 +19,9 @@
 #include "reactor/when_all.hpp"
 
 namespace ringcri::cri::streaming {
+
+// The streaming protocols this session speaks.
+using namespace ::ringcri::stream;
 
 namespace io = reactor;
 

@@ -10,17 +10,20 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "cri/streaming/output_pump.hpp"
+#include "stream/output_pump.hpp"
 #include "cri/streaming/pod_socket.hpp"
-#include "cri/streaming/spdy_session.hpp"
-#include "cri/streaming/upgrade.hpp"
-#include "cri/streaming/websocket_session.hpp"
+#include "stream/spdy_session.hpp"
+#include "stream/upgrade.hpp"
+#include "stream/websocket_session.hpp"
 #include "reactor/condition.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
 
 namespace ringcri::cri::streaming {
+
+// The streaming protocols this session speaks.
+using namespace ::ringcri::stream;
 
 namespace io = reactor;
 

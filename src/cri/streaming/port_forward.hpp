@@ -11,13 +11,13 @@
 #include <string>
 
 #include "cri/context.hpp"
-#include "cri/streaming/http_request.hpp"
+#include "stream/http_request.hpp"
 #include "cri/streaming/request_cache.hpp"
 #include "reactor/task.hpp"
 
 namespace ringcri::cri::streaming {
 
-reactor::task<void> serve_port_forward(context& ctx, const port_forward_request& req, int fd, const http_request& http,
+reactor::task<void> serve_port_forward(context& ctx, const port_forward_request& req, int fd, const stream::http_request& http,
                                        std::string already_read);
 
 }  // namespace ringcri::cri::streaming

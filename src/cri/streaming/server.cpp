@@ -10,14 +10,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "cri/streaming/command_client.hpp"
-#include "cri/streaming/http_request.hpp"
+#include "stream/command_client.hpp"
+#include "stream/http_request.hpp"
 #include "cri/streaming/port_forward.hpp"
 #include "cri/streaming/sessions.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 
 namespace ringcri::cri::streaming {
+
+// The streaming protocols this session speaks.
+using namespace ::ringcri::stream;
 
 namespace io = reactor;
 
