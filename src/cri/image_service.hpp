@@ -1,30 +1,22 @@
 #pragma once
-// runtime.v1.ImageService: routes each RPC to its handler (rpc/*.cpp).
+// runtime.v1.ImageService: one routing table (image_service.cpp) with a row
+// per RPC, naming the reactor that runs it and the handler (rpc/*.cpp) that
+// answers, or why it is not offered.
+
+#include <vector>
 
 #include "api.grpc.pb.h"
 #include "cri/context.hpp"
+#include "cri/dispatch.hpp"
 
 namespace ringcri::cri {
 
-class image_service final : public ::runtime::v1::ImageService::CallbackService {
+class image_service final : public routed_service<::runtime::v1::ImageService> {
  public:
-  explicit image_service(context& ctx) : ctx_(ctx) {}
+  explicit image_service(context& ctx) : routed_service(ctx, routes()) {}
 
-  grpc::ServerUnaryReactor* ListImages(grpc::CallbackServerContext*, const ::runtime::v1::ListImagesRequest*,
-                                       ::runtime::v1::ListImagesResponse*) override;
-  grpc::ServerUnaryReactor* ImageStatus(grpc::CallbackServerContext*, const ::runtime::v1::ImageStatusRequest*,
-                                        ::runtime::v1::ImageStatusResponse*) override;
-  grpc::ServerUnaryReactor* PullImage(grpc::CallbackServerContext*, const ::runtime::v1::PullImageRequest*,
-                                      ::runtime::v1::PullImageResponse*) override;
-  grpc::ServerUnaryReactor* RemoveImage(grpc::CallbackServerContext*, const ::runtime::v1::RemoveImageRequest*,
-                                        ::runtime::v1::RemoveImageResponse*) override;
-  grpc::ServerUnaryReactor* ImageFsInfo(grpc::CallbackServerContext*, const ::runtime::v1::ImageFsInfoRequest*,
-                                        ::runtime::v1::ImageFsInfoResponse*) override;
-  grpc::ServerWriteReactor<::runtime::v1::StreamImagesResponse>* StreamImages(
-      grpc::CallbackServerContext*, const ::runtime::v1::StreamImagesRequest*) override;
-
- private:
-  context& ctx_;
+  // One row per RPC of the service in api.proto.
+  static std::vector<route> routes();
 };
 
 }  // namespace ringcri::cri

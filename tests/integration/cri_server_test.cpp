@@ -33,6 +33,17 @@ const v1::RuntimeCondition* condition(const v1::StatusResponse& s, const std::st
   return nullptr;
 }
 
+// Reads a server stream to its end: its status, which must be
+// UNIMPLEMENTED with no message before it.
+template <class Response>
+grpc::Status end_of(grpc::ClientReader<Response>& reader) {
+  Response r;
+  CHECK_FALSE(reader.Read(&r));
+  grpc::Status st = reader.Finish();
+  CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  return st;
+}
+
 // Binds a unix socket at `path` and closes it: a socket file nobody serves.
 void leave_stale_socket(const fs::path& path) {
   fs::create_directories(path.parent_path());
@@ -211,6 +222,60 @@ TEST_CASE("the status of an unknown id is NOT_FOUND naming the id") {
   CHECK_THAT(st.error_message(), Catch::Contains("feedface"));
 }
 
+TEST_CASE("an unknown pod or container id gets each RPC's own answer") {
+  ringcri_process daemon;
+  cri_client client(daemon.socket());
+  using S = v1::RuntimeService::Stub;
+  SECTION("stopping an unknown pod, or creating a container in one, is NOT_FOUND naming the id") {
+    v1::StopPodSandboxRequest stop;
+    stop.set_pod_sandbox_id("0123456789abcdef");
+    v1::StopPodSandboxResponse stop_resp;
+    auto st = client.runtime_call(&S::StopPodSandbox, stop, &stop_resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(st.error_message(), Catch::Contains("pod sandbox \"0123456789abcdef\" not found"));
+
+    v1::CreateContainerRequest create;
+    create.set_pod_sandbox_id("0123456789abcdef");
+    create.mutable_config()->mutable_metadata()->set_name("c");
+    v1::CreateContainerResponse create_resp;
+    st = client.runtime_call(&S::CreateContainer, create, &create_resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(st.error_message(), Catch::Contains("pod sandbox \"0123456789abcdef\" not found"));
+  }
+  SECTION("an empty pod id is the client's fault") {
+    v1::StopPodSandboxResponse resp;
+    auto st = client.runtime_call(&S::StopPodSandbox, v1::StopPodSandboxRequest{}, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(st.error_message(), Catch::Contains("pod sandbox id is empty"));
+  }
+  SECTION("removing an unknown pod or container succeeds: removal is idempotent") {
+    v1::RemovePodSandboxRequest pod;
+    pod.set_pod_sandbox_id("0123456789abcdef");
+    v1::RemovePodSandboxResponse pod_resp;
+    CHECK(client.runtime_call(&S::RemovePodSandbox, pod, &pod_resp).ok());
+    v1::RemoveContainerRequest ctr;
+    ctr.set_container_id("feedface");
+    v1::RemoveContainerResponse ctr_resp;
+    CHECK(client.runtime_call(&S::RemoveContainer, ctr, &ctr_resp).ok());
+  }
+  SECTION(
+      "the stats of an unknown pod, or starting an unknown container, is NOT_FOUND naming the id") {
+    v1::PodSandboxStatsRequest stats;
+    stats.set_pod_sandbox_id("0123456789abcdef");
+    v1::PodSandboxStatsResponse stats_resp;
+    auto st = client.runtime_call(&S::PodSandboxStats, stats, &stats_resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(st.error_message(), Catch::Contains("0123456789abcdef"));
+
+    v1::StartContainerRequest start;
+    start.set_container_id("feedface");
+    v1::StartContainerResponse start_resp;
+    st = client.runtime_call(&S::StartContainer, start, &start_resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(st.error_message(), Catch::Contains("container \"feedface\" not found"));
+  }
+}
+
 TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
   ringcri_process daemon;
   cri_client client(daemon.socket());
@@ -221,6 +286,25 @@ TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
     auto st = client.runtime_call(&S::CheckpointContainer, req, &resp);
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
     CHECK_THAT(st.error_message(), Catch::StartsWith("CheckpointContainer: ") && Catch::Contains("not supported"));
+  }
+  {
+    const std::string checkpoint = "checkpoint and restore are not supported by ringcri";
+    v1::CheckpointPodResponse pod_resp;
+    auto st = client.runtime_call(&S::CheckpointPod, v1::CheckpointPodRequest{}, &pod_resp);
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK(st.error_message() == "CheckpointPod: " + checkpoint);
+    v1::RestorePodResponse restore_resp;
+    st = client.runtime_call(&S::RestorePod, v1::RestorePodRequest{}, &restore_resp);
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK(st.error_message() == "RestorePod: " + checkpoint);
+    v1::UpdatePodSandboxResourcesResponse resources_resp;
+    st = client.runtime_call(&S::UpdatePodSandboxResources, v1::UpdatePodSandboxResourcesRequest{},
+                             &resources_resp);
+    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK(st.error_message() ==
+          "UpdatePodSandboxResources: pod-level resources are the kubelet's to set on the pod "
+          "cgroup; use "
+          "UpdateContainerResources");
   }
   {
     // Resources and stats are built: an unknown container is NOT_FOUND.
@@ -253,6 +337,32 @@ TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
     auto st = reader->Finish();
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
     CHECK_THAT(st.error_message(), Catch::StartsWith("StreamPodSandboxes: "));
+  }
+  {
+    // Every list stream ends at once, saying to use its List RPC.
+    const std::string use_list =
+        "list streaming (CRIListStreaming) is not supported; use the List RPCs";
+    auto& rt = client.runtime();
+    auto ctx = client.call();
+    CHECK(end_of(*rt.StreamPodSandboxes(ctx.get(), {})).error_message() ==
+          "StreamPodSandboxes: " + use_list);
+    ctx = client.call();
+    CHECK(end_of(*rt.StreamContainers(ctx.get(), {})).error_message() ==
+          "StreamContainers: " + use_list);
+    ctx = client.call();
+    CHECK(end_of(*rt.StreamContainerStats(ctx.get(), {})).error_message() ==
+          "StreamContainerStats: " + use_list);
+    ctx = client.call();
+    CHECK(end_of(*rt.StreamPodSandboxStats(ctx.get(), {})).error_message() ==
+          "StreamPodSandboxStats: " + use_list);
+    ctx = client.call();
+    CHECK(end_of(*rt.StreamPodSandboxMetrics(ctx.get(), {})).error_message() ==
+          "StreamPodSandboxMetrics: " + use_list);
+    ctx = client.call();
+    auto images = end_of(*client.images().StreamImages(ctx.get(), {}));
+    CHECK(images.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+    CHECK(images.error_message() ==
+          "StreamImages: list streaming (CRIListStreaming) is not supported; use ListImages");
   }
 }
 
