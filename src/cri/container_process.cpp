@@ -54,6 +54,30 @@ reactor::task<result<void>> wait_exited_state(context& ctx, const container_id& 
   }
 }
 
+// Kills what is left in the container's cgroup: a container without a
+// pid namespace of its own (the pod's, or the host's) leaves the children
+// of its main process running when that ends. Returns once the cgroup is
+// empty, or fails naming what is still there after 10 s.
+reactor::task<result<void>> kill_leftovers(context& ctx, const std::string& cgroup) {
+  if (cgroup.empty()) co_return result<void>{};
+  for (int round = 0;; ++round) {
+    auto left = co_await reactor::run_blocking([&]() -> result<std::vector<pid_t>> {
+      auto pids = ctx.cgroups->pids(cgroup);
+      if (!pids || pids->empty()) return pids;
+      if (auto killed = ctx.cgroups->kill_all(cgroup); !killed) return tl::unexpected(killed.error());
+      return pids;
+    });
+    if (!left) co_return tl::unexpected(left.error().context("kill what is left in cgroup " + cgroup));
+    if (left->empty()) co_return result<void>{};
+    if (round == 0) spdlog::debug("msg=\"killing processes left in a container's cgroup\" cgroup={} count={}", cgroup, left->size());
+    if (round >= 1000)
+      co_return fail(error_kind::deadline_exceeded,
+                     fmt::format("cgroup {} still holds {} processes 10 s after SIGKILL (pid {} first)",
+                                 cgroup, left->size(), left->front()));
+    co_await io::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
 reactor::task<void> apply_exit(context& ctx, exec::keeper::exit_status exit) {
@@ -91,9 +115,9 @@ reactor::task<result<void>> stop_container_process(context& ctx, const container
                                                     std::chrono::seconds timeout) {
   auto c = ctx.state.get_container(id);
   if (!c) co_return fail(error_kind::not_found, fmt::format("container \"{}\" not found", id.value));
-  if (c->state() != v1::CONTAINER_RUNNING) co_return result<void>{};
+  if (c->state() == v1::CONTAINER_CREATED) co_return result<void>{};
   auto pidfd = ctx.processes.get(id.value);
-  if (pidfd) {
+  if (c->state() == v1::CONTAINER_RUNNING && pidfd) {
     bool gone = false;
     if (timeout.count() > 0) {
       int sig = c->stop_signal() > 0 ? c->stop_signal() : SIGTERM;
@@ -109,7 +133,12 @@ reactor::task<result<void>> stop_container_process(context& ctx, const container
                        fmt::format("container \"{}\" did not die within 10 s of SIGKILL", id.value));
     }
   }
-  co_return co_await wait_exited_state(ctx, id, std::chrono::seconds(5));
+  if (c->state() == v1::CONTAINER_RUNNING)
+    if (auto recorded = co_await wait_exited_state(ctx, id, std::chrono::seconds(5)); !recorded)
+      co_return recorded;
+  // The main process has ended; whatever it left behind goes too.
+  std::string cgroup = c->cgroup_path();
+  co_return co_await kill_leftovers(ctx, cgroup);
 }
 
 reactor::task<result<void>> remove_container_resources(context& ctx, const records::container& c) {
@@ -120,6 +149,7 @@ reactor::task<result<void>> remove_container_resources(context& ctx, const recor
   std::string cgroup = c.cgroup_path();
   // The lambda captures by reference only: g++ 12 destroys a co_await
   // operand's temporaries twice when they have destructors.
+  if (auto killed = co_await kill_leftovers(ctx, cgroup); !killed) co_return killed;
   auto removed = co_await reactor::run_blocking([&]() -> result<void> {
     if (!cgroup.empty()) {
       if (auto ok = ctx.cgroups->remove(cgroup); !ok) return ok;

@@ -21,12 +21,15 @@ void on_exit_reported(context& ctx, const exec::keeper::exit_status& exit);
 
 // Stops a running container: its stop signal, then SIGKILL after
 // `timeout` (zero: SIGKILL at once), and returns once it is EXITED in the
-// state. Not running: nothing to do.
+// state; then kills whatever is left in its cgroup (what a container
+// sharing a pid namespace leaves behind) and waits until none is. A
+// container that exited already gets the last step only; a created one
+// nothing.
 reactor::task<result<void>> stop_container_process(context& ctx, const container_id& id,
                                                     std::chrono::seconds timeout);
 
-// Makes the keeper forget the container (killing it if still alive) and
-// removes its cgroup and dirs. Each step tolerates what is already gone.
+// Makes the keeper forget the container (killing it if still alive), kills
+// what is left in its cgroup, and removes its cgroup and dirs. Each step tolerates what is already gone.
 reactor::task<result<void>> remove_container_resources(context& ctx, const records::container& c);
 
 }  // namespace ringcri::cri

@@ -4,6 +4,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+extern char** environ;
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -12,8 +14,14 @@ namespace ringcri::sys {
 
 namespace {
 
-// Fields 48 and 49 of /proc/self/stat: where argv's strings start and end.
-bool argument_area(char*& begin, std::size_t& size) {
+struct area {
+  char* begin = nullptr;
+  std::size_t size = 0;
+};
+
+// Fields 48 to 51 of /proc/self/stat: where argv's strings start and end,
+// then the environment's.
+bool argument_and_environment(area& args, area& env) {
   int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char buf[2048];
@@ -26,21 +34,22 @@ bool argument_area(char*& begin, std::size_t& size) {
   char* p = std::strrchr(buf, ')');
   if (p == nullptr) return false;
   ++p;
-  unsigned long long arg_start = 0, arg_end = 0;
-  for (int field = 3; field <= 49; ++field) {
+  unsigned long long value_of[52] = {};
+  for (int field = 3; field <= 51; ++field) {
     while (*p == ' ') ++p;
     if (*p == 0) return false;
     char* end = p;
-    unsigned long long value = std::strtoull(p, &end, 10);
-    if (field == 48) arg_start = value;
-    if (field == 49) arg_end = value;
+    value_of[field] = std::strtoull(p, &end, 10);
     p = end;
     while (*p != ' ' && *p != 0) ++p;
   }
-  if (arg_start == 0 || arg_end <= arg_start) return false;
-  begin = reinterpret_cast<char*>(arg_start);
-  size = static_cast<std::size_t>(arg_end - arg_start);
-  return true;
+  auto set = [&](area& a, unsigned long long start, unsigned long long end) {
+    if (start == 0 || end <= start) return false;
+    a.begin = reinterpret_cast<char*>(start);
+    a.size = static_cast<std::size_t>(end - start);
+    return true;
+  };
+  return set(args, value_of[48], value_of[49]) && set(env, value_of[50], value_of[51]);
 }
 
 }  // namespace
@@ -49,11 +58,16 @@ void set_process_title(std::string_view title) {
   char name[16] = {};
   std::memcpy(name, title.data(), std::min(title.size(), sizeof name - 1));
   ::prctl(PR_SET_NAME, name, 0, 0, 0);
-  char* begin = nullptr;
-  std::size_t size = 0;
-  if (!argument_area(begin, size)) return;
-  std::memset(begin, 0, size);
-  std::memcpy(begin, title.data(), std::min(title.size(), size - 1));
+  area args, env;
+  if (!argument_and_environment(args, env)) return;
+  std::memset(args.begin, 0, args.size);
+  std::memcpy(args.begin, title.data(), std::min(title.size(), args.size - 1));
+  // The environment we started with is no one else's business either.
+  // environ's strings live there: the process forgets them (a spawned
+  // child execs with the spec's environment, never its own).
+  static char* no_environment[] = {nullptr};
+  environ = no_environment;
+  std::memset(env.begin, 0, env.size);
 }
 
 }  // namespace ringcri::sys

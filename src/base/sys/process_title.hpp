@@ -15,7 +15,8 @@
 namespace ringcri::sys {
 
 // The name (cut to 15 bytes) and the whole command line (cut to the room
-// the original arguments had; the rest zeroed).
+// the original arguments had; the rest zeroed); the environment block the
+// process started with is zeroed too (/proc/<pid>/environ reads it).
 void set_process_title(std::string_view title);
 
 }  // namespace ringcri::sys

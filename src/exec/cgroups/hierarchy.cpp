@@ -243,19 +243,60 @@ result<std::vector<pid_t>> hierarchy::pids(std::string_view path) const {
   return out;
 }
 
+namespace {
+
+// SIGKILL to each of `pids`; a process gone meanwhile is fine.
+result<void> kill_each(const std::vector<pid_t>& pids, std::string_view path) {
+  for (pid_t pid : pids)
+    if (::kill(pid, SIGKILL) != 0 && errno != ESRCH)
+      return fail_errno(errno, fmt::format("kill process {} of cgroup {}", pid, path));
+  return {};
+}
+
+}  // namespace
+
 result<void> hierarchy::kill_all(std::string_view path) const {
   if (auto r = validate_cgroupfs_path(path); !r) return r;
   if (path == "/") return fail(error_kind::invalid_argument, "refusing to kill the root cgroup");
+  // cgroup.kill (Linux 5.14): the kernel kills every process of the cgroup
+  // and its descendants, forks in flight included. On a hybrid node every
+  // process of ours is in the unified hierarchy too.
   if (const auto* u = unified()) {
-    // cgroup.kill (Linux 5.14) also catches processes forked meanwhile.
-    auto r = detail::write_control(dir_of(*u, path) + "/cgroup.kill", "1");
-    if (!r && r.error().sys_errno() != ENOENT) return r;
+    const std::string dir = dir_of(*u, path);
+    if (detail::exists(dir + "/cgroup.kill")) {
+      if (auto r = detail::write_control(dir + "/cgroup.kill", "1"); !r) return r;
+      auto left = pids(path);
+      if (!left) return tl::unexpected<error>(left.error());
+      return kill_each(*left, path);
+    }
   }
-  auto listed = pids(path);
-  if (!listed) return tl::unexpected<error>(listed.error());
-  for (pid_t pid : *listed)
-    if (::kill(pid, SIGKILL) != 0 && errno != ESRCH)
-      return fail_errno(errno, fmt::format("kill process {} of cgroup {}", pid, path));
+  // v1: frozen, a process cannot fork between the listing and the kill.
+  const cgroup_mount* freezer = mount_of("freezer");
+  const std::string state =
+      freezer && !freezer->unified ? dir_of(*freezer, path) + "/freezer.state" : std::string();
+  if (!state.empty() && detail::exists(state)) {
+    if (auto r = detail::write_control(state, "FROZEN"); !r) return r;
+    // FREEZING until every task stopped; a task in an uninterruptible
+    // sleep can hold it there, so the wait is bounded and the kill goes on.
+    for (int i = 0; i < 100; ++i) {
+      auto now = detail::read_control(state);
+      if (!now || now->rfind("FROZEN", 0) == 0) break;
+      ::usleep(1000);
+    }
+    auto listed = pids(path);
+    result<void> killed = listed ? kill_each(*listed, path) : tl::unexpected<error>(listed.error());
+    // A killed task dies only once it runs again.
+    auto thawed = detail::write_control(state, "THAWED");
+    if (!killed) return killed;
+    return thawed;
+  }
+  // Neither: kill what is listed until nothing is.
+  for (int round = 0; round < 10; ++round) {
+    auto listed = pids(path);
+    if (!listed) return tl::unexpected<error>(listed.error());
+    if (listed->empty()) break;
+    if (auto r = kill_each(*listed, path); !r) return r;
+  }
   return {};
 }
 

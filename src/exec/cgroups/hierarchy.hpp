@@ -83,8 +83,10 @@ class hierarchy {
   // duplicates. A missing cgroup has none.
   result<std::vector<pid_t>> pids(std::string_view path) const;
 
-  // SIGKILLs every process in cgroup `path` (cgroup.kill where the unified
-  // hierarchy has it, and each listed pid). Does not wait for them.
+  // SIGKILLs every process in cgroup `path`: cgroup.kill where the unified
+  // hierarchy has it; else, on v1, freezer.state FROZEN, each listed pid,
+  // THAWED, so nothing forks past the kill; else each listed pid until
+  // none is listed. Does not wait for them to be gone.
   result<void> kill_all(std::string_view path) const;
 
   // How many processes of cgroup `path` the OOM killer killed: the

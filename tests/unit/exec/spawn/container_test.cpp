@@ -291,6 +291,7 @@ TEST_CASE("a created container waits for its release already confined, under its
   const std::string cmdline = read_file(proc + "/cmdline");
   CHECK(cmdline.rfind("sleep", 0) == 0);
   CHECK(cmdline.find('/') == std::string::npos);
+  CHECK(read_file(proc + "/environ").find_first_not_of('\0') == std::string::npos);
   // Not dumpable: its /proc files belong to root, not to its user.
   struct stat st {};
   REQUIRE(::stat((proc + "/environ").c_str(), &st) == 0);

@@ -121,6 +121,7 @@ TEST_CASE("two containers in a pod's pid namespace see each other and ringcri-in
   const std::string cmdline = read_file(init_proc + "/cmdline");
   CHECK(cmdline.rfind("ringcri-init", 0) == 0);
   CHECK(cmdline.find('/') == std::string::npos);
+  CHECK(read_file(init_proc + "/environ").find_first_not_of('\0') == std::string::npos);
   // The host's mount namespace never saw its tmpfs.
   CHECK(mounts_under(empty.path()).empty());
 
