@@ -2,9 +2,11 @@
 // reactor threads, and stops them cleanly on SIGTERM or SIGINT.
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -40,6 +42,20 @@ void setup_logging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
+// <root> and <root>/containers are the daemon's alone, whatever mode they
+// had: a host user who can reach a container's writable layer or an image
+// layer can run the setuid binaries in it (the CVE-2021-41091 class).
+bool make_private(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || ::chmod(dir.c_str(), 0700) != 0) {
+    spdlog::critical("msg=\"cannot make a private directory\" path={} error=\"{}\"", dir.string(),
+                     ec ? ec.message() : std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
 int serve(const config& cfg) {
   // Every thread inherits this mask; the main thread takes the signals.
   sigset_t signals;
@@ -49,6 +65,7 @@ int serve(const config& cfg) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  if (!make_private(cfg.root_dir) || !make_private(cfg.root_dir / "containers")) return 1;
   auto store = ringcri::cri::record_store::open(cfg.root_dir / "meta", ringcri::cri::record_kinds());
   if (!store) {
     spdlog::critical("msg=\"cannot open the record store\" error=\"{}\"", store.error().message());

@@ -41,12 +41,22 @@ std::string status_body(const command_outcome& outcome, bool v4) {
 std::optional<terminal_size> resize_parser::parse(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  // Missing is 0; anything but a number from 0 to 65535 refuses the message
+  // (json::value would throw on a string).
+  auto field = [&](const char* name) -> std::optional<std::uint16_t> {
+    auto it = j.find(name);
+    if (it == j.end()) return std::uint16_t{0};
+    if (!it->is_number_integer()) return std::nullopt;
+    auto v = it->get<std::int64_t>();
+    if (v < 0 || v > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(v);
+  };
+  auto width = field("Width");
+  auto height = field("Height");
+  if (!width || !height) return std::nullopt;
   terminal_size size;
-  auto width = j.value("Width", 0);
-  auto height = j.value("Height", 0);
-  if (width < 0 || height < 0 || width > 65535 || height > 65535) return std::nullopt;
-  size.width = static_cast<std::uint16_t>(width);
-  size.height = static_cast<std::uint16_t>(height);
+  size.width = *width;
+  size.height = *height;
   return size;
 }
 

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -94,6 +95,10 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     auto layers = layer_dirs_of(ctx, *image);
     if (!layers) return tl::unexpected(layers.error());
     std::error_code ec;
+    // The container's dir is the daemon's alone (see make_private in main).
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return fail_errno(errno, fmt::format("create \"{}\"", dir.string()));
+    if (::chmod(dir.c_str(), 0700) != 0) return fail_errno(errno, fmt::format("chmod \"{}\"", dir.string()));
     for (const char* sub : {"upper", "work", "rootfs"}) {
       std::filesystem::create_directories(dir / sub, ec);
       if (ec) return fail_errno(ec.value(), fmt::format("create \"{}\"", (dir / sub).string()));

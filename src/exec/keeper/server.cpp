@@ -4,6 +4,7 @@
 
 #include "exec/keeper/server.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -135,29 +136,29 @@ reactor::task<void> server::serve_session(session_ptr s) {
 
 reactor::task<void> server::handle_request(session_ptr s, json request,
                                            std::vector<unique_fd> fds) {
-  std::uint64_t id = request.value("id", std::uint64_t{0});
-  std::string op = request.value("op", std::string());
+  // A field of the wrong type is the request's fault, never the keeper's
+  // end: json::value would throw, so each is checked.
+  auto id_field = request.find("id");
+  std::uint64_t id =
+      id_field != request.end() && id_field->is_number_unsigned() ? id_field->get<std::uint64_t>() : 0;
+  auto op_field = request.find("op");
+  std::string op = op_field != request.end() && op_field->is_string() ? op_field->get<std::string>() : "";
   spdlog::debug("msg=\"request\" client={} id={} op={}", s->number, id, op);
 
   result<response> r = fail(error_kind::invalid_argument, "unknown keeper op \"" + op + "\"");
-  if (op == protocol::op_create)
-    r = co_await do_create(request);
-  else if (op == protocol::op_start)
-    r = co_await do_start(request);
-  else if (op == protocol::op_pod_init)
-    r = co_await do_pod_init(request);
-  else if (op == protocol::op_exec)
-    r = co_await do_exec(request, std::move(fds));
-  else if (op == protocol::op_reopen_log)
-    r = co_await do_reopen_log(request);
-  else if (op == protocol::op_remove)
-    r = co_await do_remove(request);
-  else if (op == protocol::op_list)
-    r = do_list();
-  else if (op == protocol::op_attach)
-    r = do_attach(request);
-  else if (op == protocol::op_close_stdin)
-    r = do_close_stdin(request);
+  if (id_field == request.end() || !id_field->is_number_unsigned()) {
+    r = fail(error_kind::invalid_argument, "keeper request without a numeric \"id\"");
+  } else {
+    try {
+      r = co_await dispatch_request(op, request, std::move(fds));
+    } catch (const nlohmann::json::exception& e) {
+      r = fail(error_kind::invalid_argument, fmt::format("malformed keeper request \"{}\": {}", op, e.what()));
+    } catch (const std::exception& e) {
+      // A bug, not the client's fault: answer, log, keep serving.
+      spdlog::error("msg=\"request threw\" op={} error=\"{}\"", op, e.what());
+      r = fail(error_kind::internal, fmt::format("keeper request \"{}\": {}", op, e.what()));
+    }
+  }
 
   if (!r) {
     spdlog::info("msg=\"request failed\" client={} op={} error=\"{}\"", s->number, op,
@@ -168,6 +169,21 @@ reactor::task<void> server::handle_request(session_ptr s, json request,
   for (auto& [result, packet_fds] : r->packets) {
     send(s, protocol::reply(id, std::move(result)), std::move(packet_fds));
   }
+}
+
+reactor::task<result<server::response>> server::dispatch_request(const std::string& op,
+                                                                 const json& request,
+                                                                 std::vector<unique_fd> fds) {
+  if (op == protocol::op_create) co_return co_await do_create(request);
+  if (op == protocol::op_start) co_return co_await do_start(request);
+  if (op == protocol::op_pod_init) co_return co_await do_pod_init(request);
+  if (op == protocol::op_exec) co_return co_await do_exec(request, std::move(fds));
+  if (op == protocol::op_reopen_log) co_return co_await do_reopen_log(request);
+  if (op == protocol::op_remove) co_return co_await do_remove(request);
+  if (op == protocol::op_list) co_return do_list();
+  if (op == protocol::op_attach) co_return do_attach(request);
+  if (op == protocol::op_close_stdin) co_return do_close_stdin(request);
+  co_return fail(error_kind::invalid_argument, "unknown keeper op \"" + op + "\"");
 }
 
 void server::send(const session_ptr& s, const json& message, std::vector<unique_fd> fds) {

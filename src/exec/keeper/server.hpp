@@ -83,6 +83,9 @@ class server {
   reactor::task<void> serve_session(session_ptr s);
   reactor::task<void> handle_request(session_ptr s, nlohmann::json request,
                                      std::vector<unique_fd> fds);
+  reactor::task<result<response>> dispatch_request(const std::string& op,
+                                                   const nlohmann::json& request,
+                                                   std::vector<unique_fd> fds);
   void send(const session_ptr& s, const nlohmann::json& message, std::vector<unique_fd> fds = {});
   reactor::task<void> write_loop(session_ptr s);
   void broadcast(const nlohmann::json& message);

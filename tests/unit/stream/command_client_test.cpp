@@ -54,6 +54,17 @@ TEST_CASE("resize messages: one after another, split anywhere, junk skipped") {
   }
 }
 
+TEST_CASE("resize-wrong-json-type: a field of the wrong type is skipped, not thrown") {
+  resize_parser p;
+  std::vector<std::pair<int, int>> sizes;
+  auto each = [&](terminal_size s) { sizes.emplace_back(s.width, s.height); };
+  REQUIRE_NOTHROW(p.feed(R"({"Width":"80","Height":24}{"Width":[1],"Height":{}}{"Width":1.5,"Height":2})"
+                         R"({"Width":null}{"Width":33,"Height":44})",
+                         each));
+  REQUIRE(sizes.size() == 1);
+  CHECK(sizes[0] == std::make_pair(33, 44));
+}
+
 TEST_CASE("base64 for the base64 channel protocols") {
   for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foo\n", std::string("\0\xff\x10", 3)}) {
     auto round = base64_decode(base64_encode(s));

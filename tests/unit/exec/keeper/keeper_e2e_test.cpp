@@ -6,17 +6,23 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "exec/keeper/client.hpp"
 #include "keeper_world.hpp"
@@ -395,5 +401,51 @@ TEST_CASE("a pod's init runs in its own pid namespace and is held until removed"
     CHECK((*list)[0].started);
     CO_REQUIRE(co_await k->remove("pod-1"));
     CHECK(process_gone(init->pid));
+  }(w));
+}
+
+TEST_CASE("keeper-wrong-json-type: a request with a field of the wrong type gets an error, the keeper serves on") {
+  world w;
+  io::reactor r;
+  r.block_on([](world& w) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    pid_t keeper = w.keeper_pid();
+    REQUIRE(keeper > 0);
+
+    // Straight onto the keeper's socket, as any client of it could.
+    unique_fd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    REQUIRE(sock);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::string path = (w.opts.state_dir / "keeper.sock").string();
+    std::memcpy(addr.sun_path, path.c_str(), path.size());
+    REQUIRE(::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const std::vector<std::string> bad = {
+        R"({"id":"1","op":"list"})",
+        R"({"id":2,"op":5})",
+        R"({"id":3,"op":"create","spec":"not a spec"})",
+        R"({"id":4,"op":"create","spec":{"id":7}})",
+        R"({"id":5,"op":"exec","spec":{"container_id":"x"},"timeout_ms":"soon"})",
+        R"({"id":6,"op":"start","container":42})",
+        R"({"id":7,"op":"remove","container":["x"]})",
+        R"({"id":8,"op":"attach","container":"x","streams":"all"})",
+    };
+    for (const auto& request : bad) {
+      INFO(request);
+      REQUIRE(::send(sock.get(), request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+      char buf[4096];
+      pollfd p{sock.get(), POLLIN, 0};
+      REQUIRE(::poll(&p, 1, 10'000) == 1);
+      ssize_t n = ::recv(sock.get(), buf, sizeof buf, 0);
+      REQUIRE(n > 0);
+      auto reply = nlohmann::json::parse(std::string(buf, static_cast<std::size_t>(n)), nullptr, false);
+      REQUIRE(reply.is_object());
+      INFO(reply.dump());
+      CHECK(reply.contains("error"));
+    }
+    // Still the same keeper, still serving.
+    CHECK(w.keeper_pid() == keeper);
+    auto list = co_await k->list();
+    CHECK(list);
   }(w));
 }
