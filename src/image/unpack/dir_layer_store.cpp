@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <cerrno>
 #include <unordered_set>
 
+#include "base/sys/random.hpp"
 #include "image/unpack/remove_tree.hpp"
 
 namespace ringcri::image {
@@ -42,20 +42,8 @@ class dir_layer_writer final : public layer_writer {
 };
 
 // A name no other writer will pick: 128 random bits.
-result<std::string> random_name(std::string_view prefix) {
-  unsigned char raw[16];
-  std::size_t got = 0;
-  while (got < sizeof raw) {
-    ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno(errno, "getrandom");
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  std::string name(prefix);
-  for (unsigned char b : raw) name += fmt::format("{:02x}", b);
-  return name;
+std::string random_name(std::string_view prefix) {
+  return std::string(prefix) + sys::random_hex(16);
 }
 
 result<unique_fd> make_dir(const fs::path& path, mode_t mode) {
@@ -190,20 +178,19 @@ result<std::unique_ptr<layer_writer>> dir_layer_store::begin(const digest& diff_
     return tl::unexpected(std::move(e).context(fmt::format("layer {}: begin", diff_id.string())));
   };
   for (;;) {
-    auto name = random_name("w-");
-    if (!name) return ctx(name.error());
-    if (::mkdirat(tmp_fd_.get(), name->c_str(), 0700) != 0) {
+    const std::string name = random_name("w-");
+    if (::mkdirat(tmp_fd_.get(), name.c_str(), 0700) != 0) {
       if (errno == EEXIST) continue;
-      return ctx(error::from_errno(errno, fmt::format("mkdir tmp/{}", *name)));
+      return ctx(error::from_errno(errno, fmt::format("mkdir tmp/{}", name)));
     }
     // From here the writer owns the dir and removes it if anything fails.
-    auto writer = std::make_unique<dir_layer_writer>(*this, diff_id, *name, unique_fd());
+    auto writer = std::make_unique<dir_layer_writer>(*this, diff_id, name, unique_fd());
     writer->root_.reset(
-        ::openat(tmp_fd_.get(), name->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!writer->root_) return ctx(error::from_errno(errno, fmt::format("open tmp/{}", *name)));
+        ::openat(tmp_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!writer->root_) return ctx(error::from_errno(errno, fmt::format("open tmp/{}", name)));
     // The layer's root, unless its tar says otherwise with a "./" entry.
     if (::fchmod(writer->root_.get(), 0755) != 0)
-      return ctx(error::from_errno(errno, fmt::format("chmod tmp/{}", *name)));
+      return ctx(error::from_errno(errno, fmt::format("chmod tmp/{}", name)));
     return std::unique_ptr<layer_writer>(std::move(writer));
   }
 }
@@ -242,10 +229,9 @@ result<void> dir_layer_store::remove(const digest& diff_id) {
   auto ctx = [&](error e) {
     return tl::unexpected(std::move(e).context(fmt::format("layer {}: remove", diff_id.string())));
   };
-  auto name = random_name("rm-");
-  if (!name) return ctx(name.error());
+  const std::string name = random_name("rm-");
   std::string hex(diff_id.hex());
-  if (::renameat2(sha256_fd_.get(), hex.c_str(), tmp_fd_.get(), name->c_str(), RENAME_NOREPLACE) !=
+  if (::renameat2(sha256_fd_.get(), hex.c_str(), tmp_fd_.get(), name.c_str(), RENAME_NOREPLACE) !=
       0) {
     if (errno == ENOENT)
       return fail(error_kind::not_found,
@@ -257,7 +243,7 @@ result<void> dir_layer_store::remove(const digest& diff_id) {
     usage_cache_.erase(hex);
   }
   if (::fsync(sha256_fd_.get()) != 0) return ctx(error::from_errno(errno, "fsync sha256/"));
-  if (auto r = remove_tree(tmp_fd_.get(), *name); !r) return ctx(r.error());
+  if (auto r = remove_tree(tmp_fd_.get(), name); !r) return ctx(r.error());
   return {};
 }
 
