@@ -5,16 +5,16 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <optional>
+
+#include "base/sys/open_confined.hpp"
 
 namespace ringcri::exec {
 
@@ -29,13 +29,8 @@ result<std::optional<unique_fd>> open_container_ptmx(pid_t pid) {
   const std::string root_path = fmt::format("/proc/{}/root", pid);
   unique_fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno(errno, fmt::format("open {}", root_path));
-  open_how how{};
-  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do {
-    fd = static_cast<int>(::syscall(SYS_openat2, root.get(), "/dev/pts/ptmx", &how, sizeof how));
-  } while (fd < 0 && errno == EAGAIN);  // a concurrent rename; try again
+  int fd = sys::openat2_confined(root.get(), "/dev/pts/ptmx", sys::resolve::in_root,
+                                 O_PATH | O_NOFOLLOW);
   if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) return std::optional<unique_fd>();
   if (fd < 0) return fail_errno(errno, "find /dev/pts/ptmx in the container");
   unique_fd path(fd);
