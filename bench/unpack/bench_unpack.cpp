@@ -39,13 +39,13 @@
 #include <tuple>
 #include <vector>
 
+#include "base/sys/remove_tree.hpp"
+#include "base/unique_fd.hpp"
 #include "image/unpack/decompressor.hpp"
 #include "image/unpack/digest.hpp"
 #include "image/unpack/layer_unpacker.hpp"
-#include "image/unpack/remove_tree.hpp"
 #include "image/unpack/tar_extractor.hpp"
 #include "image/unpack/tar_reader.hpp"
-#include "base/unique_fd.hpp"
 #include "synthetic_layer.hpp"
 
 namespace {
@@ -157,7 +157,7 @@ struct fresh_dir {
   fresh_dir(const fs::path& base, int n) : parent(base), name("bench-unpack-" + std::to_string(n)) {
     unique_fd p(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!p) die("open " + parent.string());
-    must(remove_tree(p.get(), name), "clean");
+    must(sys::remove_tree(p.get(), name), "clean");
     if (::mkdir((parent / name).c_str(), 0755) != 0) die("mkdir " + (parent / name).string());
     fd.reset(::open((parent / name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     // Start each run with the previous one's writes and deletes on disk,
@@ -167,7 +167,7 @@ struct fresh_dir {
   ~fresh_dir() {
     fd.reset();
     unique_fd p(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    (void)remove_tree(p.get(), name);
+    (void)sys::remove_tree(p.get(), name);
   }
 };
 

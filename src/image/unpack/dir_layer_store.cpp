@@ -11,7 +11,7 @@
 #include <unordered_set>
 
 #include "base/sys/random.hpp"
-#include "image/unpack/remove_tree.hpp"
+#include "base/sys/remove_tree.hpp"
 
 namespace ringcri::image {
 
@@ -158,7 +158,7 @@ result<std::unique_ptr<dir_layer_store>> dir_layer_store::open(const fs::path& r
   auto leftovers = read_dir(tmp_fd->get());
   if (!leftovers) return ctx(leftovers.error());
   for (const auto& e : *leftovers)
-    if (auto r = remove_tree(tmp_fd->get(), e.name); !r) return ctx(r.error());
+    if (auto r = sys::remove_tree(tmp_fd->get(), e.name); !r) return ctx(r.error());
 
   return std::unique_ptr<dir_layer_store>(
       new dir_layer_store(std::move(layers), std::move(*sha256_fd), std::move(*tmp_fd)));
@@ -243,7 +243,7 @@ result<void> dir_layer_store::remove(const digest& diff_id) {
     usage_cache_.erase(hex);
   }
   if (::fsync(sha256_fd_.get()) != 0) return ctx(error::from_errno(errno, "fsync sha256/"));
-  if (auto r = remove_tree(tmp_fd_.get(), name); !r) return ctx(r.error());
+  if (auto r = sys::remove_tree(tmp_fd_.get(), name); !r) return ctx(r.error());
   return {};
 }
 
@@ -288,7 +288,7 @@ result<layer_usage> dir_layer_store::usage() {
 
 void dir_layer_store::discard(const std::string& tmp_name) {
   // Best effort: what is left is deleted by the next open().
-  (void)remove_tree(tmp_fd_.get(), tmp_name);
+  (void)sys::remove_tree(tmp_fd_.get(), tmp_name);
 }
 
 }  // namespace ringcri::image

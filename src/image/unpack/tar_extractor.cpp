@@ -10,8 +10,8 @@
 #include <unordered_set>
 
 #include "base/sys/open_confined.hpp"
+#include "base/sys/remove_tree.hpp"
 #include "image/unpack/entry_path.hpp"
-#include "image/unpack/remove_tree.hpp"
 
 namespace ringcri::image {
 
@@ -204,7 +204,7 @@ result<bool> tar_extractor::make_room(int parent_fd, const std::string& name, bo
   if (S_ISDIR(st.st_mode) && keep_directory) return true;
   cache_stale_ = true;
   if (S_ISDIR(st.st_mode)) {
-    if (auto r = remove_tree(parent_fd, name); !r) return entry_error(entry_path, r.error());
+    if (auto r = sys::remove_tree(parent_fd, name); !r) return entry_error(entry_path, r.error());
   } else if (::unlinkat(parent_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
     return entry_error(entry_path, "remove existing", errno);
   }
