@@ -1,7 +1,5 @@
 #include "cri/store/record_store.hpp"
 
-#include "base/unique_fd.hpp"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -15,6 +13,9 @@
 #include <span>
 #include <utility>
 
+#include "base/sys/atomic_file.hpp"
+#include "base/unique_fd.hpp"
+#include "reactor/atomic_file.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 
@@ -24,21 +25,6 @@ namespace io = ringcri::reactor;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view temp_marker = ".tmp-";
-// A temp name is "." + id + ".tmp-" + a 64-bit counter in decimal. Its id
-// part is cut so that it fits in a file name even for a 255-byte id: the
-// counter alone keeps it unique.
-constexpr std::size_t temp_id_max = NAME_MAX - 1 - temp_marker.size() - 20;
-
-std::string temp_name(const std::string& id, std::uint64_t n) {
-  return fmt::format(".{}{}{}", std::string_view(id).substr(0, temp_id_max), temp_marker, n);
-}
-
-bool is_temp_name(std::string_view name) {
-  return name.starts_with('.') && name.find(temp_marker) != std::string_view::npos;
-}
-
 
 tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, int sys_errno) {
   return fail_errno(sys_errno, fmt::format("{} {}", step, path.string()));
@@ -208,7 +194,7 @@ result<void> record_store::init(const fs::path& dir, const std::vector<std::stri
     if (!names) return tl::unexpected(std::move(names.error()));
     bool removed = false;
     for (const auto& n : *names) {
-      if (!is_temp_name(n)) continue;
+      if (!sys::is_atomic_temp_name(n)) continue;
       if (::unlinkat(k.fd, n.c_str(), 0) != 0 && errno != ENOENT) {
         return fail_at("unlink", k.path / n, errno);
       }
@@ -283,48 +269,8 @@ reactor::task<result<void>> record_store::remove(std::string kind, std::string i
 
 reactor::task<result<void>> record_store::write_file(const kind_dir& k, const std::string& id,
                                                      const std::string& bytes) {
-  const std::string temp = temp_name(id, temp_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
-
-  auto fd = co_await io::openat(k.fd, temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (!fd) co_return fail_at("create", k.path / temp, fd.error());
-
-  // Every byte, then fsync; from here on a failure unlinks the temp file.
-  result<void> done;
-  auto data = std::as_bytes(std::span(bytes));
-  std::size_t at = 0;
-  while (at < data.size()) {
-    auto n = co_await io::write(*fd, data.subspan(at), at);
-    if (!n) {
-      done = fail_at("write", k.path / temp, n.error());
-      break;
-    }
-    if (*n == 0) {  // no progress on a regular file: do not spin
-      done = fail_at("write", k.path / temp, EIO);
-      break;
-    }
-    at += static_cast<std::size_t>(*n);
-  }
-  if (done) {
-    auto synced = co_await io::fsync(*fd);
-    if (!synced) done = fail_at("fsync", k.path / temp, synced.error());
-  }
-  auto closed = co_await io::close(*fd);
-  if (done && !closed) done = fail_at("close", k.path / temp, closed.error());
-  if (done) {
-    auto renamed = co_await io::renameat(k.fd, temp.c_str(), k.fd, id.c_str());
-    if (!renamed) done = fail_at("rename", k.path / temp, renamed.error());
-  }
-  if (!done) {
-    // Best effort: what is left behind goes at the next open().
-    auto unlinked = co_await io::unlinkat(k.fd, temp.c_str());
-    (void)unlinked;
-    co_return done;
-  }
-
-  // The rename is durable once the directory is.
-  auto synced = co_await io::fsync(k.fd);
-  if (!synced) co_return fail_at("fsync", k.path, synced.error());
-  co_return result<void>{};
+  // A temp file left by a failure or a crash goes at the next open().
+  co_return co_await io::write_file_atomic(k.fd, k.path.native(), id, bytes, 0600);
 }
 
 reactor::task<result<void>> record_store::unlink_file(const kind_dir& k, const std::string& id) {
