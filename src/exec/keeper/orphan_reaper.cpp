@@ -12,6 +12,8 @@
 #include <fstream>
 #include <string>
 
+#include "base/sys/pipe.hpp"
+
 namespace ringcri::exec::keeper {
 
 namespace {
@@ -29,11 +31,10 @@ void on_sigchld(int) {
 }  // namespace
 
 result<unique_fd> install_sigchld_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-    return fail_errno(errno, "create the SIGCHLD pipe");
-  unique_fd read_end(fds[0]);
-  sigchld_write_fd = fds[1];  // lives as long as the process
+  auto p = sys::make_pipe(sys::nonblocking_end::both);
+  if (!p) return tl::unexpected(std::move(p.error()).context("SIGCHLD pipe"));
+  unique_fd read_end = std::move(p->read);
+  sigchld_write_fd = p->write.release();  // lives as long as the process
   struct sigaction sa {};
   sa.sa_handler = on_sigchld;
   sigemptyset(&sa.sa_mask);

@@ -27,6 +27,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/sys/pipe.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ringcri::exec::sandbox {
@@ -240,11 +241,10 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
   }
   plan.loopback_up = req.network;
 
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-    return context(error::from_errno(errno, "make the report pipe"));
-  unique_fd report_read(pipe_fds[0]);
-  unique_fd report_write(pipe_fds[1]);
+  auto report = sys::make_pipe();
+  if (!report) return context(std::move(report.error()).context("report pipe"));
+  unique_fd report_read = std::move(report->read);
+  unique_fd report_write = std::move(report->write);
   plan.report_fd = report_write.get();
 
   // CLONE_VM|CLONE_VFORK: the child borrows the daemon's memory on a stack
