@@ -2,7 +2,6 @@
 
 #include "exec/keeper/orphan_reaper.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/sys/list_dir.hpp"
 #include "base/sys/pipe.hpp"
 
 namespace ringcri::exec::keeper {
@@ -52,15 +52,13 @@ void drain_sigchld_pipe(int fd) {
 
 std::vector<pid_t> list_children() {
   std::vector<pid_t> out;
-  DIR* dir = ::opendir("/proc/self/task");
-  if (!dir) return out;
-  while (dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+  auto tasks = sys::list_dir(AT_FDCWD, "/proc/self/task");
+  if (!tasks) return out;
+  for (const auto& task : *tasks) {
+    std::ifstream in("/proc/self/task/" + task.name + "/children");
     pid_t pid;
     while (in >> pid) out.push_back(pid);
   }
-  ::closedir(dir);
   return out;
 }
 

@@ -27,6 +27,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/sys/make_dirs.hpp"
 #include "base/sys/pipe.hpp"
 #include "base/unique_fd.hpp"
 
@@ -143,16 +144,9 @@ class hold_undo {
 
 // mkdir -p, remembering what it made so a failure can remove it.
 result<void> make_dirs(const fs::path& dir, mode_t mode, hold_undo& undo) {
-  fs::path prefix;
-  for (const auto& part : dir) {
-    prefix /= part;
-    if (prefix == "/") continue;
-    if (::mkdir(prefix.c_str(), mode) == 0) {
-      undo.made_dir(prefix);
-    } else if (errno != EEXIST) {
-      return fail_errno(errno, fmt::format("make directory {}", prefix.string()));
-    }
-  }
+  auto made = sys::make_dirs(dir.native(), mode);
+  if (!made) return tl::unexpected(std::move(made.error()));
+  for (auto& d : *made) undo.made_dir(std::move(d));
   return {};
 }
 

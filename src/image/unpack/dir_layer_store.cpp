@@ -1,6 +1,5 @@
 #include "image/unpack/dir_layer_store.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -10,6 +9,7 @@
 #include <cerrno>
 #include <unordered_set>
 
+#include "base/sys/list_dir.hpp"
 #include "base/sys/random.hpp"
 #include "base/sys/remove_tree.hpp"
 
@@ -54,35 +54,6 @@ result<unique_fd> make_dir(const fs::path& path, mode_t mode) {
   return fd;
 }
 
-struct dir_entry {
-  std::string name;
-  unsigned char type;
-};
-
-// The names in a directory, read through a fd of their own.
-result<std::vector<dir_entry>> read_dir(int dir_fd) {
-  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(errno, "open directory");
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    int e = errno;
-    ::close(fd);
-    return fail_errno(e, "opendir");
-  }
-  std::vector<dir_entry> out;
-  for (;;) {
-    errno = 0;
-    dirent* e = ::readdir(d);
-    if (!e) break;
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") out.push_back({std::string(name), e->d_type});
-  }
-  int e = errno;
-  ::closedir(d);
-  if (e != 0) return fail_errno(e, "readdir");
-  return out;
-}
-
 // Space and inodes of the tree `name` in `parent_fd`: st_blocks of each
 // inode once (hard links counted once), walking with one directory fd
 // open at a time, whatever the depth.
@@ -103,7 +74,7 @@ result<layer_usage> walk_usage(int parent_fd, const std::string& name) {
 
   std::vector<std::vector<std::string>> pending;  // per level: subdirectories not yet walked
   auto scan = [&]() -> result<void> {
-    auto entries = read_dir(cur.get());
+    auto entries = sys::list_dir(cur.get());
     if (!entries) return tl::unexpected(entries.error());
     std::vector<std::string> subdirs;
     for (auto& e : *entries) {
@@ -155,7 +126,7 @@ result<std::unique_ptr<dir_layer_store>> dir_layer_store::open(const fs::path& r
 
   // Leftovers of writers that never committed and removals that never
   // finished: no writer exists yet, so all of tmp/ is garbage.
-  auto leftovers = read_dir(tmp_fd->get());
+  auto leftovers = sys::list_dir(tmp_fd->get());
   if (!leftovers) return ctx(leftovers.error());
   for (const auto& e : *leftovers)
     if (auto r = sys::remove_tree(tmp_fd->get(), e.name); !r) return ctx(r.error());
@@ -248,7 +219,7 @@ result<void> dir_layer_store::remove(const digest& diff_id) {
 }
 
 result<std::vector<digest>> dir_layer_store::list() {
-  auto entries = read_dir(sha256_fd_.get());
+  auto entries = sys::list_dir(sha256_fd_.get());
   if (!entries) return tl::unexpected(std::move(entries.error()).context("layer store: list"));
   std::vector<digest> out;
   for (const auto& e : *entries)
