@@ -1,21 +1,20 @@
-#include "cri/events.hpp"
 #include "cri/container_process.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
+#include "base/sys/remove_tree.hpp"
+#include "cri/events.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
 #include "cri/records_io.hpp"
-#include "image/unpack/remove_tree.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/ops.hpp"
 
@@ -156,7 +155,7 @@ reactor::task<result<void>> remove_container_resources(context& ctx, const recor
     }
     unique_fd parent(::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!parent) return errno == ENOENT ? result<void>{} : fail_errno(errno, "open " + dir.parent_path().string());
-    return image::remove_tree(parent.get(), dir.filename().string());
+    return sys::remove_tree(parent.get(), dir.filename().string());
   });
   co_return removed;
 }

@@ -1,10 +1,11 @@
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "base/sys/pipe.hpp"
 #include "cri/exec_target.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/rpc/handlers.hpp"
@@ -48,11 +49,12 @@ task<result<void>> exec_sync(context& ctx, const v1::ExecSyncRequest& req, v1::E
   const auto& spec = target->spec;
   const auto& container_id = target->container_id;
 
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) co_return fail_errno(errno, "pipe for exec stdout");
-  unique_fd out_r(out[0]), out_w(out[1]);
-  if (::pipe2(err, O_CLOEXEC) != 0) co_return fail_errno(errno, "pipe for exec stderr");
-  unique_fd err_r(err[0]), err_w(err[1]);
+  auto out = sys::make_pipe();
+  if (!out) co_return tl::unexpected(std::move(out.error()).context("pipe for exec stdout"));
+  auto err = sys::make_pipe();
+  if (!err) co_return tl::unexpected(std::move(err.error()).context("pipe for exec stderr"));
+  unique_fd out_r = std::move(out->read), out_w = std::move(out->write);
+  unique_fd err_r = std::move(err->read), err_w = std::move(err->write);
 
   exec::stdio_fds stdio;
   stdio.out = out_w.get();

@@ -23,9 +23,9 @@ struct container_id {
 
 inline constexpr std::size_t full_id_length = 64;
 
-// A fresh id: 32 bytes from getrandom(2), as 64 lowercase hex digits.
-// getrandom cannot fail on a supported kernel once the entropy pool is up;
-// if it ever does, the process aborts rather than hand out a guessable id.
+// A fresh id: 32 random bytes (sys::random_hex) as 64 lowercase hex
+// digits. The kernel's random bytes cannot fail on a supported kernel; if
+// they ever do, the process aborts rather than hand out a guessable id.
 std::string new_id();
 
 // Whether `s` has the shape new_id() gives: exactly 64 of [0-9a-f].

@@ -1,8 +1,5 @@
 #include "cri/store/record_store.hpp"
 
-#include "base/unique_fd.hpp"
-
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <limits.h>
@@ -15,6 +12,11 @@
 #include <span>
 #include <utility>
 
+#include "base/sys/atomic_file.hpp"
+#include "base/sys/list_dir.hpp"
+#include "base/sys/make_dirs.hpp"
+#include "base/unique_fd.hpp"
+#include "reactor/atomic_file.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 
@@ -25,21 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view temp_marker = ".tmp-";
-// A temp name is "." + id + ".tmp-" + a 64-bit counter in decimal. Its id
-// part is cut so that it fits in a file name even for a 255-byte id: the
-// counter alone keeps it unique.
-constexpr std::size_t temp_id_max = NAME_MAX - 1 - temp_marker.size() - 20;
-
-std::string temp_name(const std::string& id, std::uint64_t n) {
-  return fmt::format(".{}{}{}", std::string_view(id).substr(0, temp_id_max), temp_marker, n);
-}
-
-bool is_temp_name(std::string_view name) {
-  return name.starts_with('.') && name.find(temp_marker) != std::string_view::npos;
-}
-
-
 tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, int sys_errno) {
   return fail_errno(sys_errno, fmt::format("{} {}", step, path.string()));
 }
@@ -48,52 +35,12 @@ tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, std::
   return tl::unexpected(error::from_error_code(ec, fmt::format("{} {}", step, path.string())));
 }
 
-result<void> fsync_dir(const fs::path& dir) {
-  unique_fd fd(::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_at("open", dir, errno);
-  if (::fsync(fd.get()) != 0) return fail_at("fsync", dir, errno);
-  return {};
-}
-
-// mkdir -p, each new directory made durable in its parent.
-result<void> make_dirs(const fs::path& dir) {
-  fs::path at;
-  for (const auto& part : dir) {
-    at /= part;
-    if (part == at.root_path() || part.empty()) continue;
-    if (::mkdir(at.c_str(), 0700) == 0) {
-      auto synced = fsync_dir(at.parent_path().empty() ? fs::path(".") : at.parent_path());
-      if (!synced) return synced;
-    } else if (errno != EEXIST) {
-      return fail_at("mkdir", at, errno);
-    }
-  }
-  return {};
-}
-
-// Names in a directory (without "." and ".."), read through its own fd so
+// The entries of a kind's directory, read through an fd of their own so
 // that `dir_fd`'s offset is left alone.
-result<std::vector<std::string>> list_dir(int dir_fd, const fs::path& path) {
-  int fd = ::openat(dir_fd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_at("open", path, errno);
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    int e = errno;
-    ::close(fd);
-    return fail_at("opendir", path, e);
-  }
-  std::vector<std::string> names;
-  for (;;) {
-    errno = 0;
-    dirent* e = ::readdir(d);
-    if (!e) break;
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  int e = errno;
-  ::closedir(d);
-  if (e != 0) return fail_at("readdir", path, e);
-  return names;
+result<std::vector<sys::dir_entry>> list_kind_dir(int dir_fd, const fs::path& path) {
+  auto entries = sys::list_dir(dir_fd);
+  if (!entries) return tl::unexpected(std::move(entries.error()).context(path.string()));
+  return entries;
 }
 
 result<std::string> read_whole(int fd, std::size_t size_hint, const fs::path& path) {
@@ -116,11 +63,12 @@ result<std::string> read_whole(int fd, std::size_t size_hint, const fs::path& pa
 
 // Every record file in a kind's directory, sorted by id.
 result<std::vector<record>> read_records(int dir_fd, const fs::path& dir) {
-  auto names = list_dir(dir_fd, dir);
-  if (!names) return tl::unexpected(std::move(names.error()));
+  auto entries = list_kind_dir(dir_fd, dir);
+  if (!entries) return tl::unexpected(std::move(entries.error()));
   std::vector<record> out;
-  out.reserve(names->size());
-  for (auto& name : *names) {
+  out.reserve(entries->size());
+  for (auto& entry : *entries) {
+    std::string& name = entry.name;
     if (name.starts_with('.')) continue;  // temps, and nothing of ours
     fs::path path = dir / name;
     unique_fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -181,7 +129,9 @@ result<std::unique_ptr<record_store>> record_store::open(const fs::path& dir,
 
 result<void> record_store::init(const fs::path& dir, const std::vector<std::string>& kinds) {
   dir_ = dir;
-  if (auto made = make_dirs(dir); !made) return made;
+  // mkdir -p, each new directory made durable in its parent.
+  if (auto made = sys::make_dirs(dir.native(), 0700, sys::durability::synced); !made)
+    return tl::unexpected(std::move(made.error()));
   dir_fd_ = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (dir_fd_ < 0) return fail_at("open", dir, errno);
   if (::flock(dir_fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -204,11 +154,12 @@ result<void> record_store::init(const fs::path& dir, const std::vector<std::stri
     kinds_.push_back(k);
 
     // Temp files were never acknowledged to anyone: drop them.
-    auto names = list_dir(k.fd, k.path);
-    if (!names) return tl::unexpected(std::move(names.error()));
+    auto entries = list_kind_dir(k.fd, k.path);
+    if (!entries) return tl::unexpected(std::move(entries.error()));
     bool removed = false;
-    for (const auto& n : *names) {
-      if (!is_temp_name(n)) continue;
+    for (const auto& entry : *entries) {
+      const std::string& n = entry.name;
+      if (!sys::is_atomic_temp_name(n)) continue;
       if (::unlinkat(k.fd, n.c_str(), 0) != 0 && errno != ENOENT) {
         return fail_at("unlink", k.path / n, errno);
       }
@@ -283,48 +234,8 @@ reactor::task<result<void>> record_store::remove(std::string kind, std::string i
 
 reactor::task<result<void>> record_store::write_file(const kind_dir& k, const std::string& id,
                                                      const std::string& bytes) {
-  const std::string temp = temp_name(id, temp_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
-
-  auto fd = co_await io::openat(k.fd, temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (!fd) co_return fail_at("create", k.path / temp, fd.error());
-
-  // Every byte, then fsync; from here on a failure unlinks the temp file.
-  result<void> done;
-  auto data = std::as_bytes(std::span(bytes));
-  std::size_t at = 0;
-  while (at < data.size()) {
-    auto n = co_await io::write(*fd, data.subspan(at), at);
-    if (!n) {
-      done = fail_at("write", k.path / temp, n.error());
-      break;
-    }
-    if (*n == 0) {  // no progress on a regular file: do not spin
-      done = fail_at("write", k.path / temp, EIO);
-      break;
-    }
-    at += static_cast<std::size_t>(*n);
-  }
-  if (done) {
-    auto synced = co_await io::fsync(*fd);
-    if (!synced) done = fail_at("fsync", k.path / temp, synced.error());
-  }
-  auto closed = co_await io::close(*fd);
-  if (done && !closed) done = fail_at("close", k.path / temp, closed.error());
-  if (done) {
-    auto renamed = co_await io::renameat(k.fd, temp.c_str(), k.fd, id.c_str());
-    if (!renamed) done = fail_at("rename", k.path / temp, renamed.error());
-  }
-  if (!done) {
-    // Best effort: what is left behind goes at the next open().
-    auto unlinked = co_await io::unlinkat(k.fd, temp.c_str());
-    (void)unlinked;
-    co_return done;
-  }
-
-  // The rename is durable once the directory is.
-  auto synced = co_await io::fsync(k.fd);
-  if (!synced) co_return fail_at("fsync", k.path, synced.error());
-  co_return result<void>{};
+  // A temp file left by a failure or a crash goes at the next open().
+  co_return co_await io::write_file_atomic(k.fd, k.path.native(), id, bytes, 0600);
 }
 
 reactor::task<result<void>> record_store::unlink_file(const kind_dir& k, const std::string& id) {

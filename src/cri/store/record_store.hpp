@@ -5,9 +5,10 @@
 //   <dir>/pods/<id>   <dir>/containers/<id>   <dir>/images/<id>
 //
 // A put writes a fresh temp file beside the record, fsyncs it, renames it
-// over the record and fsyncs the directory, so after a crash at any moment
-// a record is either its old bytes or its new ones, never a mix. Temp files
-// (".<id>.tmp-<n>") were never acknowledged: open() deletes them.
+// over the record and fsyncs the directory (reactor/atomic_file.hpp), so
+// after a crash at any moment a record is either its old bytes or its new
+// ones, never a mix. Temp files (".<id>.tmp-<random hex>") were never
+// acknowledged: open() deletes them.
 //
 // put() and remove() run on the calling reactor thread, every step through
 // the ring; any reactor thread may call them at once. Writes of one key are
@@ -16,7 +17,6 @@
 //
 // One store per directory: open() takes an exclusive flock on it.
 
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -84,7 +84,6 @@ class record_store {
   std::filesystem::path dir_;
   int dir_fd_ = -1;  // holds the flock
   std::vector<kind_dir> kinds_;
-  std::atomic<std::uint64_t> temp_counter_{0};
   key_sequencer sequencer_;
 };
 

@@ -2,21 +2,21 @@
 // ExecSync runs it, with the client's streams for stdio.
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "base/sys/pipe.hpp"
 #include "cri/exec_target.hpp"
 #include "cri/keeper_link.hpp"
-#include "stream/output_pump.hpp"
 #include "cri/streaming/sessions.hpp"
 #include "exec/spawn/terminal.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
+#include "stream/output_pump.hpp"
 
 namespace ringcri::cri::streaming {
 
@@ -38,10 +38,11 @@ struct exec_stdio {
 };
 
 result<void> make_pipe(unique_fd& read_end, unique_fd& write_end, const char* what) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, fmt::format("pipe for exec {}", what));
-  read_end.reset(fds[0]);
-  write_end.reset(fds[1]);
+  auto p = sys::make_pipe();
+  if (!p)
+    return tl::unexpected(std::move(p.error()).context(fmt::format("pipe for exec {}", what)));
+  read_end = std::move(p->read);
+  write_end = std::move(p->write);
   return {};
 }
 

@@ -1,9 +1,10 @@
 #include "cri/streaming/request_cache.hpp"
 
-#include <sys/random.h>
-
 #include <array>
-#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+
+#include "base/sys/random.hpp"
 
 namespace ringcri::cri::streaming {
 
@@ -11,23 +12,15 @@ namespace {
 
 // 16 random bytes, URL-safe base64 without padding: unguessable and fine
 // in a path.
-result<std::string> random_token() {
-  std::array<unsigned char, 16> bytes;
-  std::size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno(errno, "getrandom for a streaming token");
-    }
-    got += static_cast<std::size_t>(n);
-  }
+std::string random_token() {
+  std::array<std::byte, 16> bytes;
+  sys::random_bytes(bytes);
   static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::uint32_t acc = 0;
   int bits = 0;
-  for (unsigned char b : bytes) {
-    acc = (acc << 8) | b;
+  for (std::byte b : bytes) {
+    acc = (acc << 8) | static_cast<std::uint32_t>(b);
     bits += 8;
     while (bits >= 6) {
       bits -= 6;
@@ -48,14 +41,13 @@ void request_cache::drop_expired(clock::time_point now) {
 }
 
 result<std::string> request_cache::insert(stream_request req, clock::time_point now) {
-  auto token = random_token();
-  if (!token) return token;
+  std::string token = random_token();
   std::lock_guard lock(mutex_);
   if (entries_.size() >= max_pending) drop_expired(now);
   if (entries_.size() >= max_pending)
     return fail(error_kind::resource_exhausted,
                 "too many streaming requests waiting for their client (1000); try again later");
-  entries_.emplace(*token, entry{std::move(req), now + ttl});
+  entries_.emplace(token, entry{std::move(req), now + ttl});
   return token;
 }
 

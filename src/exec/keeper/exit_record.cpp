@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "exec/keeper/protocol.hpp"
+#include "reactor/atomic_file.hpp"
 #include "reactor/ops.hpp"
 
 namespace ringcri::exec::keeper {
@@ -34,43 +35,14 @@ reactor::task<result<void>> write_exit_record(std::string path, exit_status stat
   fs::create_directories(dir, ec);
   if (ec) co_return fail_errno(ec.value(), fmt::format("create {}", dir.string()));
 
-  std::string temp = (dir / ("." + target.filename().string() + ".tmp")).string();
-  std::string bytes = exit_record_bytes(status);
-
-  auto opened =
-      co_await io::openat(AT_FDCWD, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (!opened) co_return fail_errno(opened.error().value(), fmt::format("create {}", temp));
-  unique_fd fd(*opened);
-
-  auto fail_and_unlink = [&](int err, std::string what) -> tl::unexpected<error> {
-    ::unlink(temp.c_str());
-    return fail_errno(err, what);
-  };
-
-  std::span<const std::byte> rest(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size());
-  while (!rest.empty()) {
-    auto n = co_await io::write(fd.get(), rest);
-    if (!n) co_return fail_and_unlink(n.error().value(), fmt::format("write {}", temp));
-    rest = rest.subspan(static_cast<std::size_t>(*n));
-  }
-  auto synced = co_await io::fsync(fd.get());
-  if (!synced) co_return fail_and_unlink(synced.error().value(), fmt::format("fsync {}", temp));
-  fd.reset();
-
-  auto renamed = co_await io::renameat(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str());
-  if (!renamed) {
-    co_return fail_and_unlink(renamed.error().value(), fmt::format("rename {} to {}", temp, path));
-  }
-
-  // The rename is durable only once the directory is.
-  std::string dir_path = dir.string();
+  const std::string dir_path = dir.string();
+  const std::string name = target.filename().string();
+  const std::string bytes = exit_record_bytes(status);
   auto dir_fd = co_await io::openat(AT_FDCWD, dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (!dir_fd) co_return fail_errno(dir_fd.error().value(), fmt::format("open {}", dir_path));
-  unique_fd dfd(*dir_fd);
-  auto dir_synced = co_await io::fsync(dfd.get());
-  if (!dir_synced)
-    co_return fail_errno(dir_synced.error().value(), fmt::format("fsync {}", dir_path));
-  co_return result<void>{};
+  unique_fd dir_owner(*dir_fd);
+  // A temp file a crash leaves goes with the container's directory.
+  co_return co_await io::write_file_atomic(dir_owner.get(), dir_path, name, bytes, 0640);
 }
 
 result<exit_status> read_exit_record(const std::filesystem::path& exit_path) {

@@ -1,8 +1,9 @@
 #pragma once
 // A container's exit, recorded where the daemon finds it after a restart
 // (container_spec::exit_path): {"exit_code": N, "signal": S, "finished_at": ns}.
-// Written atomically and durably: a temp file beside it, fsync, rename,
-// fsync of the directory. read_exit_record() is declared in client.hpp.
+// Written atomically and durably (reactor/atomic_file.hpp): a temp file
+// beside it, fsync, rename, fsync of the directory. read_exit_record() is
+// declared in client.hpp.
 
 #include <string>
 

@@ -2,7 +2,6 @@
 
 #include "exec/keeper/orphan_reaper.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +10,9 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+
+#include "base/sys/list_dir.hpp"
+#include "base/sys/pipe.hpp"
 
 namespace ringcri::exec::keeper {
 
@@ -29,11 +31,10 @@ void on_sigchld(int) {
 }  // namespace
 
 result<unique_fd> install_sigchld_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-    return fail_errno(errno, "create the SIGCHLD pipe");
-  unique_fd read_end(fds[0]);
-  sigchld_write_fd = fds[1];  // lives as long as the process
+  auto p = sys::make_pipe(sys::nonblocking_end::both);
+  if (!p) return tl::unexpected(std::move(p.error()).context("SIGCHLD pipe"));
+  unique_fd read_end = std::move(p->read);
+  sigchld_write_fd = p->write.release();  // lives as long as the process
   struct sigaction sa {};
   sa.sa_handler = on_sigchld;
   sigemptyset(&sa.sa_mask);
@@ -51,15 +52,13 @@ void drain_sigchld_pipe(int fd) {
 
 std::vector<pid_t> list_children() {
   std::vector<pid_t> out;
-  DIR* dir = ::opendir("/proc/self/task");
-  if (!dir) return out;
-  while (dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+  auto tasks = sys::list_dir(AT_FDCWD, "/proc/self/task");
+  if (!tasks) return out;
+  for (const auto& task : *tasks) {
+    std::ifstream in("/proc/self/task/" + task.name + "/children");
     pid_t pid;
     while (in >> pid) out.push_back(pid);
   }
-  ::closedir(dir);
   return out;
 }
 

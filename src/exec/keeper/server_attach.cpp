@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "base/sys/pipe.hpp"
 #include "exec/keeper/protocol.hpp"
 #include "exec/keeper/server.hpp"
 
@@ -24,19 +25,13 @@ namespace {
 // attacher that falls further behind is dropped, never waited for.
 constexpr int attachment_pipe_size = 1 << 20;
 
-struct attachment_pipe {
-  unique_fd read;   // the daemon's
-  unique_fd write;  // the pump's, O_NONBLOCK
-};
-
-result<attachment_pipe> make_attachment_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "create an attach pipe");
-  attachment_pipe p{unique_fd(fds[0]), unique_fd(fds[1])};
+// The read end is the daemon's; the write end the pump's, which must
+// never wait for a slow attacher.
+result<sys::pipe_fds> make_attachment_pipe() {
+  auto p = sys::make_pipe(sys::nonblocking_end::write);
+  if (!p) return tl::unexpected(std::move(p.error()).context("attach pipe"));
   // The default size is fine too, only less forgiving.
-  (void)::fcntl(p.write.get(), F_SETPIPE_SZ, attachment_pipe_size);
-  if (::fcntl(p.write.get(), F_SETFL, O_NONBLOCK) != 0)
-    return fail_errno(errno, "make an attach pipe non-blocking");
+  (void)::fcntl(p->write.get(), F_SETPIPE_SZ, attachment_pipe_size);
   return p;
 }
 
@@ -65,7 +60,7 @@ result<server::response> server::do_attach(const json& args) {
   std::vector<unique_fd> fds;
   auto out = make_attachment_pipe();
   if (!out) return tl::unexpected(std::move(out.error()).context("attach to " + *id));
-  std::optional<attachment_pipe> err;
+  std::optional<sys::pipe_fds> err;
   if (!c->tty) {
     auto e = make_attachment_pipe();
     if (!e) return tl::unexpected(std::move(e.error()).context("attach to " + *id));

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "base/sys/pipe.hpp"
 #include "exec/keeper/fd_passing.hpp"
 #include "exec/keeper/protocol.hpp"
 #include "exec/keeper/server.hpp"
@@ -33,20 +34,6 @@ result<unique_fd> open_log(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) return fail_errno(errno, fmt::format("open log {}", path));
   return unique_fd(fd);
-}
-
-struct pipe_pair {
-  unique_fd read;
-  unique_fd write;
-};
-
-result<pipe_pair> make_pipe(bool nonblocking_read, const char* what) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    return fail_errno(errno, fmt::format("create the {} pipe", what));
-  pipe_pair p{unique_fd(fds[0]), unique_fd(fds[1])};
-  if (nonblocking_read) ::fcntl(p.read.get(), F_SETFL, O_NONBLOCK);
-  return p;
 }
 
 result<unique_fd> dup_fd(int fd) {
@@ -116,18 +103,20 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
   // The child's ends (closed here once it has them: ours would keep the
   // pipes from ever ending) and ours. A terminal is opened once the setup
   // made the container's /dev/pts, and its slave goes with the release.
-  pipe_pair out, err, in;
+  sys::pipe_fds out, err, in;
   exec::stdio_fds stdio;
   if (!c->tty) {
-    auto o = make_pipe(true, "stdout");
-    if (!o) co_return tl::unexpected(std::move(o.error()));
+    // The keeper's end of an output pipe is non-blocking (its pump reads
+    // it on the ring); the container's end and stdin's ends block.
+    auto o = sys::make_pipe(sys::nonblocking_end::read);
+    if (!o) co_return tl::unexpected(std::move(o.error()).context("stdout pipe"));
     out = std::move(*o);
-    auto e = make_pipe(true, "stderr");
-    if (!e) co_return tl::unexpected(std::move(e.error()));
+    auto e = sys::make_pipe(sys::nonblocking_end::read);
+    if (!e) co_return tl::unexpected(std::move(e.error()).context("stderr pipe"));
     err = std::move(*e);
     if (spec.stdin_open) {
-      auto p = make_pipe(false, "stdin");
-      if (!p) co_return tl::unexpected(std::move(p.error()));
+      auto p = sys::make_pipe();
+      if (!p) co_return tl::unexpected(std::move(p.error()).context("stdin pipe"));
       in = std::move(*p);
     }
     stdio = {in.read ? in.read.get() : -1, out.write.get(), err.write.get()};

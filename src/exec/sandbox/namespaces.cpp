@@ -27,6 +27,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/sys/make_dirs.hpp"
+#include "base/sys/pipe.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ringcri::exec::sandbox {
@@ -142,16 +144,9 @@ class hold_undo {
 
 // mkdir -p, remembering what it made so a failure can remove it.
 result<void> make_dirs(const fs::path& dir, mode_t mode, hold_undo& undo) {
-  fs::path prefix;
-  for (const auto& part : dir) {
-    prefix /= part;
-    if (prefix == "/") continue;
-    if (::mkdir(prefix.c_str(), mode) == 0) {
-      undo.made_dir(prefix);
-    } else if (errno != EEXIST) {
-      return fail_errno(errno, fmt::format("make directory {}", prefix.string()));
-    }
-  }
+  auto made = sys::make_dirs(dir.native(), mode);
+  if (!made) return tl::unexpected(std::move(made.error()));
+  for (auto& d : *made) undo.made_dir(std::move(d));
   return {};
 }
 
@@ -240,11 +235,10 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
   }
   plan.loopback_up = req.network;
 
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-    return context(error::from_errno(errno, "make the report pipe"));
-  unique_fd report_read(pipe_fds[0]);
-  unique_fd report_write(pipe_fds[1]);
+  auto report = sys::make_pipe();
+  if (!report) return context(std::move(report.error()).context("report pipe"));
+  unique_fd report_read = std::move(report->read);
+  unique_fd report_write = std::move(report->write);
   plan.report_fd = report_write.get();
 
   // CLONE_VM|CLONE_VFORK: the child borrows the daemon's memory on a stack

@@ -1,18 +1,15 @@
 // Removing a pod's state dir (see remove_pod_dir in namespaces.hpp):
 // without ever deleting through a mount that is still there.
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <memory>
 #include <sstream>
 #include <string>
-#include <vector>
 
+#include "base/sys/remove_tree.hpp"
 #include "base/unique_fd.hpp"
 #include "exec/sandbox/namespaces.hpp"
 
@@ -56,52 +53,6 @@ result<std::string> mount_under(const fs::path& dir) {
   return std::string();
 }
 
-struct dir_closer {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
-// Removes `name` in `parent_fd` and, for a directory, all beneath it. A
-// mount met on the way (another mount id) stops it with an error.
-result<void> remove_tree_at(int parent_fd, const std::string& name, const fs::path& path,
-                            std::uint64_t mnt_id) {
-  struct statx stx;
-  if (::statx(parent_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &stx) != 0) {
-    if (errno == ENOENT) return {};
-    return fail_errno(errno, fmt::format("stat {}", path.string()));
-  }
-  if ((stx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id != mnt_id)
-    return fail(error_kind::failed_precondition,
-                fmt::format("{} is a mount point; not removing through it", path.string()));
-  if (!S_ISDIR(stx.stx_mode)) {
-    if (::unlinkat(parent_fd, name.c_str(), 0) != 0 && errno != ENOENT)
-      return fail_errno(errno, fmt::format("remove {}", path.string()));
-    return {};
-  }
-  unique_fd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return fail_errno(errno, fmt::format("open {}", path.string()));
-  std::vector<std::string> entries;
-  {
-    int list_fd = ::dup(fd.get());
-    if (list_fd < 0) return fail_errno(errno, fmt::format("open {}", path.string()));
-    std::unique_ptr<DIR, dir_closer> dir(::fdopendir(list_fd));
-    if (!dir) {
-      int e = errno;
-      ::close(list_fd);
-      return fail_errno(e, fmt::format("list {}", path.string()));
-    }
-    while (struct dirent* entry = ::readdir(dir.get())) {
-      std::string_view n = entry->d_name;
-      if (n == "." || n == "..") continue;
-      entries.emplace_back(n);
-    }
-  }
-  for (const auto& entry : entries)
-    if (auto r = remove_tree_at(fd.get(), entry, path / entry, mnt_id); !r) return r;
-  if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
-    return fail_errno(errno, fmt::format("remove {}", path.string()));
-  return {};
-}
-
 }  // namespace
 
 result<void> remove_pod_dir(const fs::path& pod_dir) {
@@ -132,10 +83,9 @@ result<void> remove_pod_dir(const fs::path& pod_dir) {
   unique_fd parent(::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent)
     return context(error::from_errno(errno, fmt::format("open {}", dir.parent_path().string())));
-  struct statx stx;
-  if (::statx(parent.get(), dir.filename().c_str(), AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) != 0)
-    return context(error::from_errno(errno, fmt::format("stat {}", dir.string())));
-  if (auto r = remove_tree_at(parent.get(), dir.filename().string(), dir, stx.stx_mnt_id); !r)
+  // A mount made since the check stops the removal there with EBUSY:
+  // remove_tree never goes through a mount point.
+  if (auto r = sys::remove_tree(parent.get(), dir.filename().string()); !r)
     return context(r.error());
   return {};
 }

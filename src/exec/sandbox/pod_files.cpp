@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/sys/atomic_file.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ringcri::exec::sandbox {
@@ -26,34 +27,6 @@ result<std::string> read_host_file(const fs::path& path) {
   out << in.rdbuf();
   if (in.bad()) return fail_errno(errno, fmt::format("read {}", path.string()));
   return std::move(out).str();
-}
-
-// Writes `content` to `path` through a temp file and a rename, so a reader
-// (or a crash of the daemon) never sees half a file. No fsync: the pod
-// dir lives under the state dir (/run, a tmpfs), gone at reboot anyway.
-result<void> write_atomically(const fs::path& path, std::string_view content) {
-  const fs::path tmp = fs::path(path).concat(".tmp");
-  unique_fd fd(::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!fd) return fail_errno(errno, fmt::format("create {}", tmp.string()));
-  auto drop = [&](int e, std::string what) {
-    ::unlink(tmp.c_str());
-    return fail_errno(e, what);
-  };
-  // The umask may have taken bits away: containers' users must read these.
-  if (::fchmod(fd.get(), 0644) != 0) return drop(errno, fmt::format("chmod {}", tmp.string()));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return drop(errno, fmt::format("write {}", tmp.string()));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd.release()) != 0) return drop(errno, fmt::format("write {}", tmp.string()));
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return drop(errno, fmt::format("rename {} to {}", tmp.string(), path.string()));
-  return {};
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
@@ -119,12 +92,22 @@ result<pod_files> write_pod_files(const fs::path& pod_dir, const pod_files_reque
   auto resolv = pod_resolv_conf_content(req);
   if (!resolv) return context(resolv.error());
 
-  pod_files files{(pod_dir / "hostname").string(), (pod_dir / "hosts").string(),
-                  (pod_dir / "resolv.conf").string()};
-  if (auto r = write_atomically(files.hostname, *hostname + "\n"); !r) return context(r.error());
-  if (auto r = write_atomically(files.hosts, *hosts); !r) return context(r.error());
-  if (auto r = write_atomically(files.resolv_conf, *resolv); !r) return context(r.error());
-  return files;
+  unique_fd dir(::open(pod_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return context(error::from_errno(errno, fmt::format("open {}", pod_dir.string())));
+  // Each replaced whole, so a reader (or a crash of the daemon) never sees
+  // half a file; 0644 whatever the umask, for the containers' users. No
+  // fsync: the pod dir lives under the state dir (/run, a tmpfs), gone at
+  // reboot anyway.
+  for (const auto& [name, content] :
+       {std::pair<const char*, std::string>{"hostname", *hostname + "\n"},
+        {"hosts", *hosts},
+        {"resolv.conf", *resolv}}) {
+    auto written = sys::write_file_atomic(dir.get(), pod_dir.native(), name, content, 0644,
+                                          sys::durability::unsynced);
+    if (!written) return context(written.error());
+  }
+  return pod_files{(pod_dir / "hostname").string(), (pod_dir / "hosts").string(),
+                   (pod_dir / "resolv.conf").string()};
 }
 
 }  // namespace ringcri::exec::sandbox

@@ -35,7 +35,8 @@ struct pod_files {
 };
 
 // Writes <pod_dir>/hostname, <pod_dir>/hosts and <pod_dir>/resolv.conf,
-// each atomically (temp file + rename), mode 0644. <pod_dir> must exist.
+// each atomically (sys::write_file_atomic, unsynced), mode 0644. <pod_dir>
+// must exist.
 //
 // hostname: the hostname and a newline.
 // hosts: with host_network the host's /etc/hosts, else the kubelet's

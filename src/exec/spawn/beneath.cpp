@@ -5,22 +5,16 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "base/sys/open_confined.hpp"
 
 namespace ringcri::exec::spawn_detail {
 
+// An O_PATH fd, or -1 with errno set; nothing allocated (a clone child).
 static int openat2_in_root(int root_fd, const std::string& path, int flags) {
-  open_how how{};
-  how.flags = static_cast<std::uint64_t>(flags | O_PATH | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do {
-    fd = static_cast<int>(::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof how));
-  } while (fd < 0 && errno == EAGAIN);  // a concurrent rename; try again
-  return fd;
+  return sys::openat2_confined(root_fd, path.c_str(), sys::resolve::in_root, flags | O_PATH);
 }
 
 result<unique_fd> open_in_root(int root_fd, std::string_view path, int flags) {

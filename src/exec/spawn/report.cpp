@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/sys/pipe.hpp"
 #include "exec/spawn/spawn.hpp"
 
 namespace ringcri::exec {
@@ -49,11 +50,9 @@ void report_failure(int report_fd, const error& e) {
 }
 
 result<report_pipe> make_report_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno(errno, "pipe for the spawn report");
-  report_pipe p{unique_fd(fds[0]), unique_fd(fds[1])};
-  if (::fcntl(p.read.get(), F_SETFL, O_NONBLOCK) < 0) return fail_errno(errno, "set the spawn report non-blocking");
-  return p;
+  auto p = sys::make_pipe(sys::nonblocking_end::read);
+  if (!p) return tl::unexpected(std::move(p.error()).context("pipe for the spawn report"));
+  return report_pipe{std::move(p->read), std::move(p->write)};
 }
 
 result<std::pair<unique_fd, unique_fd>> make_release_socket() {

@@ -6,16 +6,16 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <optional>
+
+#include "base/sys/open_confined.hpp"
 
 namespace ringcri::exec {
 
@@ -27,13 +27,8 @@ constexpr int pty_flags = O_RDWR | O_NOCTTY | O_CLOEXEC;
 // inside its root and opened only once it is known to be on a devpts: a
 // file or device node of the image there is never opened.
 result<std::optional<unique_fd>> open_container_ptmx(int root_fd) {
-  open_how how{};
-  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do {
-    fd = static_cast<int>(::syscall(SYS_openat2, root_fd, "/dev/pts/ptmx", &how, sizeof how));
-  } while (fd < 0 && errno == EAGAIN);  // a concurrent rename; try again
+  int fd = sys::openat2_confined(root_fd, "/dev/pts/ptmx", sys::resolve::in_root,
+                                 O_PATH | O_NOFOLLOW);
   if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) return std::optional<unique_fd>();
   if (fd < 0) return fail_errno(errno, "find /dev/pts/ptmx in the container");
   unique_fd path(fd);

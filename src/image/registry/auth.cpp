@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/base64.hpp"
-#include "image/registry/sha256_stream.hpp"
+#include "image/registry/content_digest.hpp"
 #include "image/registry/url.hpp"
 
 namespace ringcri::image {

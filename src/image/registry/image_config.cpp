@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "image/registry/sha256_stream.hpp"
+#include "image/registry/content_digest.hpp"
 
 namespace ringcri::image {
 

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "image/registry/sha256_stream.hpp"
+#include "image/registry/content_digest.hpp"
 
 namespace ringcri::image {
 

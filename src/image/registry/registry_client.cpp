@@ -7,9 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "base/sys/sha256.hpp"
+#include "image/registry/content_digest.hpp"
 #include "image/registry/manifest.hpp"
 #include "image/registry/media_types.hpp"
-#include "image/registry/sha256_stream.hpp"
 #include "image/registry/url.hpp"
 #include "reactor/ops.hpp"
 
@@ -26,7 +27,7 @@ struct registry_client::endpoint_failure {
 // Where a blob download stands, across attempts and endpoints.
 struct registry_client::blob_progress {
   std::uint64_t position = 0;                            // offset of the next byte the sink expects
-  std::optional<registry_detail::sha256_stream> hasher;  // when fetched from 0
+  std::optional<sys::sha256> hasher;                     // when fetched from 0
 };
 
 namespace {
@@ -374,7 +375,7 @@ io::task<result<std::uint64_t>> registry_client::fetch_blob(const reference& ref
                                progress.position, blob.size));
   }
   if (progress.hasher) {
-    std::string got = progress.hasher->finish();
+    std::string got = "sha256:" + progress.hasher->finish();
     if (got != blob.digest) {
       co_return fail(error_kind::failed_precondition,
                      fmt::format("{}: the content {} sent hashes to {}", what, served_by, got));

@@ -1,9 +1,7 @@
 #include "image/unpack/dir_layer_store.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +9,9 @@
 #include <cerrno>
 #include <unordered_set>
 
-#include "image/unpack/remove_tree.hpp"
+#include "base/sys/list_dir.hpp"
+#include "base/sys/random.hpp"
+#include "base/sys/remove_tree.hpp"
 
 namespace ringcri::image {
 
@@ -42,20 +42,8 @@ class dir_layer_writer final : public layer_writer {
 };
 
 // A name no other writer will pick: 128 random bits.
-result<std::string> random_name(std::string_view prefix) {
-  unsigned char raw[16];
-  std::size_t got = 0;
-  while (got < sizeof raw) {
-    ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno(errno, "getrandom");
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  std::string name(prefix);
-  for (unsigned char b : raw) name += fmt::format("{:02x}", b);
-  return name;
+std::string random_name(std::string_view prefix) {
+  return std::string(prefix) + sys::random_hex(16);
 }
 
 result<unique_fd> make_dir(const fs::path& path, mode_t mode) {
@@ -64,35 +52,6 @@ result<unique_fd> make_dir(const fs::path& path, mode_t mode) {
   unique_fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return fail_errno(errno, fmt::format("open {}", path.string()));
   return fd;
-}
-
-struct dir_entry {
-  std::string name;
-  unsigned char type;
-};
-
-// The names in a directory, read through a fd of their own.
-result<std::vector<dir_entry>> read_dir(int dir_fd) {
-  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(errno, "open directory");
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    int e = errno;
-    ::close(fd);
-    return fail_errno(e, "opendir");
-  }
-  std::vector<dir_entry> out;
-  for (;;) {
-    errno = 0;
-    dirent* e = ::readdir(d);
-    if (!e) break;
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") out.push_back({std::string(name), e->d_type});
-  }
-  int e = errno;
-  ::closedir(d);
-  if (e != 0) return fail_errno(e, "readdir");
-  return out;
 }
 
 // Space and inodes of the tree `name` in `parent_fd`: st_blocks of each
@@ -115,7 +74,7 @@ result<layer_usage> walk_usage(int parent_fd, const std::string& name) {
 
   std::vector<std::vector<std::string>> pending;  // per level: subdirectories not yet walked
   auto scan = [&]() -> result<void> {
-    auto entries = read_dir(cur.get());
+    auto entries = sys::list_dir(cur.get());
     if (!entries) return tl::unexpected(entries.error());
     std::vector<std::string> subdirs;
     for (auto& e : *entries) {
@@ -167,10 +126,10 @@ result<std::unique_ptr<dir_layer_store>> dir_layer_store::open(const fs::path& r
 
   // Leftovers of writers that never committed and removals that never
   // finished: no writer exists yet, so all of tmp/ is garbage.
-  auto leftovers = read_dir(tmp_fd->get());
+  auto leftovers = sys::list_dir(tmp_fd->get());
   if (!leftovers) return ctx(leftovers.error());
   for (const auto& e : *leftovers)
-    if (auto r = remove_tree(tmp_fd->get(), e.name); !r) return ctx(r.error());
+    if (auto r = sys::remove_tree(tmp_fd->get(), e.name); !r) return ctx(r.error());
 
   return std::unique_ptr<dir_layer_store>(
       new dir_layer_store(std::move(layers), std::move(*sha256_fd), std::move(*tmp_fd)));
@@ -190,20 +149,19 @@ result<std::unique_ptr<layer_writer>> dir_layer_store::begin(const digest& diff_
     return tl::unexpected(std::move(e).context(fmt::format("layer {}: begin", diff_id.string())));
   };
   for (;;) {
-    auto name = random_name("w-");
-    if (!name) return ctx(name.error());
-    if (::mkdirat(tmp_fd_.get(), name->c_str(), 0700) != 0) {
+    const std::string name = random_name("w-");
+    if (::mkdirat(tmp_fd_.get(), name.c_str(), 0700) != 0) {
       if (errno == EEXIST) continue;
-      return ctx(error::from_errno(errno, fmt::format("mkdir tmp/{}", *name)));
+      return ctx(error::from_errno(errno, fmt::format("mkdir tmp/{}", name)));
     }
     // From here the writer owns the dir and removes it if anything fails.
-    auto writer = std::make_unique<dir_layer_writer>(*this, diff_id, *name, unique_fd());
+    auto writer = std::make_unique<dir_layer_writer>(*this, diff_id, name, unique_fd());
     writer->root_.reset(
-        ::openat(tmp_fd_.get(), name->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!writer->root_) return ctx(error::from_errno(errno, fmt::format("open tmp/{}", *name)));
+        ::openat(tmp_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!writer->root_) return ctx(error::from_errno(errno, fmt::format("open tmp/{}", name)));
     // The layer's root, unless its tar says otherwise with a "./" entry.
     if (::fchmod(writer->root_.get(), 0755) != 0)
-      return ctx(error::from_errno(errno, fmt::format("chmod tmp/{}", *name)));
+      return ctx(error::from_errno(errno, fmt::format("chmod tmp/{}", name)));
     return std::unique_ptr<layer_writer>(std::move(writer));
   }
 }
@@ -242,10 +200,9 @@ result<void> dir_layer_store::remove(const digest& diff_id) {
   auto ctx = [&](error e) {
     return tl::unexpected(std::move(e).context(fmt::format("layer {}: remove", diff_id.string())));
   };
-  auto name = random_name("rm-");
-  if (!name) return ctx(name.error());
+  const std::string name = random_name("rm-");
   std::string hex(diff_id.hex());
-  if (::renameat2(sha256_fd_.get(), hex.c_str(), tmp_fd_.get(), name->c_str(), RENAME_NOREPLACE) !=
+  if (::renameat2(sha256_fd_.get(), hex.c_str(), tmp_fd_.get(), name.c_str(), RENAME_NOREPLACE) !=
       0) {
     if (errno == ENOENT)
       return fail(error_kind::not_found,
@@ -257,12 +214,12 @@ result<void> dir_layer_store::remove(const digest& diff_id) {
     usage_cache_.erase(hex);
   }
   if (::fsync(sha256_fd_.get()) != 0) return ctx(error::from_errno(errno, "fsync sha256/"));
-  if (auto r = remove_tree(tmp_fd_.get(), *name); !r) return ctx(r.error());
+  if (auto r = sys::remove_tree(tmp_fd_.get(), name); !r) return ctx(r.error());
   return {};
 }
 
 result<std::vector<digest>> dir_layer_store::list() {
-  auto entries = read_dir(sha256_fd_.get());
+  auto entries = sys::list_dir(sha256_fd_.get());
   if (!entries) return tl::unexpected(std::move(entries.error()).context("layer store: list"));
   std::vector<digest> out;
   for (const auto& e : *entries)
@@ -302,7 +259,7 @@ result<layer_usage> dir_layer_store::usage() {
 
 void dir_layer_store::discard(const std::string& tmp_name) {
   // Best effort: what is left is deleted by the next open().
-  (void)remove_tree(tmp_fd_.get(), tmp_name);
+  (void)sys::remove_tree(tmp_fd_.get(), tmp_name);
 }
 
 }  // namespace ringcri::image

@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "base/sys/sha256.hpp"
 #include "image/unpack/decompressor.hpp"
 #include "image/unpack/digest.hpp"
 #include "image/unpack/tar_extractor.hpp"
@@ -84,8 +85,8 @@ class layer_unpacker {
   std::uint64_t expected_size_;
   std::uint64_t consumed_ = 0;
   std::uint64_t uncompressed_ = 0;
-  sha256_hasher blob_hash_;
-  sha256_hasher diff_hash_;
+  sys::sha256 blob_hash_;
+  sys::sha256 diff_hash_;
   std::unique_ptr<decompressor> decompressor_;
   tar_extractor extractor_;
   tar_reader reader_;

@@ -9,9 +9,9 @@
 #include <cerrno>
 #include <unordered_set>
 
+#include "base/sys/open_confined.hpp"
+#include "base/sys/remove_tree.hpp"
 #include "image/unpack/entry_path.hpp"
-#include "image/unpack/open_beneath.hpp"
-#include "image/unpack/remove_tree.hpp"
 
 namespace ringcri::image {
 
@@ -130,7 +130,8 @@ result<void> tar_extractor::finish() {
     int fd = root_fd_;
     unique_fd owned;
     if (!it->first.empty()) {
-      auto opened = open_beneath(root_fd_, it->first, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      auto opened = sys::open_confined(root_fd_, it->first, sys::resolve::beneath,
+                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
       if (!opened) {
         int e = opened.error().sys_errno();
         if (e == ENOENT || e == ENOTDIR || e == ELOOP) continue;  // replaced by a later entry
@@ -151,7 +152,7 @@ result<int> tar_extractor::parent_dir(std::string_view parent, const std::string
   if (parent.empty()) return root_fd_;
   if (cached_parent_fd_ && !cache_stale_ && cached_parent_ == parent)
     return cached_parent_fd_.get();
-  auto fd = open_beneath(root_fd_, parent, O_RDONLY | O_DIRECTORY);
+  auto fd = sys::open_confined(root_fd_, parent, sys::resolve::beneath, O_RDONLY | O_DIRECTORY);
   if (!fd && fd.error().sys_errno() == ENOENT) fd = make_parents(parent);
   if (!fd) return entry_error(entry_path, fd.error());
   cached_parent_.assign(parent);
@@ -170,12 +171,12 @@ result<unique_fd> tar_extractor::make_parents(std::string_view parent) {
     if (end == std::string_view::npos) end = parent.size();
     std::string_view prefix = parent.substr(0, end);
     std::string component(parent.substr(start, end - start));
-    auto fd = open_beneath(root_fd_, prefix, O_RDONLY | O_DIRECTORY);
+    auto fd = sys::open_confined(root_fd_, prefix, sys::resolve::beneath, O_RDONLY | O_DIRECTORY);
     if (!fd && fd.error().sys_errno() == ENOENT) {
       int in = at ? at.get() : root_fd_;
       if (::mkdirat(in, component.c_str(), 0755) != 0 && errno != EEXIST)
         return fail_errno(errno, fmt::format("mkdir {}", prefix));
-      fd = open_beneath(root_fd_, prefix, O_RDONLY | O_DIRECTORY);
+      fd = sys::open_confined(root_fd_, prefix, sys::resolve::beneath, O_RDONLY | O_DIRECTORY);
       // Made here: give it 0755 whatever the umask. If it existed after
       // all, it is a symlink to nothing.
       if (!fd && fd.error().sys_errno() == ENOENT)
@@ -203,7 +204,7 @@ result<bool> tar_extractor::make_room(int parent_fd, const std::string& name, bo
   if (S_ISDIR(st.st_mode) && keep_directory) return true;
   cache_stale_ = true;
   if (S_ISDIR(st.st_mode)) {
-    if (auto r = remove_tree(parent_fd, name); !r) return entry_error(entry_path, r.error());
+    if (auto r = sys::remove_tree(parent_fd, name); !r) return entry_error(entry_path, r.error());
   } else if (::unlinkat(parent_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
     return entry_error(entry_path, "remove existing", errno);
   }
@@ -280,7 +281,7 @@ result<void> tar_extractor::hard_link(int parent_fd, const std::string& name, co
                 fmt::format("entry \"{}\": hard link to the layer root", e.path));
   // The target, not followed if it is a symlink (a hard link to a symlink
   // links the symlink), its parents confined like every other path.
-  auto from = open_beneath(root_fd_, *target, O_PATH | O_NOFOLLOW);
+  auto from = sys::open_confined(root_fd_, *target, sys::resolve::beneath, O_PATH | O_NOFOLLOW);
   if (!from) {
     if (from.error().sys_errno() == ENOENT)
       return fail(error_kind::invalid_argument,

@@ -20,6 +20,7 @@
 
 #include <cstdlib>
 
+#include "base/sys/pipe.hpp"
 #include "base/unique_fd.hpp"
 #include "net/cni/plugin_error.hpp"
 #include "net/cni/plugin_path.hpp"
@@ -38,11 +39,6 @@ constexpr size_t max_stderr = 64u << 10;
 
 constexpr const char* default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-struct pipe_ends {
-  unique_fd read;
-  unique_fd write;
-};
-
 // An fd moved above 2, so that the dup2s onto the child's 0, 1 and 2
 // cannot overwrite each other even when the daemon runs with stdio closed.
 result<unique_fd> above_stdio(unique_fd fd) {
@@ -52,32 +48,25 @@ result<unique_fd> above_stdio(unique_fd fd) {
   return unique_fd(moved);
 }
 
-result<pipe_ends> make_pipe() {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno(errno, "create a pipe");
-  unique_fd r(p[0]), w(p[1]);
-  auto read = above_stdio(std::move(r));
+// A pipe for the plugin's stdio, both ends above 2 (a dup shares the
+// O_NONBLOCK of `nonblocking`).
+result<sys::pipe_fds> make_plugin_pipe(sys::nonblocking_end nonblocking) {
+  auto p = sys::make_pipe(nonblocking);
+  if (!p) return p;
+  auto read = above_stdio(std::move(p->read));
   if (!read) return tl::unexpected(std::move(read.error()));
-  auto write = above_stdio(std::move(w));
+  auto write = above_stdio(std::move(p->write));
   if (!write) return tl::unexpected(std::move(write.error()));
-  return pipe_ends{std::move(*read), std::move(*write)};
-}
-
-result<void> set_nonblocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
-    return fail_errno(errno, "make a pipe non-blocking");
-  return {};
+  return sys::pipe_fds{std::move(*read), std::move(*write)};
 }
 
 // The stdin pipe, already holding all of `text` and closed for writing.
 result<unique_fd> filled_stdin(const std::string& text) {
-  auto p = make_pipe();
+  auto p = make_plugin_pipe(sys::nonblocking_end::write);
   if (!p) return tl::unexpected(std::move(p.error()));
   if (text.size() > 65536 &&
       ::fcntl(p->write.get(), F_SETPIPE_SZ, static_cast<int>(text.size())) < 0)
     return fail_errno(errno, fmt::format("make room for a {}-byte plugin config", text.size()));
-  if (auto ok = set_nonblocking(p->write.get()); !ok) return tl::unexpected(ok.error());
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(p->write.get(), text.data() + done, text.size() - done);
@@ -285,12 +274,10 @@ result<std::string> invoke_plugin(const invocation& inv) {
 
   auto in = filled_stdin(inv.stdin_json);
   if (!in) return tl::unexpected(std::move(in.error()).context(fmt::format("plugin {}", inv.type)));
-  auto out_pipe = make_pipe();
+  auto out_pipe = make_plugin_pipe(sys::nonblocking_end::read);
   if (!out_pipe) return tl::unexpected(std::move(out_pipe.error()));
-  auto err_pipe = make_pipe();
+  auto err_pipe = make_plugin_pipe(sys::nonblocking_end::read);
   if (!err_pipe) return tl::unexpected(std::move(err_pipe.error()));
-  if (auto ok = set_nonblocking(out_pipe->read.get()); !ok) return tl::unexpected(ok.error());
-  if (auto ok = set_nonblocking(err_pipe->read.get()); !ok) return tl::unexpected(ok.error());
 
   // Everything the child needs is built here, before the spawn.
   std::string exe_path = exe->string();

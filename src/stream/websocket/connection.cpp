@@ -1,14 +1,14 @@
 #include "stream/websocket/connection.hpp"
 
 #include <fmt/format.h>
-#include <sys/random.h>
 #include <wslay/wslay.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <deque>
 #include <new>
 #include <utility>
+
+#include "base/sys/random.hpp"
 
 namespace ringcri::stream::websocket {
 namespace {
@@ -81,11 +81,8 @@ struct connection::state {
   }
 
   static int on_genmask(wslay_event_context_ptr, std::uint8_t* buf, std::size_t len, void*) {
-    ssize_t n;
-    do {
-      n = getrandom(buf, len, 0);
-    } while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(len) ? 0 : -1;
+    sys::random_bytes({reinterpret_cast<std::byte*>(buf), len});
+    return 0;
   }
 
   // Cost: wslay has already gathered the message into one buffer; this is a

@@ -1,14 +1,14 @@
 #include "stream/websocket/handshake.hpp"
 
-#include "base/base64.hpp"
-
 #include <openssl/evp.h>
-#include <sys/random.h>
 
 #include <array>
-#include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <vector>
+
+#include "base/base64.hpp"
+#include "base/sys/random.hpp"
 
 namespace ringcri::stream::websocket {
 namespace {
@@ -32,12 +32,8 @@ std::string accept_key(std::string_view client_key) {
 }
 
 std::string make_client_key() {
-  std::array<unsigned char, 16> nonce{};
-  // getrandom of at most 256 bytes is never cut short once the pool is
-  // ready, and every kernel with io_uring has it; EINTR only while booting.
-  while (getrandom(nonce.data(), nonce.size(), 0) != static_cast<ssize_t>(nonce.size())) {
-    if (errno != EINTR) std::abort();
-  }
+  std::array<std::byte, 16> nonce{};
+  sys::random_bytes(nonce);
   return base64_encode(std::string_view(reinterpret_cast<const char*>(nonce.data()), nonce.size()));
 }
 

@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "base/sys/sha256.hpp"
 #include "image/registry/registry_client.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
@@ -32,7 +33,7 @@ struct drained {
 
 drained drain(blob_pipe& pipe, std::chrono::microseconds per_read = 0us) {
   drained out;
-  registry_detail::sha256_stream hash;
+  sys::sha256 hash;
   std::array<std::byte, 32768> buf;
   for (;;) {
     auto n = pipe.read(buf);
@@ -45,7 +46,7 @@ drained drain(blob_pipe& pipe, std::chrono::microseconds per_read = 0us) {
     out.bytes += *n;
     if (per_read.count() > 0) std::this_thread::sleep_for(per_read);
   }
-  out.digest = hash.finish();
+  out.digest = "sha256:" + hash.finish();
   return out;
 }
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "fake_registry.hpp"
-#include "image/registry/sha256_stream.hpp"
+#include "image/registry/content_digest.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "fake_registry.hpp"
+#include "image/registry/content_digest.hpp"
 #include "image/registry/registry_client.hpp"
-#include "image/registry/sha256_stream.hpp"
 
 namespace registry_test {
 

@@ -38,7 +38,7 @@ layer_blob make_layer(const std::string& tag, int files = 20) {
   w.file("data/original", "linked").hard_link("data/link", "data/original");
   w.end();
   std::string gz = gzip(w.str());
-  return {w.str(), gz, *sha256_of(bytes_of(gz)), *sha256_of(bytes_of(w.str()))};
+  return {w.str(), gz, sha256_of(bytes_of(gz)), sha256_of(bytes_of(w.str()))};
 }
 
 // begin, unpack, check the diff_id, commit: what a pull does.

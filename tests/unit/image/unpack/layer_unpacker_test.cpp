@@ -78,7 +78,7 @@ struct blob {
 
 blob make_blob(std::string bytes, std::string_view media_type) {
   auto id = sha256_of(bytes_of(bytes));
-  return blob{std::move(bytes), std::move(*id), std::string(media_type)};
+  return blob{std::move(bytes), std::move(id), std::string(media_type)};
 }
 
 // Unpacks `b` into `root` in chunks of `chunk`.
@@ -158,11 +158,11 @@ TEST_CASE("a digest mismatch is refused at finish, naming both digests", "[unpac
   blob b = make_blob(gzip(rich_layer()), oci_gzip);
   auto other = sha256_of(bytes_of("something else"));
   temp_dir t;
-  auto r = unpack(b, t.path, 4096, *other);
+  auto r = unpack(b, t.path, 4096, other);
   REQUIRE_FALSE(r);
   CHECK(r.error().kind() == error_kind::invalid_argument);
   CHECK(r.error().message() ==
-        "layer " + other->string() + ": digest mismatch: got " + b.id.string());
+        "layer " + other.string() + ": digest mismatch: got " + b.id.string());
 }
 
 TEST_CASE("a size mismatch is refused: early when too long, at finish when too short",
@@ -189,7 +189,7 @@ TEST_CASE("an unknown media type is refused before any byte", "[unpacker]") {
   temp_dir t;
   unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   auto id = sha256_of(bytes_of("x"));
-  auto u = layer_unpacker::create(*id, 1, "application/vnd.oci.image.config.v1+json", fd.get());
+  auto u = layer_unpacker::create(id, 1, "application/vnd.oci.image.config.v1+json", fd.get());
   REQUIRE_FALSE(u);
   CHECK(u.error().kind() == error_kind::invalid_argument);
   CHECK_THAT(u.error().message(), Catch::Contains("\"application/vnd.oci.image.config.v1+json\""));

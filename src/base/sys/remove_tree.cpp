@@ -1,4 +1,4 @@
-#include "image/unpack/remove_tree.hpp"
+#include "base/sys/remove_tree.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace ringcri::image {
+namespace ringcri::sys {
 
 namespace {
 
@@ -97,4 +97,4 @@ result<void> remove_tree(int dir_fd, std::string_view name_view) {
   }
 }
 
-}  // namespace ringcri::image
+}  // namespace ringcri::sys
