@@ -78,7 +78,8 @@ void detach_device_programs(const fs::path& dir) {
   }
 }
 
-// The pids whose command line holds `needle`.
+// The pids whose command line starts with `needle` (a shell running
+// "... sleep 31337 ..." is not the sleep).
 std::vector<std::string> processes_with(const std::string& needle) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -87,7 +88,7 @@ std::vector<std::string> processes_with(const std::string& needle) {
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string cmdline = read_file(e.path() / "cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(needle) != std::string::npos) out.push_back(name);
+    if (cmdline.rfind(needle, 0) == 0) out.push_back(name);
   }
   return out;
 }
