@@ -26,7 +26,7 @@
 #include "cri/streaming/server.hpp"
 #include "exec/cgroups/hierarchy.hpp"
 #include "exec/keeper/client.hpp"
-#include "image/unpack/dir_layer_store.hpp"
+#include "image/layer_store.hpp"
 #include "reactor/pool.hpp"
 #include "version.hpp"
 
@@ -71,7 +71,7 @@ int serve(const config& cfg) {
     spdlog::critical("msg=\"cannot open the record store\" error=\"{}\"", store.error().message());
     return 1;
   }
-  auto layers = ringcri::image::dir_layer_store::open(cfg.root_dir);
+  auto layers = ringcri::image::open_layer_store(cfg.root_dir);
   if (!layers) {
     spdlog::critical("msg=\"cannot open the layer store\" error=\"{}\"", layers.error().message());
     return 1;

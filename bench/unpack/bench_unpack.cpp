@@ -43,7 +43,7 @@
 #include "base/sys/sha256.hpp"
 #include "base/unique_fd.hpp"
 #include "image/unpack/decompressor.hpp"
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 #include "image/unpack/layer_unpacker.hpp"
 #include "image/unpack/tar_extractor.hpp"
 #include "image/unpack/tar_reader.hpp"

@@ -15,7 +15,7 @@
 #include "cri/store/record_store.hpp"
 #include "exec/cgroups/hierarchy.hpp"
 #include "image/pull/puller.hpp"
-#include "image/unpack/layer_store.hpp"
+#include "image/layer_store.hpp"
 #include "reactor/pool.hpp"
 
 namespace ringcri::cri {

@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "image/source/reference.hpp"
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 #include "reactor/blocking.hpp"
 
 namespace ringcri::cri {

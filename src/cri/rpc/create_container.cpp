@@ -21,7 +21,7 @@
 #include "cri/spec/resources.hpp"
 #include "cri/spec/stop_signal.hpp"
 #include "exec/spec_json.hpp"
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 #include "reactor/blocking.hpp"
 
 namespace ringcri::cri::rpc {

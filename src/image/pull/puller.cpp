@@ -10,7 +10,7 @@
 #include "image/registry/manifest.hpp"
 #include "image/registry/media_types.hpp"
 #include "image/registry/registry_client.hpp"
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 #include "image/unpack/layer_unpacker.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/when_all.hpp"

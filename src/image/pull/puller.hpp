@@ -20,7 +20,7 @@
 #include "image/source/credentials.hpp"
 #include "image/source/reference.hpp"
 #include "image/source/registry_hosts.hpp"
-#include "image/unpack/layer_store.hpp"
+#include "image/layer_store.hpp"
 #include "image/unpack/layer_unpacker.hpp"
 #include "reactor/task.hpp"
 

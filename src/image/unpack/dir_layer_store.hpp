@@ -16,7 +16,7 @@
 #include <memory>
 #include <mutex>
 
-#include "image/unpack/layer_store.hpp"
+#include "image/layer_store.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ringcri::image {

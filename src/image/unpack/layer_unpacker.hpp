@@ -33,7 +33,7 @@
 #include "base/error.hpp"
 #include "base/sys/sha256.hpp"
 #include "image/unpack/decompressor.hpp"
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 #include "image/unpack/tar_extractor.hpp"
 #include "image/unpack/tar_reader.hpp"
 

@@ -1,7 +1,7 @@
-// Digest strings (image/unpack/digest.hpp); the streaming sha256 under
+// Digest strings (image/digest.hpp); the streaming sha256 under
 // them is tested in tests/unit/base/sha256_test.cpp.
 
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 
 #include <catch2/catch.hpp>
 #include <string>

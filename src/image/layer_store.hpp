@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 
 namespace ringcri::image {
 
@@ -64,5 +64,9 @@ class layer_store {
   // Every committed layer (for ImageFsInfo).
   virtual result<layer_usage> usage() = 0;
 };
+
+// The node's layer store under <root> (today the directory store,
+// <root>/layers), with what a crashed writer left behind swept.
+result<std::unique_ptr<layer_store>> open_layer_store(const std::filesystem::path& root);
 
 }  // namespace ringcri::image

@@ -1,4 +1,4 @@
-#include "image/unpack/digest.hpp"
+#include "image/digest.hpp"
 
 #include <fmt/format.h>
 
