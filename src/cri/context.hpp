@@ -17,6 +17,7 @@
 #include "image/pull/puller.hpp"
 #include "image/layer_store.hpp"
 #include "reactor/pool.hpp"
+#include "reactor/turns.hpp"
 
 namespace ringcri::cri {
 
@@ -50,7 +51,7 @@ class runtime_settings {
 struct context {
   context(const config::config& c, reactor::reactor_pool& p, runtime_state& s, record_store& r,
           image_index& i, image::layer_store& l, image::puller& pl)
-      : cfg(c), pool(p), state(s), store(r), images(i), layers(l), puller(pl) {}
+      : cfg(c), pool(p), state(s), store(r), images(i), layers(l), puller(pl), turns(p.size()) {}
 
   const config::config& cfg;
   reactor::reactor_pool& pool;
@@ -67,6 +68,9 @@ struct context {
   process_table processes;
   event_hub events;  // GetContainerEvents
   stats::cpu_rate cpu_rates;  // usage_nano_cores between stats calls
+  // Per reactor: the turns a pod's lifecycle RPCs take (dispatch.hpp).
+  // Only its own reactor touches each.
+  std::vector<reactor::turns> turns;
 
   // The reactor that owns a pod: every request about the pod or its
   // containers runs there, so they never race each other.

@@ -6,21 +6,43 @@
 
 namespace ringcri::cri {
 
-result<sandbox_id> pod_of_container(const runtime_state& state, std::string_view id_or_prefix) {
+result<container_and_pod> pod_of_container(const runtime_state& state, std::string_view id_or_prefix) {
   auto id = state.resolve_container(id_or_prefix);
   if (!id) return tl::unexpected(id.error());
   auto c = state.get_container(*id);
   // Removed between the two looks.
   if (!c)
     return fail(error_kind::not_found, fmt::format("container \"{}\" not found", id_or_prefix));
-  return sandbox_id{c->pod_sandbox_id()};
+  return container_and_pod{*id, sandbox_id{c->pod_sandbox_id()}};
 }
 
-result<unsigned> core_of_lookup(context& ctx, const result<sandbox_id>& pod,
-                                unknown_id if_unknown) {
-  if (pod) return ctx.core_of(*pod);
+result<target> target_of_lookup(context& ctx, const result<sandbox_id>& pod, unknown_id if_unknown,
+                                turn_kind turn, std::string container) {
+  if (pod) return target{ctx.core_of(*pod), turn, pod->value, std::move(container)};
   if (if_unknown == unknown_id::answer_now) return tl::unexpected(pod.error());
-  return ctx.any_core();
+  return target{ctx.any_core(), turn_kind::none, {}, {}};
+}
+
+reactor::task<std::vector<reactor::turns::turn>> take_turns(context& ctx, const target& t) {
+  std::vector<reactor::turns::turn> held;
+  if (t.turn == turn_kind::none || t.pod.empty()) co_return held;
+  reactor::turns& turns = ctx.turns[t.core];
+  // Pod first, then container: one order for every RPC, so no two wait on
+  // each other.
+  // Named awaiters: g++ 12 destroys a co_await operand's temporaries twice
+  // when they have destructors.
+  if (t.turn == turn_kind::pod) {
+    auto whole = turns.exclusive("pod/" + t.pod);
+    held.push_back(co_await whole);
+    co_return held;
+  }
+  auto pod = turns.shared("pod/" + t.pod);
+  held.push_back(co_await pod);
+  if (t.turn == turn_kind::container && !t.container.empty()) {
+    auto alone = turns.exclusive("container/" + t.container);
+    held.push_back(co_await alone);
+  }
+  co_return held;
 }
 
 grpc::Status not_built_status(std::string_view method, std::string_view why) {

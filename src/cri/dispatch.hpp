@@ -33,45 +33,82 @@ enum class unknown_id {
   handler_answers,  // any reactor runs the handler, which decides (removal is idempotent)
 };
 
+// Which turn a lifecycle RPC waits for on its pod's reactor before its
+// handler runs (a reactor::turns lock per pod and per container), so that
+// the lifecycle RPCs of one pod do not interleave at their co_await points
+// (a RemovePodSandbox running while the same pod's CreateContainer is
+// suspended would leak the container it makes). Reads (status, lists,
+// stats, exec) take none.
+enum class turn_kind {
+  none,
+  pod,        // the whole pod, alone: StopPodSandbox, RemovePodSandbox
+  pod_shared, // beside its siblings, never beside a whole-pod turn: CreateContainer
+  container,  // pod_shared, and the container alone: Start, Stop, Remove, Update
+};
+
 // Which reactor runs a request. A pod's requests, and its containers',
 // all run on the pod's reactor, so they never race each other.
 struct any_core {};  // the request names no pod: round-robin
 struct pod_core {    // the reactor of the pod `pod_sandbox_id` names
   unknown_id if_unknown;
+  turn_kind turn = turn_kind::none;
 };
 struct container_core {  // the reactor of the pod of the container `container_id` names
   unknown_id if_unknown;
+  turn_kind turn = turn_kind::none;
 };
 
-// The pod of the container `id_or_prefix` names: its id resolved, then its
+// Where a request runs, and what it waits its turn on there.
+struct target {
+  unsigned core = 0;
+  turn_kind turn = turn_kind::none;
+  std::string pod;        // full ids, when known
+  std::string container;
+};
+
+// The container `id_or_prefix` names and its pod: its id resolved, then its
 // record read (a copy, under the state's shared lock).
-result<sandbox_id> pod_of_container(const runtime_state& state, std::string_view id_or_prefix);
+struct container_and_pod {
+  container_id container;
+  sandbox_id pod;
+};
+result<container_and_pod> pod_of_container(const runtime_state& state, std::string_view id_or_prefix);
 
-// The reactor of `pod`; when the lookup failed, its error or any reactor.
-result<unsigned> core_of_lookup(context& ctx, const result<sandbox_id>& pod, unknown_id if_unknown);
+// The target of a request about `pod` (and `container`); when the lookup
+// failed, its error or any reactor with no turn.
+result<target> target_of_lookup(context& ctx, const result<sandbox_id>& pod, unknown_id if_unknown,
+                                turn_kind turn, std::string container = {});
 
 template <class Request>
-result<unsigned> core_for(context& ctx, any_core, const Request&) {
-  return ctx.any_core();
+result<target> target_for(context& ctx, any_core, const Request&) {
+  return target{ctx.any_core(), turn_kind::none, {}, {}};
 }
 
 template <class Request>
-result<unsigned> core_for(context& ctx, pod_core where, const Request& request) {
-  return core_of_lookup(ctx, ctx.state.resolve_pod(request.pod_sandbox_id()), where.if_unknown);
+result<target> target_for(context& ctx, pod_core where, const Request& request) {
+  return target_of_lookup(ctx, ctx.state.resolve_pod(request.pod_sandbox_id()), where.if_unknown,
+                          where.turn);
 }
 
 template <class Request>
-result<unsigned> core_for(context& ctx, container_core where, const Request& request) {
-  return core_of_lookup(ctx, pod_of_container(ctx.state, request.container_id()), where.if_unknown);
+result<target> target_for(context& ctx, container_core where, const Request& request) {
+  auto found = pod_of_container(ctx.state, request.container_id());
+  if (!found) return target_of_lookup(ctx, tl::unexpected(found.error()), where.if_unknown, where.turn);
+  return target_of_lookup(ctx, found->pod, where.if_unknown, where.turn, found->container.value);
 }
+
+// On the target's reactor: waits for the turns `t` asks for.
+reactor::task<std::vector<reactor::turns::turn>> take_turns(context& ctx, const target& t);
 
 namespace detail {
 
 template <class Request, class Response>
 reactor::task<void> run_unary(context& ctx, grpc::ServerUnaryReactor* call, const Request* request,
-                              Response* response, unary_handler<Request, Response> handler) {
+                              Response* response, target where,
+                              unary_handler<Request, Response> handler) {
   grpc::Status status;
   try {
+    auto held = co_await take_turns(ctx, where);
     result<void> out = co_await handler(ctx, *request, *response);
     if (!out) status = to_status(out.error());
   } catch (const std::exception& e) {
@@ -87,11 +124,13 @@ reactor::task<void> run_unary(context& ctx, grpc::ServerUnaryReactor* call, cons
 
 template <class Request, class Response>
 grpc::ServerUnaryReactor* dispatch(context& ctx, grpc::CallbackServerContext* call_ctx,
-                                   const Request* request, Response* response, unsigned core,
+                                   const Request* request, Response* response, target where,
                                    unary_handler<Request, Response> handler) {
   grpc::ServerUnaryReactor* call = call_ctx->DefaultReactor();
-  ctx.pool.post(core, [&ctx, call, request, response, handler] {
-    reactor::reactor::current()->spawn(detail::run_unary(ctx, call, request, response, handler));
+  const unsigned core = where.core;
+  ctx.pool.post(core, [&ctx, call, request, response, where = std::move(where), handler] {
+    reactor::reactor::current()->spawn(
+        detail::run_unary(ctx, call, request, response, where, handler));
   });
   return call;
 }
@@ -134,9 +173,9 @@ route unary(std::string_view method, Where where, unary_handler<Request, Respons
             return new grpc::internal::CallbackUnaryHandler<Request, Response>(
                 [&ctx, where, handler](grpc::CallbackServerContext* call, const Request* request,
                                        Response* response) -> grpc::ServerUnaryReactor* {
-                  auto core = core_for(ctx, where, *request);
-                  if (!core) return finish_now(call, to_status(core.error()));
-                  return dispatch(ctx, call, request, response, *core, handler);
+                  auto t = target_for(ctx, where, *request);
+                  if (!t) return finish_now(call, to_status(t.error()));
+                  return dispatch(ctx, call, request, response, std::move(*t), handler);
                 });
           }};
 }

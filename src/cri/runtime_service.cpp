@@ -27,29 +27,33 @@ grpc::ServerWriteReactor<v1::ContainerEventResponse>* open_event_stream(
 // containers'. For an unknown id, PodSandboxStatus, StopPodSandbox,
 // CreateContainer and ContainerStatus answer the lookup's error at once;
 // the others let their handler answer (removing what is gone succeeds, the
-// rest say NOT_FOUND themselves).
+// rest say NOT_FOUND themselves). The lifecycle RPCs of one pod take turns
+// (dispatch.hpp): a pod's stop and removal alone, its containers' changes
+// beside each other but each container's alone.
 std::vector<route> runtime_service::routes() {
   using enum unknown_id;
+  constexpr turn_kind pod_turn = turn_kind::pod, sibling_turn = turn_kind::pod_shared,
+                      container_turn = turn_kind::container;
   // clang-format off
   return {
     unary("Version",                  any_core{},                        &rpc::version),
     // A new pod: nothing else knows its id yet.
     unary("RunPodSandbox",            any_core{},                        &rpc::run_pod_sandbox),
-    unary("StopPodSandbox",           pod_core{answer_now},              &rpc::stop_pod_sandbox),
-    unary("RemovePodSandbox",         pod_core{handler_answers},         &rpc::remove_pod_sandbox),
+    unary("StopPodSandbox",           pod_core{answer_now, pod_turn},              &rpc::stop_pod_sandbox),
+    unary("RemovePodSandbox",         pod_core{handler_answers, pod_turn},         &rpc::remove_pod_sandbox),
     unary("PodSandboxStatus",         pod_core{answer_now},              &rpc::pod_sandbox_status),
     unary("ListPodSandbox",           any_core{},                        &rpc::list_pod_sandbox),
     stream_not_built<v1::StreamPodSandboxesRequest, v1::StreamPodSandboxesResponse>(
                                       "StreamPodSandboxes",              missing_list_streaming),
-    unary("CreateContainer",          pod_core{answer_now},              &rpc::create_container),
-    unary("StartContainer",           container_core{handler_answers},   &rpc::start_container),
-    unary("StopContainer",            container_core{handler_answers},   &rpc::stop_container),
-    unary("RemoveContainer",          container_core{handler_answers},   &rpc::remove_container),
+    unary("CreateContainer",          pod_core{answer_now, sibling_turn},              &rpc::create_container),
+    unary("StartContainer",           container_core{handler_answers, container_turn},   &rpc::start_container),
+    unary("StopContainer",            container_core{handler_answers, container_turn},   &rpc::stop_container),
+    unary("RemoveContainer",          container_core{handler_answers, container_turn},   &rpc::remove_container),
     unary("ListContainers",           any_core{},                        &rpc::list_containers),
     stream_not_built<v1::StreamContainersRequest, v1::StreamContainersResponse>(
                                       "StreamContainers",                missing_list_streaming),
     unary("ContainerStatus",          container_core{answer_now},        &rpc::container_status),
-    unary("UpdateContainerResources", container_core{handler_answers},   &rpc::update_container_resources),
+    unary("UpdateContainerResources", container_core{handler_answers, container_turn},   &rpc::update_container_resources),
     unary("ReopenContainerLog",       container_core{handler_answers},   &rpc::reopen_container_log),
     unary("ExecSync",                 container_core{handler_answers},   &rpc::exec_sync),
     // Exec, Attach and PortForward answer with a URL of the streaming server.
