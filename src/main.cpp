@@ -14,10 +14,13 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/crash_point.hpp"
 #include "base/sys/oom_score_adj.hpp"
 #include "config/config.hpp"
 #include "cri/container_process.hpp"
 #include "cri/context.hpp"
+#include "cri/image_lookup.hpp"
+#include "cri/intents.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/pod_network.hpp"
 #include "cri/reattach.hpp"
@@ -66,7 +69,8 @@ int serve(const config& cfg) {
   signal(SIGPIPE, SIG_IGN);
 
   if (!make_private(cfg.root_dir) || !make_private(cfg.root_dir / "containers")) return 1;
-  auto store = ringcri::cri::record_store::open(cfg.root_dir / "meta", ringcri::cri::record_kinds());
+  auto store = ringcri::cri::record_store::open(cfg.root_dir / "meta", ringcri::cri::record_kinds(),
+                                                ringcri::cri::unsynced_record_kinds());
   if (!store) {
     spdlog::critical("msg=\"cannot open the record store\" error=\"{}\"", store.error().message());
     return 1;
@@ -109,7 +113,16 @@ int serve(const config& cfg) {
                               ? self.parent_path() / "ringcri-keeper"
                               : self;
   keeper_options.log_level = cfg.log_level;
-  if (auto ok = keeper.connect(keeper_options, [&ctx](const auto& exit) { ringcri::cri::on_exit_reported(ctx, exit); });
+  // A keeper that died took what it held with it: what it no longer
+  // holds is reconciled as at a restart (reattach.cpp: KeeperLost).
+  auto on_reconnect = [&ctx, &pool] {
+    pool.spawn(0, [&ctx]() -> ringcri::reactor::task<void> {
+      if (auto ok = co_await ringcri::cri::reattach(ctx); !ok)
+        spdlog::error("msg=\"cannot reconcile with the keeper\" error=\"{}\"", ok.error().message());
+    });
+  };
+  if (auto ok = keeper.connect(keeper_options, [&ctx](const auto& exit) { ringcri::cri::on_exit_reported(ctx, exit); },
+                               on_reconnect);
       !ok) {
     spdlog::critical("msg=\"cannot reach the keeper\" error=\"{}\"", ok.error().message());
     return 1;
@@ -119,6 +132,14 @@ int serve(const config& cfg) {
     spdlog::critical("msg=\"cannot reattach containers\" error=\"{}\"", ok.error().message());
     return 1;
   }
+
+  // Half-made pods and containers of a daemon killed mid-RPC: undone
+  // before anything is served.
+  (void)pool.wait_for<ringcri::result<void>>(0, [&ctx]() -> ringcri::reactor::task<ringcri::result<void>> {
+    co_await ringcri::cri::sweep_intents(ctx);
+    co_await ringcri::cri::sweep_unused_layers(ctx);
+    co_return ringcri::result<void>{};
+  });
 
   pool.spawn(0, [&ctx] { return ringcri::cri::check_pod_networks(ctx); });
 
@@ -170,8 +191,17 @@ int main(int argc, char** argv) {
   // every container (see exec/keeper/).
   if (argc > 1 && std::string_view(argv[1]) == "keeper") return ringcri::exec::keeper::keeper_main(argc - 1, argv + 1);
 
+  std::string_view crash_error;
+  if (!ringcri::arm_crash_point_from_environment(crash_error)) {
+    std::fprintf(stderr, "ringcri: %.*s\n", static_cast<int>(crash_error.size()), crash_error.data());
+    return 2;
+  }
+
   CLI::App app{"ringcri: a Kubernetes container runtime (CRI) on io_uring"};
   app.set_version_flag("--version", std::string(ringcri::version));
+  bool list_crash_points = false;
+  app.add_flag("--list-crash-points", list_crash_points,
+               "print the named crash points (RINGCRI_CRASH_AT=<name>[:<nth>]) and exit");
 
   std::string config_file;
   std::string root, state, socket, log_level;
@@ -185,6 +215,14 @@ int main(int argc, char** argv) {
   auto* cores_opt = app.add_option("--cores", cores, "reactor threads (default: every core)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   CLI11_PARSE(app, argc, argv);
+
+  if (list_crash_points) {
+    if (!ringcri::crash_points_built())
+      std::fprintf(stderr, "ringcri: this build has no crash points (-Dcrash_points=false)\n");
+    for (auto name : ringcri::crash_point_names)
+      std::printf("%.*s\n", static_cast<int>(name.size()), name.data());
+    return 0;
+  }
 
   config cfg;
   std::filesystem::path file = config_file.empty() ? ringcri::config::default_config_file : config_file;

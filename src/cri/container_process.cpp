@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "base/sys/remove_tree.hpp"
+#include "base/crash_point.hpp"
 #include "cri/events.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
@@ -104,6 +105,28 @@ reactor::task<void> apply_exit(context& ctx, exec::keeper::exit_status exit) {
   spdlog::info("msg=\"container exited\" id={} exit_code={}", exit.id, exit.exit_code);
 }
 
+void kill_held_process(context& ctx, const std::string& id) {
+  if (auto pidfd = ctx.processes.get(id); pidfd)
+    ::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
+  ctx.processes.erase(id);
+}
+
+reactor::task<void> lose_with_keeper(context& ctx, const container_id& id) {
+  kill_held_process(ctx, id.value);
+  auto updated = ctx.state.update_container(id, v1::CONTAINER_EXITED, [&](records::container& r) {
+    r.set_exit_code(128 + SIGKILL);
+    r.set_finished_at(now_ns());
+    r.set_reason("KeeperLost");
+    r.set_message("the keeper holding the container's output and exit status ended; the container was killed");
+    r.set_pid(0);
+  });
+  if (!updated) co_return;  // exited, or removed, meanwhile
+  publish_container_event(ctx, *updated, v1::CONTAINER_STOPPED_EVENT);
+  if (auto saved = co_await persist(ctx, *updated); !saved)
+    spdlog::error("msg=\"loss not saved\" container={} error=\"{}\"", id.value, saved.error().message());
+  spdlog::warn("msg=\"container lost with its keeper: killed\" id={}", id.value);
+}
+
 void on_exit_reported(context& ctx, const exec::keeper::exit_status& exit) {
   auto c = ctx.state.get_container(container_id{exit.id});
   if (!c) return;  // a pod's init, or a container being removed
@@ -121,6 +144,7 @@ reactor::task<result<void>> stop_container_process(context& ctx, const container
     if (timeout.count() > 0) {
       int sig = c->stop_signal() > 0 ? c->stop_signal() : SIGTERM;
       if (auto sent = send_signal(pidfd->get(), sig, id); !sent) co_return sent;
+      crash_point(point("stop_container.after_signal"));
       gone = co_await exited_within(pidfd->get(), timeout);
     }
     if (!gone) {
@@ -132,9 +156,11 @@ reactor::task<result<void>> stop_container_process(context& ctx, const container
                        fmt::format("container \"{}\" did not die within 10 s of SIGKILL", id.value));
     }
   }
-  if (c->state() == v1::CONTAINER_RUNNING)
+  if (c->state() == v1::CONTAINER_RUNNING) {
     if (auto recorded = co_await wait_exited_state(ctx, id, std::chrono::seconds(5)); !recorded)
       co_return recorded;
+    crash_point(point("stop_container.after_exit_recorded"));
+  }
   // The main process has ended; whatever it left behind goes too.
   std::string cgroup = c->cgroup_path();
   co_return co_await kill_leftovers(ctx, cgroup);
@@ -142,7 +168,15 @@ reactor::task<result<void>> stop_container_process(context& ctx, const container
 
 reactor::task<result<void>> remove_container_resources(context& ctx, const records::container& c) {
   auto forgotten = co_await ctx.keeper->remove(c.id());
-  if (!forgotten) co_return tl::unexpected(forgotten.error().context("keeper"));
+  if (!forgotten) {
+    // A keeper that is gone holds nothing any more: what it started is
+    // killed below, through the pidfd and the cgroup, and a keeper that
+    // comes back forgets entries nobody names (reattach.cpp).
+    if (forgotten.error().kind() != error_kind::unavailable)
+      co_return tl::unexpected(forgotten.error().context("keeper"));
+    kill_held_process(ctx, c.id());
+  }
+  crash_point(point("remove_container.after_keeper_remove"));
   ctx.processes.erase(c.id());
   std::filesystem::path dir = container_dir_of(ctx.cfg, c.id());
   std::string cgroup = c.cgroup_path();

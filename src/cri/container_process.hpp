@@ -19,6 +19,15 @@ reactor::task<void> apply_exit(context& ctx, exec::keeper::exit_status exit);
 // For the keeper link's on_exit: hands the exit to the pod's core.
 void on_exit_reported(context& ctx, const exec::keeper::exit_status& exit);
 
+// SIGKILL to the process `id` (container or pod init) through the pidfd
+// this daemon kept since its create, if any; the pidfd is dropped.
+void kill_held_process(context& ctx, const std::string& id);
+
+// The keeper holding the container ended, so nobody holds its output or
+// will see its exit: it is killed and ends EXITED with reason KeeperLost
+// (code 137), durably, so the kubelet starts it again.
+reactor::task<void> lose_with_keeper(context& ctx, const container_id& id);
+
 // Stops a running container: its stop signal, then SIGKILL after
 // `timeout` (zero: SIGKILL at once), and returns once it is EXITED in the
 // state; then kills whatever is left in its cgroup (what a container

@@ -19,4 +19,9 @@ std::string image_key(const std::string& id);
 // Deletes the records of `gone` and the layers no remaining image uses.
 reactor::task<result<void>> forget_images(context& ctx, std::vector<records::image> gone);
 
+// At start: removes the layers no image and no container uses (a pull
+// killed after some of its layers were committed, before its image was
+// recorded).
+reactor::task<void> sweep_unused_layers(context& ctx);
+
 }  // namespace ringcri::cri

@@ -22,17 +22,22 @@ error no_keeper() { return error(error_kind::unavailable, "the keeper is not con
 }  // namespace
 
 result<void> keeper_link::connect(const keeper::options& opts,
-                                  std::function<void(const keeper::exit_status&)> on_exit) {
-  return pool_.wait_for<result<void>>(core_, [this, &opts, &on_exit] { return connect_here(opts, std::move(on_exit)); });
+                                  std::function<void(const keeper::exit_status&)> on_exit,
+                                  std::function<void()> on_reconnect) {
+  return pool_.wait_for<result<void>>(core_, [this, &opts, &on_exit, &on_reconnect] {
+    return connect_here(opts, std::move(on_exit), std::move(on_reconnect));
+  });
 }
 
 // On the keeper core: the client is made and kept there.
 reactor::task<result<void>> keeper_link::connect_here(keeper::options opts,
-                                                      std::function<void(const keeper::exit_status&)> on_exit) {
+                                                      std::function<void(const keeper::exit_status&)> on_exit,
+                                                      std::function<void()> on_reconnect) {
   auto c = co_await keeper::client::connect(opts);
   if (!c) co_return tl::unexpected(c.error());
   client_ = std::move(*c);
   client_->on_exit(std::move(on_exit));
+  if (on_reconnect) client_->on_reconnect(std::move(on_reconnect));
   co_return result<void>{};
 }
 

@@ -24,9 +24,11 @@ class keeper_link {
 
   // Connects (starting a keeper if none runs) on the keeper core; blocks
   // the calling (non-reactor) thread until done. `on_exit` runs on the
-  // keeper core for every exit.
+  // keeper core for every exit; `on_reconnect` there once a broken
+  // connection was made again (keeper::client::on_reconnect).
   result<void> connect(const keeper::options& opts,
-                       std::function<void(const keeper::exit_status&)> on_exit);
+                       std::function<void(const keeper::exit_status&)> on_exit,
+                       std::function<void()> on_reconnect = {});
   // Drops the connection on the keeper core (the keeper keeps running).
   void disconnect();
 
@@ -45,7 +47,8 @@ class keeper_link {
 
  private:
   reactor::task<result<void>> connect_here(keeper::options opts,
-                                           std::function<void(const keeper::exit_status&)> on_exit);
+                                           std::function<void(const keeper::exit_status&)> on_exit,
+                                           std::function<void()> on_reconnect);
 
   reactor::reactor_pool& pool_;
   unsigned core_;

@@ -56,28 +56,31 @@ cni::attachment attachment_of(const records::pod_sandbox& pod) {
 
 }  // namespace
 
-reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbox& pod) {
+reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbox& pod,
+                                               std::function<reactor::task<result<void>>()> before_add) {
   const auto conf_dir = ctx.cfg.cni.conf_dir;
   const auto dirs = plugin_dirs_of(ctx.cfg);
   const auto a = attachment_of(pod);
   auto t0 = std::chrono::steady_clock::now();
-  using attached = std::optional<std::pair<std::string, cni::add_result>>;
-  auto added = co_await reactor::run_blocking([&]() -> result<attached> {
-    auto network = cni::load_default_network(conf_dir);
-    if (!network) return tl::unexpected(network.error());
-    if (!*network) return attached{};
-    auto done = cni::add(**network, a, dirs);
-    if (!done) return tl::unexpected(done.error());
-    return attached{std::pair{(*network)->raw_json, std::move(*done)}};
-  });
-  if (!added) co_return tl::unexpected(added.error().context("set up the pod's network (CNI ADD)"));
-  if (!*added) {
+  auto loaded = co_await reactor::run_blocking([&] { return cni::load_default_network(conf_dir); });
+  if (!loaded) co_return tl::unexpected(loaded.error().context("set up the pod's network (CNI ADD)"));
+  if (!*loaded) {
     spdlog::info("msg=\"no CNI network config: the pod has loopback only\" id={} conf_dir={}", pod.id(),
                  conf_dir.string());
     co_return false;
   }
-  auto& [network_text, done] = **added;
-  pod.set_cni_network(network_text);
+  // The network as used is the pod's from here on: a DEL, even after a
+  // crash before the ADD's result was saved, runs with it.
+  pod.set_cni_network((*loaded)->raw_json);
+  if (before_add)
+    if (auto noted = co_await before_add(); !noted) co_return tl::unexpected(noted.error());
+  const cni::network_list& network = **loaded;
+  auto added = co_await reactor::run_blocking([&] { return cni::add(network, a, dirs); });
+  if (!added) {
+    pod.set_cni_network("");  // ADD undid itself: nothing for a DEL
+    co_return tl::unexpected(added.error().context("set up the pod's network (CNI ADD)"));
+  }
+  auto& done = *added;
   pod.set_cni_result(done.result_json);
   pod.clear_ips();
   for (const auto& ip : done.ips) pod.add_ips(ip.address);

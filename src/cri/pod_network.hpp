@@ -12,6 +12,7 @@
 // StopPodSandbox or RemovePodSandbox, after a restart too, with the same
 // list even if the file changed meanwhile.
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -25,7 +26,11 @@ namespace ringcri::cri {
 // loopback only: false (kubelet sees NetworkReady false and sends no such
 // pods; crictl users still get an isolated pod). On failure the plugins
 // have undone their work and the error carries the plugin's own words.
-reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbox& pod);
+// `before_add`, when given, runs once the network is known (cni_network
+// set) and before the first plugin: the place to note the pod's intent.
+reactor::task<result<bool>> attach_pod_network(
+    context& ctx, records::pod_sandbox& pod,
+    std::function<reactor::task<result<void>>()> before_add = {});
 
 // Detaches the pod when it is attached; succeeds when it is not (or no
 // longer) attached. On success the caller clears cni_network/cni_result.

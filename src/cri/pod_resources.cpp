@@ -7,7 +7,9 @@
 
 #include <filesystem>
 
+#include "base/crash_point.hpp"
 #include "cri/cgroup_names.hpp"
+#include "cri/intents.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
 #include "cri/pod_network.hpp"
@@ -53,6 +55,19 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
   for (const auto& s : config.dns_config().searches()) files.dns_searches.push_back(s);
   for (const auto& s : config.dns_config().options()) files.dns_options.push_back(s);
 
+  // What is made below is noted first (intents.hpp): a daemon killed half
+  // way leaves a note, not a pod nobody can find.
+  const std::string first_procs = ctx.cgroups->procs_files(cgroup).front();
+  bool existed = co_await reactor::run_blocking([&] {
+    std::error_code ec;
+    return std::filesystem::exists(first_procs, ec);
+  });
+  pod.set_cgroup_path(cgroup);
+  pod.set_owns_cgroup(!existed);
+  if (auto noted = co_await note_intent(ctx, pod); !noted)
+    co_return tl::unexpected(noted.error().context("note the pod's intent"));
+  crash_point(point("run_pod_sandbox.after_intent"));
+
   auto made = co_await reactor::run_blocking([&]() -> result<void> {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -68,24 +83,23 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
     pod.set_resolv_conf_path(written->resolv_conf);
     pod.set_hostname_path(written->hostname);
 
-    bool existed = std::filesystem::exists(ctx.cgroups->procs_files(cgroup).front(), ec);
     auto procs = ctx.cgroups->create(cgroup);
     if (!procs) return tl::unexpected(procs.error().context("create pod cgroup"));
-    pod.set_cgroup_path(cgroup);
-    pod.set_owns_cgroup(!existed);
     return {};
   });
   if (!made) {
     (void)co_await remove_pod_resources(ctx, pod);
     co_return tl::unexpected(made.error());
   }
+  crash_point(point("run_pod_sandbox.after_resources"));
 
   if (!host_network) {
-    auto attached = co_await attach_pod_network(ctx, pod);
+    auto attached = co_await attach_pod_network(ctx, pod, [&ctx, &pod]() { return note_intent(ctx, pod); });
     if (!attached) {
       (void)co_await remove_pod_resources(ctx, pod);
       co_return tl::unexpected(attached.error());
     }
+    crash_point(point("run_pod_sandbox.after_cni_add"));
   }
 
   if (ns.pid() == v1::POD) {
@@ -96,6 +110,7 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
     }
     pod.set_init_pid(init->pid);
     ctx.processes.put(pod.id(), std::move(init->pidfd));
+    crash_point(point("run_pod_sandbox.after_init"));
   }
   co_return result<void>{};
 }

@@ -23,9 +23,21 @@ reactor::task<result<void>> reattach(context& ctx) {
 
   std::size_t alive = 0, exited = 0, lost = 0;
   for (const auto& pod : ctx.state.list_pods(nullptr)) {
+    if (pod.init_pid() <= 0) continue;
     auto it = held.find(pod.id());
-    if (pod.init_pid() > 0 && it != held.end() && !it->second.exited)
+    if (it != held.end() && !it->second.exited) {
       ctx.processes.put(pod.id(), std::move(it->second.pidfd));
+      continue;
+    }
+    // Its init is gone with a keeper (or ended): the pod's pid namespace
+    // is no more, and the pod is not ready.
+    kill_held_process(ctx, pod.id());
+    if (pod.state() == v1::SANDBOX_READY) {
+      auto updated = ctx.state.update_pod(sandbox_id{pod.id()}, v1::SANDBOX_NOTREADY,
+                                          [](records::pod_sandbox& p) { p.set_init_pid(0); });
+      if (updated) (void)co_await persist(ctx, *updated);
+      spdlog::warn("msg=\"pod's init lost with the keeper: pod not ready\" pod={}", pod.id());
+    }
   }
   for (const auto& c : ctx.state.list_containers(nullptr)) {
     if (c.state() != v1::CONTAINER_CREATED && c.state() != v1::CONTAINER_RUNNING) continue;
@@ -52,14 +64,9 @@ reactor::task<result<void>> reattach(context& ctx) {
     } else if (auto record = exec::keeper::read_exit_record(exit_path_of(ctx.cfg, c.id())); record) {
       exit = *record;
     } else {
-      auto updated = ctx.state.update_container(container_id{c.id()}, v1::CONTAINER_EXITED, [&](records::container& r) {
-        r.set_exit_code(255);
-        r.set_finished_at(now_ns());
-        r.set_reason("Unknown");
-        r.set_message("the container's process was lost while ringcri was down");
-        r.set_pid(0);
-      });
-      if (updated) (void)co_await persist(ctx, *updated);
+      // Nobody holds its output or will see its exit.
+      container_id id{c.id()};
+      co_await lose_with_keeper(ctx, id);
       ++lost;
       continue;
     }

@@ -2,8 +2,9 @@
 // Start-up, after restore(): find every container's process again. The
 // keeper held them while the daemon was away; what exited meanwhile has an
 // exit record. A container the keeper does not know and that left no
-// record is reported EXITED with reason "Unknown" (the node rebooted, or
-// the keeper was killed).
+// record is killed and reported EXITED with reason "KeeperLost" (the
+// keeper was killed, or the node rebooted). Runs at start and each time
+// the keeper link connects again.
 
 #include "cri/context.hpp"
 #include "reactor/task.hpp"

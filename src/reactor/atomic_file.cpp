@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "base/crash_point.hpp"
 #include "base/sys/atomic_file.hpp"
 #include "reactor/ops.hpp"
 
@@ -15,7 +16,9 @@ namespace ringcri::reactor {
 namespace io = ringcri::reactor;
 
 task<result<void>> write_file_atomic(int dir_fd, std::string_view dir_path, std::string_view name,
-                                     std::string_view data, mode_t mode) {
+                                     std::string_view data, mode_t mode,
+                                     sys::durability durability) {
+  const bool synced = durability == sys::durability::synced;
   // Cost: two small strings (the names) and one getrandom for the temp name.
   const std::string target(name);
   const std::string temp = sys::atomic_temp_name(name);
@@ -43,13 +46,14 @@ task<result<void>> write_file_atomic(int dir_fd, std::string_view dir_path, std:
     }
     at += static_cast<std::size_t>(*n);
   }
-  if (done) {
-    auto synced = co_await io::fsync(*fd);
-    if (!synced) done = fail_at("fsync", synced.error().value());
+  if (done && synced) {
+    auto flushed = co_await io::fsync(*fd);
+    if (!flushed) done = fail_at("fsync", flushed.error().value());
   }
   auto closed = co_await io::close(*fd);
   if (done && !closed) done = fail_at("close", closed.error().value());
   if (done) {
+    crash_point(point("atomic_write.before_rename"));
     auto renamed = co_await io::renameat(dir_fd, temp.c_str(), dir_fd, target.c_str());
     if (!renamed)
       done = fail_errno(renamed.error().value(),
@@ -62,9 +66,11 @@ task<result<void>> write_file_atomic(int dir_fd, std::string_view dir_path, std:
     co_return done;
   }
 
+  crash_point(point("atomic_write.after_rename"));
   // The rename is durable once the directory is.
-  auto synced = co_await io::fsync(dir_fd);
-  if (!synced) co_return fail_errno(synced.error().value(), fmt::format("fsync {}", dir_path));
+  if (!synced) co_return result<void>{};
+  auto flushed = co_await io::fsync(dir_fd);
+  if (!flushed) co_return fail_errno(flushed.error().value(), fmt::format("fsync {}", dir_path));
   co_return result<void>{};
 }
 

@@ -10,75 +10,12 @@
 
 
 #include "support/node_network.hpp"
+#include "support/test_network.hpp"
 #include "support/runtime_fixture.hpp"
 
 using namespace ringcri::testing;
 
 namespace {
-
-void skip_unless_cni() {
-  for (const char* plugin : {"/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap"}) {
-    if (!fs::exists(plugin)) {
-      std::cout << "SKIP: " << plugin << " is missing (Debian package containernetworking-plugins)\n";
-      std::exit(77);
-    }
-  }
-}
-
-// The test's network: a config dir with one conflist, and the daemon's
-// config pointing at it. The node's ip_forward and CNI iptables chains
-// are given back at the end.
-struct test_network {
-  node_network_snapshot node_before;
-  temp_dir dir{"ringcri-net"};
-  std::string bridge = "rcri" + std::to_string(::getpid() % 100000);
-  std::string subnet_prefix = "10.252.17.";
-
-  test_network() {
-    skip_unless_cni();
-    fs::create_directories(dir.path() / "net.d");
-    fs::create_directories(dir.path() / "empty-plugins");
-    write_conflist(conflist());
-    write_config({"/usr/lib/cni"});
-  }
-  ~test_network() { (void)run_shell("ip link del " + bridge + " 2>/dev/null"); }
-
-  fs::path ipam_dir() const { return dir.path() / "ipam"; }
-  fs::path config() const { return dir.path() / "ringcri.toml"; }
-  std::vector<std::string> daemon_flags() const { return {"--config", config().string()}; }
-
-  std::string conflist(const std::string& subnet = "") const {
-    return R"({"cniVersion":"1.0.0","name":"ringcri-test","plugins":[
-      {"type":"bridge","bridge":")" + bridge + R"(","isGateway":true,"ipMasq":false,"hairpinMode":true,
-       "ipam":{"type":"host-local","dataDir":")" + ipam_dir().string() + R"(",
-               "ranges":[[{"subnet":")" + (subnet.empty() ? subnet_prefix + "0/24" : subnet) + R"("}]]}},
-      {"type":"portmap","capabilities":{"portMappings":true}}]})";
-  }
-  void write_conflist(const std::string& text) const {
-    std::ofstream(dir.path() / "net.d" / "10-test.conflist", std::ios::trunc) << text;
-  }
-  void write_config(const std::vector<std::string>& plugin_dirs) const {
-    std::ofstream out(config(), std::ios::trunc);
-    out << "[cni]\nconf_dir = \"" << (dir.path() / "net.d").string() << "\"\nplugin_dirs = [";
-    for (std::size_t i = 0; i < plugin_dirs.size(); ++i) out << (i ? ", " : "") << '"' << plugin_dirs[i] << '"';
-    out << "]\n";
-  }
-
-  // The IPs host-local holds for pods (one file per address).
-  std::vector<std::string> reservations() const {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(ipam_dir(), ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec))
-      if (it->path().filename().string().rfind(subnet_prefix, 0) == 0) out.push_back(it->path().filename());
-    return out;
-  }
-  // The host ends of the veths on the bridge.
-  std::size_t veths() const {
-    auto text = shell_output("ip -o link show master " + bridge + " 2>/dev/null");
-    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
-  }
-};
 
 std::string eth0_of(const std::string& pid) {
   return shell_output("nsenter -t " + pid + " -n ip -4 -o addr show dev eth0 2>&1");

@@ -6,27 +6,11 @@
 
 #include <thread>
 
+#include "support/processes.hpp"
 #include "support/runtime_fixture.hpp"
 
 using namespace ringcri::testing;
 
-namespace {
-
-// Every process whose command line starts with `needle`.
-std::size_t processes_with(const std::string& needle) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_file(e.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.rfind(needle, 0) == 0) ++n;
-  }
-  return n;
-}
-
-}  // namespace
 
 TEST_CASE("a pod removed while its container is being created and started leaves nothing") {
   runtime_fixture f;
@@ -61,7 +45,7 @@ TEST_CASE("a pod removed while its container is being created and started leaves
     CHECK(list.containers_size() == 0);
     if (!created.ok()) CHECK(created.error_code() == grpc::StatusCode::NOT_FOUND);
   }
-  CHECK(processes_with("sleep 4242") == 0);
+  CHECK(processes_with("sleep 4242").empty());
   f.check_nothing_left();
 }
 
@@ -87,7 +71,7 @@ TEST_CASE("stop and remove of one container sent at once both succeed, in either
     CHECK((stopped.ok() || stopped.error_code() == grpc::StatusCode::NOT_FOUND));
   }
   CHECK(f.container_count() == 0);
-  CHECK(processes_with("sleep 4243") == 0);
+  CHECK(processes_with("sleep 4243").empty());
   f.remove_pod(pod);
   f.check_nothing_left();
 }

@@ -28,8 +28,10 @@ std::string ringcri_binary() {
 namespace {
 
 // fork + exec ringcri with stderr on a pipe; returns {pid, read end}. With
-// `log_fd`, stderr goes there instead (and the read end is -1).
-std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int log_fd = -1) {
+// `log_fd`, stderr goes there instead (and the read end is -1). With
+// `with_stdout`, stdout shares the pipe (a one-shot command's output).
+std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int log_fd = -1,
+                                    const std::vector<std::string>& env = {}, bool with_stdout = false) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   std::string bin = ringcri_binary();
@@ -37,9 +39,10 @@ std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int lo
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::dup2(log_fd >= 0 ? log_fd : p[1], 2);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
-    ::dup2(devnull, 1);
+    ::dup2(with_stdout ? p[1] : devnull, 1);
     std::vector<char*> argv{bin.data()};
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -56,8 +59,8 @@ std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int lo
 
 }  // namespace
 
-ringcri_process::ringcri_process(std::vector<std::string> extra)
-    : dir_("ringcri-daemon"), extra_(std::move(extra)) {
+ringcri_process::ringcri_process(std::vector<std::string> extra, std::vector<std::string> env)
+    : dir_("ringcri-daemon"), extra_(std::move(extra)), env_(std::move(env)) {
   start();
 }
 
@@ -136,7 +139,7 @@ void ringcri_process::start() {
   struct stat st {};
   ::fstat(stderr_fd_, &st);
   log_start_ = static_cast<std::size_t>(st.st_size);
-  pid_ = spawn_ringcri(args, stderr_fd_).first;
+  pid_ = spawn_ringcri(args, stderr_fd_, env_).first;
   if (!wait_for_log("msg=\"serving\""))
     throw std::runtime_error("ringcri did not start serving; its log:\n" + log());
 }
@@ -176,8 +179,22 @@ void ringcri_process::restart() {
   start();
 }
 
+int ringcri_process::wait_exit(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 std::pair<int, std::string> run_ringcri(const std::vector<std::string>& args) {
-  auto [pid, fd] = spawn_ringcri(args);
+  auto [pid, fd] = spawn_ringcri(args, -1, {}, true);
   std::string log;
   char buf[4096];
   for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) log.append(buf, n);

@@ -22,7 +22,9 @@ class ringcri_process {
   // Starts ringcri with `extra` flags (besides --root and --state, and
   // --config /dev/null unless `extra` names a config) and waits until it
   // serves the socket.
-  explicit ringcri_process(std::vector<std::string> extra = {});
+  // `env`: "NAME=value" entries added to the daemon's environment (and so
+  // to a keeper it starts), e.g. RINGCRI_CRASH_AT.
+  explicit ringcri_process(std::vector<std::string> extra = {}, std::vector<std::string> env = {});
   ~ringcri_process();
 
   const std::filesystem::path& dir() const { return dir_.path(); }
@@ -38,6 +40,11 @@ class ringcri_process {
   // SIGKILL, wait.
   void kill();
   void restart();
+  // The environment entries of the next start.
+  void set_env(std::vector<std::string> env) { env_ = std::move(env); }
+  // Waits for the daemon to end by itself (a crash point); its wait status,
+  // or -1 when it still runs after `timeout`.
+  int wait_exit(std::chrono::milliseconds timeout);
 
   // Reads stderr until `needle` appears at or after byte `from` of the
   // log; false after `timeout`.
@@ -48,12 +55,14 @@ class ringcri_process {
   void start();
   temp_dir dir_;
   std::vector<std::string> extra_;
+  std::vector<std::string> env_;
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
   std::size_t log_start_ = 0;  // where the current run's log begins in <dir>/ringcri.log
 };
 
-// Runs ringcri with `args` to completion; returns {wait status, stderr}.
+// Runs ringcri with `args` to completion; returns {wait status, its output
+// (stdout and stderr)}.
 std::pair<int, std::string> run_ringcri(const std::vector<std::string>& args);
 
 }  // namespace ringcri::testing

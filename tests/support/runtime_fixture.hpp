@@ -103,7 +103,8 @@ struct runtime_fixture {
   temp_dir logs{"ringcri-logs"};
 
   // `extra`: more daemon flags, e.g. a --config of the test's own.
-  explicit runtime_fixture(std::vector<std::string> extra = {}) : daemon(with_debug_log(std::move(extra))) {
+  explicit runtime_fixture(std::vector<std::string> extra = {}, std::vector<std::string> env = {})
+      : daemon(with_debug_log(std::move(extra)), std::move(env)) {
     v1::PullImageResponse resp;
     for (const auto& image : {busybox(), layered()}) {
       v1::PullImageRequest req;

@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include "cri/cgroup_names.hpp"
+#include "base/crash_point.hpp"
 #include "cri/events.hpp"
+#include "cri/intents.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/container_process.hpp"
 #include "cri/image_lookup.hpp"
@@ -88,6 +90,12 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
 
   // Reserve the name before the work; undone on any failure below.
   if (auto added = ctx.state.add_container(record); !added) co_return tl::unexpected(added.error());
+  // And note what is about to be made (intents.hpp).
+  if (auto noted = co_await note_intent(ctx, record); !noted) {
+    ctx.state.remove_container(container_id{record.id()});
+    co_return tl::unexpected(noted.error().context(what));
+  }
+  crash_point(point("create_container.after_intent"));
 
   std::filesystem::path dir = container_dir_of(ctx.cfg, record.id());
   auto t0 = std::chrono::steady_clock::now();
@@ -147,14 +155,17 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   });
 
   auto undo = [&]() -> task<void> {
-    (void)co_await remove_container_resources(ctx, record);
+    auto removed = co_await remove_container_resources(ctx, record);
     ctx.state.remove_container(container_id{record.id()});
+    // What could not be removed stays noted, for the sweep at start.
+    if (removed) co_await drop_container_intent(ctx, record.id());
   };
   if (!prepared) {
     co_await undo();
     co_return tl::unexpected(prepared.error().context(what));
   }
   record.set_spec_json(nlohmann::json(*prepared).dump());
+  crash_point(point("create_container.after_cgroup"));
 
   auto t1 = std::chrono::steady_clock::now();
   auto created = co_await ctx.keeper->create(*prepared);
@@ -162,6 +173,7 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     co_await undo();
     co_return tl::unexpected(created.error().context(what));
   }
+  crash_point(point("create_container.after_keeper_create"));
   record.set_pid(created->pid);
   ctx.processes.put(record.id(), std::move(created->pidfd));
   auto amended = ctx.state.amend_container(container_id{record.id()}, [&](records::container& r) {
@@ -174,6 +186,8 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     co_await undo();
     co_return tl::unexpected(saved.error().context(what));
   }
+  crash_point(point("create_container.after_record"));
+  co_await drop_container_intent(ctx, record.id());
   auto us = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
   spdlog::info("msg=\"container created\" id={} name={} pod={} pid={} prepare_us={} spawn_us={} save_us={}",
                record.id(), config.metadata().name(), pod->id(), record.pid(), us(t1 - t0), us(t2 - t1),

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/crash_point.hpp"
 #include "cri/image_lookup.hpp"
 #include "cri/rpc/handlers.hpp"
 #include "image/source/credentials.hpp"
@@ -58,6 +59,7 @@ task<result<void>> pull_image(context& ctx, const v1::PullImageRequest& req, v1:
   if (!merged) co_return fail(error_kind::internal, "image " + pulled->id + " vanished while being recorded");
   auto saved = co_await ctx.store.put(images_kind, image_key(merged->id()), merged->SerializeAsString());
   if (!saved) co_return tl::unexpected(std::move(saved.error()).context(fmt::format("record image \"{}\"", text)));
+  crash_point(point("pull_image.after_image_record"));
   if (!orphaned.empty()) {
     if (auto gone = co_await forget_images(ctx, std::move(orphaned)); !gone) co_return tl::unexpected(gone.error());
   }

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/crash_point.hpp"
 #include "cri/events.hpp"
 #include "cri/container_process.hpp"
 #include "cri/rpc/handlers.hpp"
@@ -23,6 +24,7 @@ task<result<void>> remove_container(context& ctx, const v1::RemoveContainerReque
   if (!c) co_return result<void>{};
   if (auto removed = co_await remove_container_resources(ctx, *c); !removed)
     co_return tl::unexpected(removed.error().context(what));
+  crash_point(point("remove_container.after_resources"));
   ctx.state.remove_container(*id);
   if (auto dropped = co_await ctx.store.remove(containers_kind, id->value); !dropped)
     co_return tl::unexpected(dropped.error().context(what));

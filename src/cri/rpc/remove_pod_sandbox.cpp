@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/crash_point.hpp"
 #include "cri/events.hpp"
 #include "cri/container_process.hpp"
 #include "cri/pod_resources.hpp"
@@ -32,11 +33,14 @@ task<result<void>> remove_pod_sandbox(context& ctx, const v1::RemovePodSandboxRe
     if (auto dropped = co_await ctx.store.remove(containers_kind, c.id()); !dropped) co_return context_of(dropped.error());
     publish_container_event(ctx, *latest, v1::CONTAINER_DELETED_EVENT);
   }
+  crash_point(point("remove_pod_sandbox.after_containers"));
   auto pod = ctx.state.get_pod(*id);
   if (!pod) co_return result<void>{};
   if (auto removed = co_await remove_pod_resources(ctx, *pod); !removed) co_return context_of(removed.error());
+  crash_point(point("remove_pod_sandbox.after_resources"));
   if (auto gone = ctx.state.remove_pod(*id); !gone) co_return tl::unexpected(gone.error());
   if (auto dropped = co_await ctx.store.remove(pods_kind, id->value); !dropped) co_return context_of(dropped.error());
+  crash_point(point("remove_pod_sandbox.after_record"));
   publish_pod_event(ctx, *pod, v1::CONTAINER_DELETED_EVENT);
   spdlog::info("msg=\"pod sandbox removed\" id={}", id->value);
   co_return result<void>{};

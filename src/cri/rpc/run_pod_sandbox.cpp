@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/crash_point.hpp"
 #include "cri/events.hpp"
+#include "cri/intents.hpp"
 #include "cri/pod_resources.hpp"
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
@@ -30,20 +32,27 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   pod.set_runtime_handler(req.runtime_handler());
 
   auto made = co_await make_pod_resources(ctx, pod);
-  if (!made) co_return tl::unexpected(made.error().context(
-      fmt::format("run pod sandbox \"{}\"", config.metadata().name())));
+  if (!made) {
+    co_await drop_pod_intent(ctx, pod.id());
+    co_return tl::unexpected(made.error().context(
+        fmt::format("run pod sandbox \"{}\"", config.metadata().name())));
+  }
 
   // The name is taken here, after the work: a second pod of the same name
   // loses the race, undoes its own work and names the winner.
   if (auto added = ctx.state.add_pod(pod); !added) {
     (void)co_await remove_pod_resources(ctx, pod);
+    co_await drop_pod_intent(ctx, pod.id());
     co_return tl::unexpected(added.error());
   }
   if (auto saved = co_await persist(ctx, pod); !saved) {
     (void)ctx.state.remove_pod(sandbox_id{pod.id()});
     (void)co_await remove_pod_resources(ctx, pod);
+    co_await drop_pod_intent(ctx, pod.id());
     co_return tl::unexpected(saved.error().context("save pod sandbox record"));
   }
+  crash_point(point("run_pod_sandbox.after_record"));
+  co_await drop_pod_intent(ctx, pod.id());
   // A pod has no process of its own: created and started at once.
   publish_pod_event(ctx, pod, v1::CONTAINER_CREATED_EVENT);
   publish_pod_event(ctx, pod, v1::CONTAINER_STARTED_EVENT);

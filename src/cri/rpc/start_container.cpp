@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/crash_point.hpp"
+#include "cri/container_process.hpp"
 #include "cri/events.hpp"
 #include "cri/keeper_link.hpp"
 #include "cri/records_io.hpp"
@@ -14,6 +16,7 @@ namespace {
 task<void> save_in_background(context& ctx, records::container record) {
   if (auto saved = co_await persist(ctx, record); !saved)
     spdlog::error("msg=\"start not saved\" container={} error=\"{}\"", record.id(), saved.error().message());
+  crash_point(point("start_container.after_record"));
 }
 
 }  // namespace
@@ -35,6 +38,12 @@ task<result<void>> start_container(context& ctx, const v1::StartContainerRequest
                    fmt::format("pod sandbox \"{}\" of container \"{}\" is not ready", c->pod_sandbox_id(), id->value));
 
   auto started = co_await ctx.keeper->start(id->value);
+  if (!started && started.error().kind() == error_kind::unavailable) {
+    // The keeper ended under the start: whether or not the exec happened,
+    // nobody holds the container's output any more.
+    co_await lose_with_keeper(ctx, *id);
+    co_return tl::unexpected(started.error().context(fmt::format("start container \"{}\"", id->value)));
+  }
   if (!started) {
     // The exec failed: the container is over, and says why.
     auto failed = ctx.state.update_container(*id, v1::CONTAINER_EXITED, [&](records::container& r) {
@@ -48,6 +57,7 @@ task<result<void>> start_container(context& ctx, const v1::StartContainerRequest
     ctx.processes.erase(id->value);
     co_return tl::unexpected(started.error().context(fmt::format("start container \"{}\"", id->value)));
   }
+  crash_point(point("start_container.after_keeper_start"));
   auto running = ctx.state.update_container(*id, v1::CONTAINER_RUNNING, [&](records::container& r) {
     r.set_started_at(started->started_at);
   });

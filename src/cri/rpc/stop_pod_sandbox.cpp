@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/crash_point.hpp"
 #include "cri/events.hpp"
 #include "cri/container_process.hpp"
 #include "cri/pod_resources.hpp"
@@ -21,10 +22,12 @@ task<result<void>> stop_pod_sandbox(context& ctx, const v1::StopPodSandboxReques
     auto stopped = co_await stop_container_process(ctx, cid, std::chrono::seconds(0));
     if (!stopped) co_return tl::unexpected(stopped.error().context(fmt::format("stop pod sandbox \"{}\"", id->value)));
   }
+  crash_point(point("stop_pod_sandbox.after_containers"));
   auto pod = ctx.state.get_pod(*id);
   if (!pod) co_return result<void>{};  // removed meanwhile
   auto released = co_await release_pod_namespaces(ctx, *pod);
   if (!released) co_return tl::unexpected(released.error().context(fmt::format("stop pod sandbox \"{}\"", id->value)));
+  crash_point(point("stop_pod_sandbox.after_cni_del"));
   auto updated = ctx.state.update_pod(*id, v1::SANDBOX_NOTREADY, [](records::pod_sandbox& p) {
     p.set_init_pid(0);
     p.set_netns_path("");

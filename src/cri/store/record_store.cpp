@@ -118,16 +118,18 @@ result<void> check_record_id(std::string_view id) { return check_name("record id
 // --- start-up ----------------------------------------------------------------
 
 result<std::unique_ptr<record_store>> record_store::open(const fs::path& dir,
-                                                         const std::vector<std::string>& kinds) {
+                                                         const std::vector<std::string>& kinds,
+                                                         const std::vector<std::string>& unsynced_kinds) {
   std::unique_ptr<record_store> store(new record_store());
-  if (auto ok = store->init(dir, kinds); !ok) {
+  if (auto ok = store->init(dir, kinds, unsynced_kinds); !ok) {
     return tl::unexpected(
         std::move(ok.error()).context(fmt::format("open record store {}", dir.string())));
   }
   return store;
 }
 
-result<void> record_store::init(const fs::path& dir, const std::vector<std::string>& kinds) {
+result<void> record_store::init(const fs::path& dir, const std::vector<std::string>& kinds,
+                                const std::vector<std::string>& unsynced_kinds) {
   dir_ = dir;
   // mkdir -p, each new directory made durable in its parent.
   if (auto made = sys::make_dirs(dir.native(), 0700, sys::durability::synced); !made)
@@ -143,7 +145,8 @@ result<void> record_store::init(const fs::path& dir, const std::vector<std::stri
   for (const auto& name : kinds) {
     if (auto ok = check_name("record kind", name); !ok) return ok;
     if (find_kind(name)) continue;  // named twice
-    kind_dir k{name, dir / name, -1};
+    kind_dir k{name, dir / name, -1, true};
+    k.synced = std::find(unsynced_kinds.begin(), unsynced_kinds.end(), name) == unsynced_kinds.end();
     if (::mkdirat(dir_fd_, name.c_str(), 0700) == 0) {
       if (::fsync(dir_fd_) != 0) return fail_at("fsync", dir, errno);
     } else if (errno != EEXIST) {
@@ -235,7 +238,9 @@ reactor::task<result<void>> record_store::remove(std::string kind, std::string i
 reactor::task<result<void>> record_store::write_file(const kind_dir& k, const std::string& id,
                                                      const std::string& bytes) {
   // A temp file left by a failure or a crash goes at the next open().
-  co_return co_await io::write_file_atomic(k.fd, k.path.native(), id, bytes, 0600);
+  co_return co_await io::write_file_atomic(
+      k.fd, k.path.native(), id, bytes, 0600,
+      k.synced ? sys::durability::synced : sys::durability::unsynced);
 }
 
 reactor::task<result<void>> record_store::unlink_file(const kind_dir& k, const std::string& id) {
@@ -243,6 +248,7 @@ reactor::task<result<void>> record_store::unlink_file(const kind_dir& k, const s
   if (!unlinked && unlinked.error().value() != ENOENT) {
     co_return fail_at("unlink", k.path / id, unlinked.error());
   }
+  if (!k.synced) co_return result<void>{};
   // Even when missing: an earlier unlink may not be durable yet.
   auto synced = co_await io::fsync(k.fd);
   if (!synced) co_return fail_at("fsync", k.path, synced.error());

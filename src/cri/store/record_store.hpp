@@ -39,8 +39,12 @@ class record_store {
  public:
   // Opens the store at `dir`, creating it and one sub-directory per name of
   // `kinds` as needed, and deletes temp files left by a crash. Blocking.
+  // Kinds in `unsynced_kinds` (names of `kinds` too) are notes that need
+  // to survive a crash of the daemon, not a power cut: their puts and
+  // removes skip the fsyncs.
   static result<std::unique_ptr<record_store>> open(const std::filesystem::path& dir,
-                                                    const std::vector<std::string>& kinds);
+                                                    const std::vector<std::string>& kinds,
+                                                    const std::vector<std::string>& unsynced_kinds = {});
 
   record_store(const record_store&) = delete;
   record_store& operator=(const record_store&) = delete;
@@ -70,10 +74,12 @@ class record_store {
     std::string name;
     std::filesystem::path path;
     int fd = -1;
+    bool synced = true;
   };
 
   record_store() = default;
-  result<void> init(const std::filesystem::path& dir, const std::vector<std::string>& kinds);
+  result<void> init(const std::filesystem::path& dir, const std::vector<std::string>& kinds,
+                    const std::vector<std::string>& unsynced_kinds);
 
   result<const kind_dir*> find_kind(std::string_view kind) const;
   // The steps of one write, unordered: the caller holds the key's turn.

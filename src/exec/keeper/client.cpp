@@ -69,6 +69,7 @@ struct client_state {
   std::uint64_t next_id = 1;
   std::unordered_map<std::uint64_t, waiting_call*> calls;
   std::function<void(const exit_status&)> on_exit;
+  std::function<void()> on_reconnect;
 
   void complete(waiting_call* call, result<reply> outcome) {
     if (call->done) return;
@@ -155,6 +156,9 @@ reactor::task<result<unique_fd>> connect_or_start(const options& opts, const std
   }
 }
 
+reactor::task<result<std::shared_ptr<connection>>> ensure_connected(std::shared_ptr<state> st);
+reactor::task<void> reconnect_soon(std::shared_ptr<state> st);
+
 reactor::task<void> read_loop(std::shared_ptr<state> st, std::shared_ptr<connection> conn) {
   for (;;) {
     // Ends on the reactor's shutdown, or when the socket is shut down (the
@@ -210,6 +214,27 @@ reactor::task<void> read_loop(std::shared_ptr<state> st, std::shared_ptr<connect
   }
   if (st->conn == conn) st->conn.reset();
   st->fail_calls(conn.get(), st->broken());
+  // The keeper went (or the connection broke): connect again at once,
+  // starting a keeper if none runs, so the owner can find out what the
+  // keeper still holds, and what it lost, within a second.
+  if (!st->closed && st->on_reconnect && !st->home->shutdown_token().cancelled())
+    st->home->spawn(reconnect_soon(st));
+}
+
+reactor::task<void> reconnect_soon(std::shared_ptr<state> st) {
+  for (int attempt = 0; attempt < 50 && !st->closed; ++attempt) {
+    auto conn = co_await ensure_connected(st);
+    if (conn) {
+      if (st->on_reconnect && !st->closed) {
+        auto callback = st->on_reconnect;  // a copy: it may replace itself
+        callback();
+      }
+      co_return;
+    }
+    spdlog::warn("msg=\"cannot reach the keeper again\" attempt={} error=\"{}\"", attempt + 1,
+                 conn.error().message());
+    co_await io::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 // The current connection, making one when there is none.
@@ -295,6 +320,7 @@ client::~client() {
   auto& st = impl_->st;
   st->closed = true;
   st->on_exit = nullptr;
+  st->on_reconnect = nullptr;
   if (st->conn) {
     // Wakes the reader, which ends, and the keeper sees the end now.
     ::shutdown(st->conn->sock.get(), SHUT_RDWR);
@@ -313,6 +339,10 @@ reactor::task<result<std::unique_ptr<client>>> client::connect(const options& op
   auto p = std::make_unique<impl>();
   p->st = std::move(st);
   co_return std::unique_ptr<client>(new client(std::move(p)));
+}
+
+void client::on_reconnect(std::function<void()> callback) {
+  impl_->st->on_reconnect = std::move(callback);
 }
 
 void client::on_exit(std::function<void(const exit_status&)> callback) {

@@ -128,6 +128,11 @@ class client {
   // Everything the keeper holds, with fresh pidfds for the live ones.
   reactor::task<result<std::vector<held>>> list();
 
+  // Called on the client's reactor once a broken connection was made again
+  // (the keeper died and a new one was started, or the socket broke): the
+  // owner lists what the keeper holds now and deals with what it lost.
+  void on_reconnect(std::function<void()> callback);
+
   // Called on the client's reactor for every exit the keeper reports,
   // after the exit is recorded in the container's exit_path.
   void on_exit(std::function<void(const exit_status&)> callback);

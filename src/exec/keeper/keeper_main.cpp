@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/crash_point.hpp"
 #include "base/error.hpp"
 #include "base/sys/oom_score_adj.hpp"
 #include "base/unique_fd.hpp"
@@ -128,6 +129,11 @@ int keeper_main(int argc, char** argv) {
     return 2;
   }
   setup_logging(args->log_level);
+  std::string_view crash_error;
+  if (!arm_crash_point_from_environment(crash_error)) {
+    spdlog::critical("msg=\"{}\"", crash_error);
+    return 2;
+  }
 
   std::error_code ec;
   fs::create_directories(args->state_dir, ec);

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "base/sys/pipe.hpp"
+#include "base/crash_point.hpp"
 #include "exec/keeper/fd_passing.hpp"
 #include "exec/keeper/protocol.hpp"
 #include "exec/keeper/server.hpp"
@@ -140,6 +141,7 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
   c->stdin_write = std::move(in.write);
   processes_[c->id] = c;
   spdlog::info("msg=\"cloned\" container={} pid={}", c->id, c->proc.pid);
+  crash_point(point("keeper.after_clone"));
 
   auto report = co_await await_report(c->proc.report.get());
   if (!report || report->kind != exec::report_kind::ready) {
@@ -187,6 +189,7 @@ reactor::task<result<server::response>> server::do_start(const json& args) {
   c->started = true;
   c->started_at = now_unix_ns();
   spdlog::info("msg=\"started\" container={} pid={}", c->id, c->proc.pid);
+  crash_point(point("keeper.after_start"));
   response r;
   r.packets.emplace_back(json{{"started_at", c->started_at}}, std::vector<unique_fd>{});
   co_return r;

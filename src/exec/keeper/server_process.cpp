@@ -12,6 +12,7 @@
 #include <cstring>
 #include <span>
 
+#include "base/crash_point.hpp"
 #include "exec/keeper/exit_record.hpp"
 #include "exec/keeper/protocol.hpp"
 #include "exec/keeper/server.hpp"
@@ -179,6 +180,7 @@ reactor::task<void> server::watch_exit(process_ptr c) {
   c->exited = true;
   spdlog::info("msg=\"exited\" container={} pid={} exit_code={} signal={}", c->id, c->proc.pid,
                status.exit_code, status.signal);
+  crash_point(point("keeper.after_exit_record"));
   if (!quiet) broadcast(protocol::exit_event(status));
   c->exit_done.set();
   check_idle();

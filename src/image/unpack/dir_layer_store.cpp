@@ -1,5 +1,7 @@
 #include "image/unpack/dir_layer_store.hpp"
 
+#include "base/crash_point.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -185,6 +187,7 @@ result<void> dir_layer_store::commit(std::unique_ptr<layer_writer> writer) {
   }
   w->committed_ = true;
   if (::fsync(sha256_fd_.get()) != 0) return ctx(error::from_errno(errno, "fsync sha256/"));
+  crash_point(point("pull_image.after_layer_commit"));
   return {};
 }
 
