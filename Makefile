@@ -8,7 +8,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps cni-config setup build run test bench bench-parts clean
+.PHONY: all deps cni-config setup build run test test-faults bench bench-parts clean
 
 all: build
 
@@ -33,6 +33,14 @@ run: build cni-config
 
 test: build
 	@status=0; meson test -C $(BUILD) --print-errorlogs --num-processes 2 || status=$$?; \
+	  python3 scripts/test-summary.py $(BUILD)/meson-logs/testlog.json; exit $$status
+
+# The fault tests at full length: every crash point, 200 rounds of churn
+# with the daemon killed at random, 1,000 pod cycles of the leak check
+# (make test runs the same with 20 rounds and 100 cycles).
+test-faults: build
+	@status=0; RINGCRI_CHURN_ROUNDS=200 RINGCRI_LEAK_CYCLES=1000 \
+	  meson test -C $(BUILD) --print-errorlogs --suite faults --timeout-multiplier 4 || status=$$?; \
 	  python3 scripts/test-summary.py $(BUILD)/meson-logs/testlog.json; exit $$status
 
 # ringcri and containerd + runc side by side on the same registry, CNI

@@ -67,6 +67,9 @@ struct context {
   streaming::server* streaming = nullptr;  // Exec, Attach and PortForward URLs
   process_table processes;
   event_hub events;  // GetContainerEvents
+  // Unary calls handed to a reactor and not yet answered (server.cpp
+  // waits for them at stop, and for nothing else).
+  std::atomic<int> calls_running{0};
   stats::cpu_rate cpu_rates;  // usage_nano_cores between stats calls
   // Per reactor: the turns a pod's lifecycle RPCs take (dispatch.hpp).
   // Only its own reactor touches each.

@@ -118,6 +118,7 @@ reactor::task<void> run_unary(context& ctx, grpc::ServerUnaryReactor* call, cons
     status = grpc::Status(grpc::StatusCode::INTERNAL, e.what());
   }
   call->Finish(status);
+  ctx.calls_running.fetch_sub(1, std::memory_order_release);
 }
 
 }  // namespace detail
@@ -128,6 +129,7 @@ grpc::ServerUnaryReactor* dispatch(context& ctx, grpc::CallbackServerContext* ca
                                    unary_handler<Request, Response> handler) {
   grpc::ServerUnaryReactor* call = call_ctx->DefaultReactor();
   const unsigned core = where.core;
+  ctx.calls_running.fetch_add(1, std::memory_order_relaxed);
   ctx.pool.post(core, [&ctx, call, request, response, where = std::move(where), handler] {
     reactor::reactor::current()->spawn(
         detail::run_unary(ctx, call, request, response, where, handler));

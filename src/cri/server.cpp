@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -95,7 +96,15 @@ result<std::unique_ptr<server>> server::start(context& ctx, const fs::path& sock
 
 void server::shutdown(std::chrono::milliseconds grace) {
   if (grpc_) {
-    grpc_->Shutdown(std::chrono::system_clock::now() + grace);
+    // gRPC's Shutdown(deadline) waits the whole deadline while any client
+    // stays connected (the kubelet always is), calls or not: so the wait
+    // for calls in flight is ours, and gRPC is told to stop at once.
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (ctx_.calls_running.load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (int left = ctx_.calls_running.load(); left > 0)
+      spdlog::warn("msg=\"calls still running when the grace expired: cancelled\" calls={}", left);
+    grpc_->Shutdown(std::chrono::system_clock::now());
     grpc_->Wait();
     grpc_.reset();
   }

@@ -23,12 +23,14 @@ class server {
   static result<std::unique_ptr<server>> start(context& ctx, const std::filesystem::path& socket);
   ~server();
 
-  // Stops taking calls and waits up to `grace` for calls in flight.
+  // Waits up to `grace` for the unary calls in flight, then stops: what
+  // is still running is cancelled, open streams end.
   void shutdown(std::chrono::milliseconds grace);
 
  private:
-  server(context& ctx, int lock_fd) : runtime_(ctx), images_(ctx), lock_fd_(lock_fd) {}
+  server(context& ctx, int lock_fd) : ctx_(ctx), runtime_(ctx), images_(ctx), lock_fd_(lock_fd) {}
 
+  context& ctx_;
   runtime_service runtime_;
   image_service images_;
   int lock_fd_;
