@@ -80,9 +80,13 @@ int serve(const config& cfg) {
     spdlog::critical("msg=\"cannot open the layer store\" error=\"{}\"", layers.error().message());
     return 1;
   }
+  ringcri::image::pull_options pull_options;
+  pull_options.limits.max_bytes = cfg.image.max_layer_bytes;
+  pull_options.limits.min_free_bytes = cfg.image.min_free_bytes;
+  pull_options.progress_timeout = std::chrono::seconds(cfg.image.pull_progress_timeout_seconds);
   ringcri::image::puller puller({.config_path = cfg.registry.config_path,
                                  .max_concurrent_downloads = cfg.registry.max_concurrent_downloads},
-                                **layers);
+                                **layers, pull_options);
   ringcri::cri::runtime_state state;
   ringcri::cri::image_index images;
   ringcri::reactor::reactor_pool pool({.threads = cfg.cores, .pin = true, .ring = {}});

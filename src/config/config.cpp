@@ -6,6 +6,8 @@
 #include <array>
 #include <cctype>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -119,6 +121,75 @@ result<void> read_registry(const toml::node& node, const std::string& origin, re
   return {};
 }
 
+// "90s", "5m", "1m30s", "1h" (Go's and so kubelet's duration form, whole
+// seconds only) as seconds; nullopt when it is not one.
+std::optional<std::int64_t> parse_duration_seconds(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t total = 0;
+  while (!text.empty()) {
+    std::size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])) != 0)
+      ++digits;
+    if (digits == 0 || digits > 9 || digits == text.size()) return std::nullopt;
+    std::int64_t n = std::stoll(std::string(text.substr(0, digits)));
+    text.remove_prefix(digits);
+    std::int64_t unit = text[0] == 'h' ? 3600 : text[0] == 'm' ? 60 : text[0] == 's' ? 1 : 0;
+    // "ms" and smaller are not whole seconds.
+    if (unit == 0 || (text[0] == 'm' && text.size() > 1 && text[1] == 's')) return std::nullopt;
+    text.remove_prefix(1);
+    total += n * unit;
+    if (total > std::numeric_limits<std::uint32_t>::max()) return std::nullopt;
+  }
+  return total;
+}
+
+result<void> read_byte_count(const toml::table& t, const std::string& origin, const char* key,
+                             std::uint64_t& out) {
+  auto n = t.get(key);
+  if (!n) return {};
+  auto v = n->as_integer();
+  if (!v || v->get() < 0)
+    return fail(error_kind::invalid_argument,
+                fmt::format("{}: key 'image.{}' must be a number of bytes (an integer, 0 or more)",
+                            origin, key));
+  out = static_cast<std::uint64_t>(v->get());
+  return {};
+}
+
+result<void> read_image(const toml::node& node, const std::string& origin,
+                        image_pull_config& image) {
+  auto t = node.as_table();
+  if (!t)
+    return fail(error_kind::invalid_argument,
+                fmt::format("{}: key 'image' must be a table", origin));
+  static constexpr std::array known = {"max_layer_bytes", "min_free_bytes",
+                                       "pull_progress_timeout"};
+  for (const auto& [key, value] : *t) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end())
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: unknown key 'image.{}'", origin, key_name(key.str())));
+  }
+  if (auto r = read_byte_count(*t, origin, "max_layer_bytes", image.max_layer_bytes); !r) return r;
+  if (auto r = read_byte_count(*t, origin, "min_free_bytes", image.min_free_bytes); !r) return r;
+  if (auto n = t->get("pull_progress_timeout")) {
+    std::optional<std::int64_t> seconds;
+    if (auto i = n->as_integer()) {
+      if (i->get() >= 0 && i->get() <= std::numeric_limits<std::uint32_t>::max())
+        seconds = i->get();
+    } else if (auto str = n->as_string()) {
+      seconds = parse_duration_seconds(str->get());
+    }
+    if (!seconds)
+      return fail(
+          error_kind::invalid_argument,
+          fmt::format("{}: key 'image.pull_progress_timeout' must be a number of seconds or a "
+                      "duration such as \"90s\", \"5m\" or \"1m30s\" (0: no timeout)",
+                      origin));
+    image.pull_progress_timeout_seconds = static_cast<std::uint32_t>(*seconds);
+  }
+  return {};
+}
+
 result<void> read_cni(const toml::node& node, const std::string& origin, cni_config& cni) {
   auto t = node.as_table();
   if (!t) return fail(error_kind::invalid_argument, fmt::format("{}: key 'cni' must be a table", origin));
@@ -166,7 +237,7 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
   static constexpr std::array known = {"root",          "state",    "socket",
                                        "cores",         "log_level", "cgroup_driver",
                                        "registry",      "stream_server_address", "stream_server_port",
-                                       "pids_limit",    "cni"};
+                                       "pids_limit",    "cni",      "image"};
   for (const auto& [key, value] : t) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end())
       return fail(error_kind::invalid_argument, fmt::format("{}: unknown key '{}'", origin, key.str()));
@@ -219,6 +290,9 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
   }
   if (auto node = t.get("registry")) {
     if (auto r = read_registry(*node, origin, c.registry); !r) return tl::unexpected(r.error());
+  }
+  if (auto node = t.get("image")) {
+    if (auto r = read_image(*node, origin, c.image); !r) return tl::unexpected(r.error());
   }
   if (auto r = validate(c); !r) return tl::unexpected(std::move(r.error()).context(origin));
   return c;

@@ -35,6 +35,19 @@ struct registry_config {
   std::map<std::string, registry_auth> auths;
 };
 
+// [image]: what a pull may take and how long it may stall.
+struct image_pull_config {
+  // A layer whose uncompressed tar passes this fails its pull; 0: no limit.
+  std::uint64_t max_layer_bytes = std::uint64_t{16} << 30;
+  // A layer fails its pull when extracting it would leave the filesystem
+  // of the root dir with less available than this; 0: not checked.
+  std::uint64_t min_free_bytes = std::uint64_t{512} << 20;
+  // A registry transfer that receives nothing for this long is given up,
+  // as kubelet's --image-pull-progress-deadline; 0: never. In the file:
+  // seconds, or a duration string ("90s", "5m", "1m30s", "1h").
+  std::uint32_t pull_progress_timeout_seconds = 60;
+};
+
 // Pod networking: the CNI network list is the first file by name in
 // conf_dir (.conflist, .conf, .json); plugins are looked up in plugin_dirs
 // in order.
@@ -58,6 +71,7 @@ struct config {
   // as CRI-O's pids_limit; 0: no limit beyond the pod's.
   std::int64_t pids_limit = 0;
   registry_config registry;
+  image_pull_config image;
   cni_config cni;
 
   std::filesystem::path socket_path() const {

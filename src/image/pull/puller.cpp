@@ -22,14 +22,29 @@ using reactor::task;
 // The network side lives on one reactor thread (curl's multi handle is
 // single-threaded): each reactor that runs pulls gets its own client.
 struct puller::per_thread {
-  explicit per_thread(const registry_settings& settings)
-      : http(), registry(http, registry_client::hosts_lookup(settings)) {}
+  per_thread(const registry_settings& settings, const pull_options& options)
+      : http(http_for(options)),
+        registry(http, registry_client::hosts_lookup(settings), registry_for(options)) {}
+
+  static http_options http_for(const pull_options& options) {
+    http_options o;
+    // Any byte is progress: only a transfer that stalls is given up.
+    o.low_speed_bytes = options.progress_timeout.count() > 0 ? 1 : 0;
+    o.low_speed_time = options.progress_timeout;
+    return o;
+  }
+  static registry_options registry_for(const pull_options& options) {
+    registry_options o;
+    o.retry = options.retry;
+    return o;
+  }
+
   http_client http;
   registry_client registry;
 };
 
-puller::puller(registry_settings settings, layer_store& layers)
-    : settings_(std::move(settings)), layers_(layers) {}
+puller::puller(registry_settings settings, layer_store& layers, pull_options options)
+    : settings_(std::move(settings)), options_(options), layers_(layers) {}
 
 puller::~puller() = default;
 
@@ -37,7 +52,7 @@ puller::per_thread& puller::here() {
   // One per thread for the process's life: pulls are rare, connections
   // are worth keeping.
   thread_local std::unique_ptr<per_thread> net;
-  if (!net) net = std::make_unique<per_thread>(settings_);
+  if (!net) net = std::make_unique<per_thread>(settings_, options_);
   return *net;
 }
 
@@ -46,6 +61,17 @@ namespace {
 constexpr std::size_t max_config_bytes = 8u << 20;
 
 std::string repo_digest_of(const reference& ref, const std::string& digest) { return ref.name() + "@" + digest; }
+
+// `e` with `note` after its message.
+error noted(error e, std::string_view note) {
+  return error(e.kind(), e.message() + std::string(note), e.sys_errno());
+}
+
+// The unpacker's errors start with "layer <digest>" already.
+error name_layer(error e, const std::string& what) {
+  if (e.message().starts_with(what)) return e;
+  return std::move(e).context(what);
+}
 
 // The bytes of a small blob (the config), collected whole.
 task<result<std::string>> fetch_small_blob(registry_client& reg, const reference& ref,
@@ -117,8 +143,9 @@ task<result<pulled_image>> puller::pull(const reference& ref, const credentials&
   std::atomic<std::size_t> next{0};
   std::vector<result<void>> outcomes(layers.size());
   unsigned present = 0;
+  bool failed = false;  // a layer failed: start no other
   auto worker = [&]() -> task<void> {
-    for (std::size_t i; (i = next.fetch_add(1)) < layers.size();) {
+    for (std::size_t i; !failed && (i = next.fetch_add(1)) < layers.size();) {
       const auto& l = layers[i];
       auto have = co_await reactor::run_blocking([&] {
         auto d = digest::parse(out.config.diff_ids[i]);
@@ -129,6 +156,7 @@ task<result<pulled_image>> puller::pull(const reference& ref, const credentials&
         continue;
       }
       outcomes[i] = co_await ensure_layer(net, ref, creds, l.digest, l.media_type, l.size, out.config.diff_ids[i]);
+      if (!outcomes[i]) failed = true;
     }
   };
   std::vector<task<void>> workers;
@@ -164,12 +192,14 @@ task<result<void>> puller::unpack_into(per_thread& net, const reference& ref, co
                                        const std::string& diff_id, layer_writer&, layer_unpacker& unpacker,
                                        std::optional<layer_unpack_result>& out) {
   blob_pipe pipe;
+  std::string served_by;  // the endpoint, once the whole blob came
   auto download = [&]() -> task<result<std::uint64_t>> {
     blob_fetch fetch;
     fetch.digest = layer_digest;
     fetch.size = size;
     fetch.sink = pipe.sink();
     fetch.flow = pipe.flow();
+    fetch.served_by = &served_by;
     fetch.verify = false;  // the unpacker hashes the same bytes and checks digest and size
     auto got = co_await net.registry.fetch_blob(ref, creds, std::move(fetch));
     pipe.close(got ? result<void>{} : tl::unexpected(got.error()));
@@ -193,7 +223,19 @@ task<result<void>> puller::unpack_into(per_thread& net, const reference& ref, co
   auto [got, unpacked] = co_await reactor::when_all(download(), unpack());
   // The unpacker's error says what was wrong with the bytes; the download's
   // error is then only "aborted".
-  if (!unpacked) co_return tl::unexpected(unpacked.error());
+  if (!unpacked) {
+    error e = std::move(unpacked.error());
+    bool blames_bytes =
+        e.kind() == error_kind::failed_precondition || e.kind() == error_kind::invalid_argument;
+    if (got && !served_by.empty() && blames_bytes) {
+      // Bytes that came whole and were wrong: say who sent them.
+      e = noted(std::move(e), " (blob from " + served_by + ")");
+    } else if (!got && e.kind() == error_kind::deadline_exceeded &&
+               options_.progress_timeout.count() > 0) {
+      e = noted(std::move(e), " (image.pull_progress_timeout)");
+    }
+    co_return tl::unexpected(std::move(e));
+  }
   if (!got) co_return tl::unexpected(got.error());
   if (unpacked->diff_id.string() != diff_id)
     co_return fail(error_kind::invalid_argument,
@@ -216,7 +258,8 @@ task<result<void>> puller::fetch_layer(per_thread& net, const reference& ref, co
 
   auto writer = co_await reactor::run_blocking([&] { return layers_.begin(*want); });
   if (!writer) co_return tl::unexpected(std::move(writer.error()).context(what));
-  auto unpacker = layer_unpacker::create(*blob, static_cast<std::uint64_t>(size), media_type, (*writer)->root_fd());
+  auto unpacker = layer_unpacker::create(*blob, static_cast<std::uint64_t>(size), media_type,
+                                         (*writer)->root_fd(), options_.limits);
   if (!unpacker) {
     co_await reactor::run_blocking([&] { writer->reset(); });
     co_return tl::unexpected(std::move(unpacker.error()).context(what));
@@ -228,7 +271,7 @@ task<result<void>> puller::fetch_layer(per_thread& net, const reference& ref, co
   auto done = co_await unpack_into(net, ref, creds, layer_digest, size, diff_id, **writer, **unpacker, unpacked);
   if (done) done = co_await reactor::run_blocking([&] { return layers_.commit(std::move(*writer)); });
   if (*writer) co_await reactor::run_blocking([&] { writer->reset(); });
-  if (!done) co_return tl::unexpected(std::move(done.error()).context(what));
+  if (!done) co_return tl::unexpected(name_layer(std::move(done.error()), what));
   spdlog::debug("msg=\"layer unpacked\" digest={} bytes={} unpacked_bytes={} digest_ms={} decompress_ms={} extract_ms={}",
                 layer_digest, unpacked->compressed_size, unpacked->uncompressed_size,
                 std::chrono::duration_cast<std::chrono::milliseconds>(unpacked->digest_time).count(),

@@ -6,6 +6,15 @@
 // download on the reactor, the unpacking on a blocking-pool thread, joined
 // by a bounded pipe so a slow unpack slows the download instead of filling
 // memory.
+//
+// Faults: an outage of the registry (a dropped connection, a failed TLS
+// handshake, 429, 5xx) is tried again as retry_policy says, a download
+// resuming where it broke; a transfer that receives nothing for
+// progress_timeout is given up (DEADLINE_EXCEEDED); content that does not
+// match its descriptor fails the pull (FAILED_PRECONDITION); a layer that
+// passes the layer_limits fails it (RESOURCE_EXHAUSTED). Whatever fails,
+// the layer's partial directory is removed and no image is returned; once
+// one layer has failed no new layer is started.
 
 #include <chrono>
 #include <cstdint>
@@ -15,12 +24,14 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "image/layer_store.hpp"
 #include "image/pull/shared_fetches.hpp"
 #include "image/registry/image_config.hpp"
+#include "image/registry/retry_policy.hpp"
 #include "image/source/credentials.hpp"
 #include "image/source/reference.hpp"
 #include "image/source/registry_hosts.hpp"
-#include "image/layer_store.hpp"
+#include "image/unpack/layer_limits.hpp"
 #include "image/unpack/layer_unpacker.hpp"
 #include "reactor/task.hpp"
 
@@ -39,9 +50,18 @@ struct pulled_image {
   std::chrono::nanoseconds elapsed{0};
 };
 
+struct pull_options {
+  layer_limits limits;
+  // A transfer that receives no byte for this long is given up, as the
+  // kubelet's image pull progress deadline has it; a slow one that moves
+  // goes on. 0: never.
+  std::chrono::seconds progress_timeout{60};
+  retry_policy retry;
+};
+
 class puller {
  public:
-  puller(registry_settings settings, layer_store& layers);
+  puller(registry_settings settings, layer_store& layers, pull_options options = {});
   ~puller();
 
   reactor::task<result<pulled_image>> pull(const reference& ref, const credentials& creds);
@@ -64,6 +84,7 @@ class puller {
                                           layer_unpacker& unpacker, std::optional<layer_unpack_result>& out);
 
   registry_settings settings_;
+  pull_options options_;
   layer_store& layers_;
   shared_fetches fetches_;
 };

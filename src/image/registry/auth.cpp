@@ -189,12 +189,29 @@ io::task<result<registry_auth::cached_token>> registry_auth::fetch_token(
       req.headers.push_back("Authorization: " + basic_authorization(*t.creds));
     }
   }
-  auto resp = co_await http_.request(std::move(req));
-  if (!resp) co_return tl::unexpected(std::move(resp.error()).context(what));
-  if (resp->status == 401 || resp->status == 403) {
-    co_return denied(fmt::format("{}: refused {} (HTTP {})", what, who(t), resp->status));
+  result<http_response> resp;
+  for (unsigned tries = 1;; ++tries) {
+    resp = co_await http_.request(req);  // a copy per try: small
+    try_failure why;
+    if (!resp) {
+      if (resp.error().kind() == error_kind::cancelled)
+        co_return tl::unexpected(std::move(resp.error()));
+      why = classify(resp.error());
+    } else if (resp->status == 401 || resp->status == 403) {
+      co_return denied(fmt::format("{}: refused {} (HTTP {})", what, who(t), resp->status));
+    } else if (resp->ok()) {
+      break;
+    } else {
+      why = classify(*resp);
+    }
+    auto next = decide_retry(retry_, tries, why);
+    if (!next.wait) {
+      error e = resp ? http_status_error(*resp, what) : std::move(resp.error()).context(what);
+      co_return tl::unexpected(error(e.kind(), e.message() + next.note, e.sys_errno()));
+    }
+    auto slept = co_await sleep_before_retry(*next.wait, t.cancel, what);
+    if (!slept) co_return tl::unexpected(std::move(slept.error()));
   }
-  if (!resp->ok()) co_return tl::unexpected(http_status_error(*resp, what));
 
   auto doc = nlohmann::json::parse(resp->body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {

@@ -12,6 +12,8 @@
 //     PERMISSION_DENIED naming the registry.
 //
 // A registry_token from the credentials is sent as the bearer token as is.
+// A token request that meets an outage (see retry_policy.hpp) is tried
+// again; its final failure names the realm and how many tries were made.
 // Tokens are cached per (realm, service, scope, credentials) until
 // expires_in (60 s when absent) runs out, less a tenth for the clock.
 // One registry_auth per http_client (reactor thread); not thread-safe.
@@ -23,6 +25,7 @@
 #include "base/error.hpp"
 #include "image/registry/auth_challenge.hpp"
 #include "image/registry/http_client.hpp"
+#include "image/registry/retry_policy.hpp"
 #include "image/source/credentials.hpp"
 #include "reactor/op.hpp"
 #include "reactor/task.hpp"
@@ -41,7 +44,7 @@ struct auth_target {
 
 class registry_auth {
  public:
-  explicit registry_auth(http_client& http) : http_(http) {}
+  explicit registry_auth(http_client& http, retry_policy retry = {}) : http_(http), retry_(retry) {}
 
   // The Authorization header value for a request to `t` ("" for none),
   // from the challenge the origin sent before; may fetch a token.
@@ -69,6 +72,7 @@ class registry_auth {
                                                   const std::vector<std::string>& scopes);
 
   http_client& http_;
+  retry_policy retry_;
   std::map<std::string, auth_challenge> challenges_;  // by origin
   std::map<std::string, cached_token> tokens_;
   std::size_t tokens_fetched_ = 0;

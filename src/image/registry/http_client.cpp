@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 
 #include "image/registry/curl_loop.hpp"
@@ -76,6 +77,7 @@ class transfer {
   bool response_seen_ = false;    // on_response was called
   std::optional<error> failure_;  // from a callback: the sink's error, a body too large
   char errbuf_[CURL_ERROR_SIZE] = {};
+  std::chrono::seconds low_speed_time_{0};  // for the message of a stalled transfer
 };
 
 result<void> transfer::configure(const http_options& opts, const registry_detail::tls_material& tls,
@@ -97,7 +99,8 @@ result<void> transfer::configure(const http_options& opts, const registry_detail
   curl_easy_setopt(e, CURLOPT_USERAGENT, opts.user_agent.c_str());
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts.connect_timeout.count()));
-  if (opts.low_speed_bytes > 0) {
+  if (opts.low_speed_bytes > 0 && opts.low_speed_time.count() > 0) {
+    low_speed_time_ = opts.low_speed_time;
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, opts.low_speed_bytes);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(opts.low_speed_time.count()));
   }
@@ -218,27 +221,49 @@ std::size_t transfer::on_header(char* data, std::size_t size, std::size_t n, voi
   return len;
 }
 
+// The error of a transfer that got no complete response. Its errno names
+// the class of failure (see http_client.hpp), so that callers can tell a
+// dropped connection from a refused one without knowing curl.
 error transport_error(CURLcode code, std::string_view detail, std::string_view what,
-                      std::string_view url) {
+                      std::string_view url, std::chrono::seconds low_speed_time) {
   std::string host(registry_detail::url_host(url));
   error_kind kind = error_kind::unavailable;
+  int cause = 0;
   std::string said;
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       kind = error_kind::deadline_exceeded;
+      cause = ETIMEDOUT;
+      // curl's low-speed abort says so in these words (lib/speedcheck.c),
+      // and has no code of its own.
+      if (detail.starts_with("Operation too slow")) {
+        return error(
+            kind, fmt::format("{}: no data from {} for {} s", what, host, low_speed_time.count()),
+            cause);
+      }
       said = fmt::format("timed out talking to {}", host);
       break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
+      cause = EHOSTUNREACH;
       said = fmt::format("cannot resolve {}", host);
       break;
     case CURLE_COULDNT_CONNECT:
+      cause = ECONNREFUSED;
       said = fmt::format("cannot connect to {}", host);
+      break;
+    case CURLE_PARTIAL_FILE:  // closed before the body's end
+    case CURLE_GOT_NOTHING:   // closed before any response
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      cause = ECONNRESET;
+      said = fmt::format("connection to {} dropped", host);
       break;
     case CURLE_PEER_FAILED_VERIFICATION:
       said = fmt::format("TLS certificate of {} not trusted", host);
       break;
     case CURLE_SSL_CONNECT_ERROR:
+      cause = EPROTO;
       said = fmt::format("TLS handshake with {} failed", host);
       break;
     case CURLE_SSL_CERTPROBLEM:
@@ -262,8 +287,10 @@ error transport_error(CURLcode code, std::string_view detail, std::string_view w
       said = fmt::format("connection to {} failed", host);
       break;
   }
-  return error(kind, fmt::format("{}: {}: {}", what, said,
-                                 detail.empty() ? curl_easy_strerror(code) : detail));
+  return error(
+      kind,
+      fmt::format("{}: {}: {}", what, said, detail.empty() ? curl_easy_strerror(code) : detail),
+      cause);
 }
 
 result<http_response> transfer::outcome(std::string_view what) {
@@ -273,7 +300,7 @@ result<http_response> transfer::outcome(std::string_view what) {
   curl_easy_getinfo(state.easy, CURLINFO_EFFECTIVE_URL, &effective);
   std::string url = effective ? effective : req_.url;
   if (state.code != CURLE_OK) {
-    return tl::unexpected(transport_error(state.code, errbuf_, what, url));
+    return tl::unexpected(transport_error(state.code, errbuf_, what, url, low_speed_time_));
   }
   curl_easy_getinfo(state.easy, CURLINFO_RESPONSE_CODE, &resp_.status);
   resp_.url = std::move(url);

@@ -24,6 +24,12 @@
 // with the sink's own error. An HTTP error status is a response; turn it
 // into an error with http_status_error.
 //
+// A transport failure's errno says what kind it was, for a caller that
+// decides whether to try again: ECONNRESET the connection dropped (reset,
+// or closed before the response or its body was whole), EPROTO the TLS
+// handshake failed, ECONNREFUSED nobody listens, EHOSTUNREACH the name
+// does not resolve, ETIMEDOUT a timeout or no data for low_speed_time.
+//
 // The client must be created, used and destroyed on one reactor thread,
 // while that reactor exists, and outlive every request made through it.
 
@@ -119,10 +125,14 @@ struct http_options {
   long max_host_connections = 6;
   long max_cached_connections = 64;
   std::chrono::milliseconds connect_timeout{30'000};
-  // Abort a transfer that moves fewer than low_speed_bytes per second for
-  // low_speed_time (a stalled server). 0 disables.
-  long low_speed_bytes = 1024;
-  std::chrono::seconds low_speed_time{30};
+  // Abort a transfer that moves fewer than low_speed_bytes per second
+  // (averaged over curl's window of a few seconds) for low_speed_time.
+  // With 1, only a transfer that makes no progress at all (a stalled
+  // server) is aborted, as the kubelet's image pull progress deadline
+  // does; a slow but moving one goes on. A transfer its sink paused is
+  // exempt. 0 in either disables.
+  long low_speed_bytes = 1;
+  std::chrono::seconds low_speed_time{60};
   long max_redirects = 10;
   std::string user_agent = "ringcri";
 };

@@ -21,7 +21,8 @@ using registry_detail::is_sha256_digest;
 
 struct registry_client::endpoint_failure {
   error err;
-  bool try_next;  // the endpoint's fault: the next one may do better
+  bool try_next;    // the endpoint's fault: the next one may do better
+  try_failure why;  // whether this endpoint is worth another try first
 };
 
 // Where a blob download stands, across attempts and endpoints.
@@ -79,6 +80,16 @@ std::optional<std::uint64_t> content_range_start(std::string_view v) {
   return start;
 }
 
+// `e` with `note` (" (3 tries)") after its message.
+error with_note(error e, std::string_view note) {
+  if (note.empty()) return e;
+  return error(e.kind(), e.message() + std::string(note), e.sys_errno());
+}
+
+// A failure of the auth steps of a request: the token request has had its
+// own tries (registry_auth), so it is not the request's to try again.
+error settled(error e) { return error(e.kind(), e.message()); }
+
 // The last failure, naming the others tried before it.
 error all_failed(const std::vector<error>& failures) {
   const error& last = failures.back();
@@ -117,7 +128,10 @@ tls_options tls_for(const registry_endpoint& ep) {
 
 registry_client::registry_client(http_client& http, endpoint_lookup endpoints,
                                  registry_options options)
-    : http_(http), endpoints_(std::move(endpoints)), options_(options), auth_(http) {}
+    : http_(http),
+      endpoints_(std::move(endpoints)),
+      options_(options),
+      auth_(http, options.retry) {}
 
 endpoint_lookup registry_client::hosts_lookup(registry_settings settings) {
   return [settings = std::move(settings)](std::string_view registry) {
@@ -139,14 +153,14 @@ io::task<result<http_response>> registry_client::send(const registry_endpoint& e
   };
   req.tls = target.tls;
   auto sent = co_await auth_.authorization(target);
-  if (!sent) co_return tl::unexpected(sent.error());
+  if (!sent) co_return tl::unexpected(settled(std::move(sent.error())));
   http_request first = req;  // copies the headers and the sink's std::function: small
   if (!sent->empty()) first.headers.push_back("Authorization: " + *sent);
   auto resp = co_await http_.request(std::move(first));
   if (!resp || resp->status != 401) co_return resp;
 
   auto answer = co_await auth_.answer(target, *resp, *sent);
-  if (!answer) co_return tl::unexpected(answer.error());
+  if (!answer) co_return tl::unexpected(settled(std::move(answer.error())));
   req.headers.push_back("Authorization: " + *answer);
   auto again = co_await http_.request(std::move(req));
   if (again && again->status == 401) co_return tl::unexpected(access_refused(target, *again));
@@ -166,24 +180,42 @@ io::task<registry_client::attempt<fetched_manifest>> registry_client::manifest_f
   req.max_body = options_.max_manifest_bytes;
   req.timeout = options_.manifest_timeout;
   req.cancel = cancel;
-  auto resp = co_await send(ep, ref, creds, std::move(req));
-  if (!resp) {
-    bool cancelled = resp.error().kind() == error_kind::cancelled;
-    co_return tl::unexpected(endpoint_failure{std::move(resp.error()), !cancelled});
+  result<http_response> resp;
+  for (unsigned tries = 1;; ++tries) {
+    resp = co_await send(ep, ref, creds, req);  // a copy per try: small
+    std::optional<error> failed;
+    try_failure why;
+    if (!resp) {
+      if (resp.error().kind() == error_kind::cancelled)
+        co_return tl::unexpected(endpoint_failure{std::move(resp.error()), false, {}});
+      why = classify(resp.error());
+      failed = std::move(resp.error());
+    } else if (resp->status != 200) {
+      why = classify(*resp);
+      failed = status_error(*resp, what);
+    } else {
+      break;
+    }
+    auto next = decide_retry(options_.retry, tries, why);
+    if (!next.wait)
+      co_return tl::unexpected(
+          endpoint_failure{with_note(std::move(*failed), next.note), true, why});
+    auto slept = co_await sleep_before_retry(*next.wait, cancel, what);
+    if (!slept) co_return tl::unexpected(endpoint_failure{std::move(slept.error()), false, {}});
   }
-  if (resp->status != 200)
-    co_return tl::unexpected(endpoint_failure{status_error(*resp, what), true});
 
   auto media_type = manifest_media_type(resp->header("content-type").value_or(""), resp->body);
   if (!media_type) {
-    co_return tl::unexpected(endpoint_failure{std::move(media_type.error()).context(what), true});
+    co_return tl::unexpected(
+        endpoint_failure{std::move(media_type.error()).context(what), true, {}});
   }
   std::string digest = registry_detail::sha256_digest_of(resp->body);
   if (!expected_digest.empty() && digest != expected_digest) {
     co_return tl::unexpected(
         endpoint_failure{error(error_kind::failed_precondition,
                                fmt::format("{}: the content hashes to {}", what, digest)),
-                         true});
+                         true,
+                         {}});
   }
   if (auto said = resp->header("docker-content-digest");
       said && is_sha256_digest(*said) && *said != digest) {
@@ -191,7 +223,8 @@ io::task<registry_client::attempt<fetched_manifest>> registry_client::manifest_f
         endpoint_failure{error(error_kind::failed_precondition,
                                fmt::format("{}: the content hashes to {} but the registry says {}",
                                            what, digest, *said)),
-                         true});
+                         true,
+                         {}});
   }
   co_return fetched_manifest{std::move(*media_type), std::move(digest), std::move(resp->body)};
 }
@@ -303,9 +336,11 @@ io::task<registry_client::attempt<void>> registry_client::blob_from(const regist
   auto resp = co_await send(ep, ref, creds, std::move(req));
   if (!resp) {
     bool fatal = sink_failed || resp.error().kind() == error_kind::cancelled;
-    co_return tl::unexpected(endpoint_failure{std::move(resp.error()), !fatal});
+    try_failure why = fatal ? try_failure{} : classify(resp.error());
+    co_return tl::unexpected(endpoint_failure{std::move(resp.error()), !fatal, why});
   }
-  if (!resp->ok()) co_return tl::unexpected(endpoint_failure{status_error(*resp, what), true});
+  if (!resp->ok())
+    co_return tl::unexpected(endpoint_failure{status_error(*resp, what), true, classify(*resp)});
   co_return attempt<void>{};
 }
 
@@ -335,39 +370,32 @@ io::task<result<std::uint64_t>> registry_client::fetch_blob(const reference& ref
   std::vector<error> failures;
   std::string served_by;
   for (const auto& ep : *endpoints) {
-    for (unsigned attempt = 1;; ++attempt) {
+    for (unsigned tries = 1;; ++tries) {
       // A break right at the end leaves nothing to ask for.
       if (complete() && blob.offset < progress.position) {
         served_by = ep.base_url();
         break;
       }
-      std::uint64_t before = progress.position;
       auto got = co_await blob_from(ep, ref, creds, blob, progress);
       if (got) {
         served_by = ep.base_url();
         break;
       }
       if (!got.error().try_next) co_return tl::unexpected(std::move(got.error().err).context(what));
-      bool progressed = progress.position > before;
-      if (progressed && attempt < options_.blob_attempts) {
-        // It broke after delivering bytes: ask this endpoint for the rest.
-        auto wait = options_.retry_backoff * attempt;
-        if (blob.cancel) {
-          auto slept = co_await io::sleep_for(wait).with_cancel(*blob.cancel);
-          if (!slept && slept.error().value() == ECANCELED) {
-            co_return fail(error_kind::cancelled, what + ": cancelled");
-          }
-        } else {
-          co_await io::sleep_for(wait);
-        }
+      // An outage: this endpoint again, from the byte where it broke.
+      auto next = decide_retry(options_.retry, tries, got.error().why);
+      if (next.wait) {
+        auto slept = co_await sleep_before_retry(*next.wait, blob.cancel, what);
+        if (!slept) co_return tl::unexpected(std::move(slept.error()));
         continue;
       }
-      failures.push_back(std::move(got.error().err));
+      failures.push_back(with_note(std::move(got.error().err), next.note));
       break;
     }
     if (!served_by.empty()) break;
   }
   if (served_by.empty()) co_return tl::unexpected(all_failed(failures).context(what));
+  if (blob.served_by) *blob.served_by = served_by;
 
   if (blob.size >= 0 && progress.position != static_cast<std::uint64_t>(blob.size)) {
     co_return fail(error_kind::failed_precondition,

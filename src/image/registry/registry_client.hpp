@@ -16,22 +16,30 @@
 // endpoint that fails is left for the next one when the failure is the
 // endpoint's (it cannot be reached, times out, answers 404, 429 or 5xx,
 // refuses access, or sends content that does not match its digest), never
-// after a blob's bytes have gone to the sink, nor when cancelled. The
-// error then names every endpoint tried. The credentials of a pull go only
-// to the registry itself; mirrors are asked anonymously.
+// when the caller's sink failed, nor when cancelled. The error then names
+// every endpoint tried. The credentials of a pull go only to the registry
+// itself; mirrors are asked anonymously.
+//
+// Outages. A request that fails the way an outage does (the connection
+// dropped, the TLS handshake failed, HTTP 429 or 5xx) is tried again at
+// the same endpoint, up to retry_policy::attempts tries, after a backoff
+// or the server's Retry-After (see retry_policy.hpp), before the next
+// endpoint is tried; the error then says how many tries were made.
 //
 // Verification. A manifest's bytes must hash to the digest asked for
 // (pulling by digest) and to the Docker-Content-Digest the registry sent;
 // the digest returned is always the sha256 of the bytes. A blob fetched
 // from offset 0 is hashed as it streams (unless blob_fetch::verify is off)
 // and checked against its digest and size at the end (FAILED_PRECONDITION
-// on a mismatch: the sink has then seen bad bytes and must discard them).
+// on a mismatch, as containerd's content store says it: the sink has then
+// seen bad bytes and must discard them). Content that does not match is
+// not fetched again: a registry that serves wrong bytes serves them again.
 //
-// Resuming. A blob download that breaks after delivering bytes is retried
-// on the same endpoint with Range: bytes=<delivered>-, up to
-// blob_attempts times; the server must answer 206 from that offset. A
-// server that ignores Range (answers 200) is read from the start and the
-// bytes already delivered are skipped, so the sink sees each byte once.
+// Resuming. A blob download that breaks is tried again (within the same
+// tries) from where it broke, with Range: bytes=<delivered>-; the server
+// must answer 206 from that offset. A server that ignores Range (answers
+// 200) is read from the start and the bytes already delivered are
+// skipped, so the sink sees each byte once.
 //
 // One registry_client per http_client (reactor thread); not thread-safe.
 
@@ -46,6 +54,7 @@
 #include "base/error.hpp"
 #include "image/registry/auth.hpp"
 #include "image/registry/http_client.hpp"
+#include "image/registry/retry_policy.hpp"
 #include "image/source/credentials.hpp"
 #include "image/source/reference.hpp"
 #include "image/source/registry_hosts.hpp"
@@ -73,11 +82,13 @@ struct blob_fetch {
   body_sink sink;                       // receives the bytes, on the reactor thread
   std::shared_ptr<transfer_flow> flow;  // backpressure; see transfer_flow.hpp
   reactor::cancellation* cancel = nullptr;
+  // Set, when the blob was served, to the base URL of the endpoint that
+  // served it (for messages about its bytes). Must outlive the fetch.
+  std::string* served_by = nullptr;
 };
 
 struct registry_options {
-  unsigned blob_attempts = 4;                    // per endpoint, for a download that breaks
-  std::chrono::milliseconds retry_backoff{100};  // times the attempt number
+  retry_policy retry;  // for manifests, blobs and tokens
   std::chrono::milliseconds manifest_timeout{60'000};
   std::size_t max_manifest_bytes = 8u << 20;
 };

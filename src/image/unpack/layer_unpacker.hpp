@@ -16,6 +16,16 @@
 // after finish() has checked size and digest, and the caller has checked
 // the returned diff_id against the image config.
 //
+// What the bytes are blamed for waits for the digest. Bytes that cannot
+// be decompressed or read as a tar, or an entry refused (INVALID_ARGUMENT),
+// stop the extraction at once, but the rest of the blob is still taken
+// and hashed: if it does not hash to the digest, the error is the digest
+// mismatch (the registry or the network sent the wrong bytes), and only
+// if it does is it what was wrong with the layer. Size and digest
+// mismatches are FAILED_PRECONDITION, as containerd's content store has
+// them. The layer_limits (RESOURCE_EXHAUSTED) and system errors (a write
+// that fails) fail the feed that meets them, and nothing more is taken.
+//
 // Resuming a broken download: consumed() is the number of compressed bytes
 // taken so far, so the next request asks for "Range: bytes=<consumed>-"
 // and feeds the 206 body to the same unpacker. A 200 answer (no range
@@ -32,8 +42,9 @@
 
 #include "base/error.hpp"
 #include "base/sys/sha256.hpp"
-#include "image/unpack/decompressor.hpp"
 #include "image/digest.hpp"
+#include "image/unpack/decompressor.hpp"
+#include "image/unpack/layer_limits.hpp"
 #include "image/unpack/tar_extractor.hpp"
 #include "image/unpack/tar_reader.hpp"
 
@@ -54,23 +65,27 @@ struct layer_unpack_result {
 class layer_unpacker {
  public:
   // `expected_digest` and `expected_size` from the manifest's descriptor;
-  // `root_fd` the layer_writer's root (borrowed, O_RDONLY|O_DIRECTORY).
-  // INVALID_ARGUMENT for a media type that is not a layer's.
+  // `root_fd` the layer_writer's root (borrowed, O_RDONLY|O_DIRECTORY),
+  // whose filesystem `limits` are checked on. INVALID_ARGUMENT for a media
+  // type that is not a layer's.
   static result<std::unique_ptr<layer_unpacker>> create(digest expected_digest,
                                                         std::uint64_t expected_size,
-                                                        std::string_view media_type, int root_fd);
+                                                        std::string_view media_type, int root_fd,
+                                                        layer_limits limits = {});
 
   layer_unpacker(const layer_unpacker&) = delete;
   layer_unpacker& operator=(const layer_unpacker&) = delete;
 
-  // Hashes, decompresses and extracts `chunk`. Fails early (INVALID_ARGUMENT)
-  // when the blob grows past expected_size, or the bytes are corrupt, or an
-  // entry is refused.
+  // Hashes, decompresses and extracts `chunk`. Fails early when the blob
+  // grows past expected_size (FAILED_PRECONDITION), a limit is passed
+  // (RESOURCE_EXHAUSTED) or a write fails; after corrupt bytes or a
+  // refused entry it only hashes (see above).
   result<void> feed(std::span<const std::byte> chunk);
   // The blob has ended. Checks, in order: size ("layer sha256:..: size
   // mismatch: got N bytes, want M"), digest ("layer sha256:..: digest
-  // mismatch: got sha256:..."), that the compressed stream and the tar
-  // ended cleanly; then sets directory times.
+  // mismatch: got sha256:..."), what was wrong with the bytes while they
+  // came, that the compressed stream and the tar ended cleanly; then sets
+  // directory times.
   result<layer_unpack_result> finish();
 
   // Compressed bytes taken so far: where a resumed download starts.
@@ -78,8 +93,11 @@ class layer_unpacker {
   const digest& expected_digest() const { return expected_digest_; }
 
  private:
-  layer_unpacker(digest expected_digest, std::uint64_t expected_size, int root_fd);
+  layer_unpacker(digest expected_digest, std::uint64_t expected_size, int root_fd,
+                 layer_limits limits);
   tl::unexpected<error> poison(error e);
+  // Hands decompressed tar bytes on: limits, the diff_id hash, the tar reader.
+  result<void> take_tar(std::span<const std::byte> tar);
 
   digest expected_digest_;
   std::uint64_t expected_size_;
@@ -90,6 +108,10 @@ class layer_unpacker {
   std::unique_ptr<decompressor> decompressor_;
   tar_extractor extractor_;
   tar_reader reader_;
+  layer_budget budget_;
+  // What was wrong with the bytes, held back until the digest says
+  // whether they are the layer's; from then on feed() only hashes.
+  std::optional<error> content_error_;
   std::chrono::nanoseconds digest_time_{0}, decompress_time_{0}, extract_time_{0};
   std::optional<error> failed_;
   bool finished_ = false;

@@ -207,3 +207,69 @@ plugin_dirs = ["/srv/cni/bin"]
   REQUIRE_FALSE(negative);
   CHECK_THAT(negative.error().message(), Catch::Contains("'pids_limit'"));
 }
+
+TEST_CASE("[image] defaults: 16 GiB a layer, 512 MiB kept free, 60 s without progress") {
+  auto c = config::parse("", "t.toml");
+  REQUIRE(c);
+  CHECK(c->image.max_layer_bytes == std::uint64_t{16} << 30);
+  CHECK(c->image.min_free_bytes == std::uint64_t{512} << 20);
+  CHECK(c->image.pull_progress_timeout_seconds == 60);
+}
+
+TEST_CASE("[image] keys override their defaults; the timeout takes seconds or a duration") {
+  auto c = config::parse(R"(
+[image]
+max_layer_bytes = 1_048_576
+min_free_bytes = 0
+pull_progress_timeout = 5
+)",
+                         "t.toml");
+  REQUIRE(c);
+  CHECK(c->image.max_layer_bytes == 1'048'576);
+  CHECK(c->image.min_free_bytes == 0);
+  CHECK(c->image.pull_progress_timeout_seconds == 5);
+  for (auto [text, seconds] : std::vector<std::pair<std::string, std::uint32_t>>{{"\"90s\"", 90},
+                                                                                 {"\"5m\"", 300},
+                                                                                 {"\"1m30s\"", 90},
+                                                                                 {"\"1m0s\"", 60},
+                                                                                 {"\"2h\"", 7200},
+                                                                                 {"0", 0}}) {
+    INFO(text);
+    auto d = config::parse("[image]\npull_progress_timeout = " + text, "t.toml");
+    REQUIRE(d);
+    CHECK(d->image.pull_progress_timeout_seconds == seconds);
+  }
+}
+
+TEST_CASE("[image] errors name the file and the key") {
+  const std::string timeout_words =
+      "must be a number of seconds or a duration such as \"90s\", \"5m\" or \"1m30s\" (0: no "
+      "timeout)";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"image = 1", "i.toml: key 'image' must be a table"},
+      {"[image]\nmax_layer_size = 1", "i.toml: unknown key 'image.max_layer_size'"},
+      {"[image]\nmax_layer_bytes = -1",
+       "i.toml: key 'image.max_layer_bytes' must be a number of bytes (an integer, 0 or more)"},
+      {"[image]\nmax_layer_bytes = \"16GiB\"",
+       "i.toml: key 'image.max_layer_bytes' must be a number of bytes (an integer, 0 or more)"},
+      {"[image]\nmin_free_bytes = 1.5",
+       "i.toml: key 'image.min_free_bytes' must be a number of bytes (an integer, 0 or more)"},
+      {"[image]\npull_progress_timeout = -1",
+       "i.toml: key 'image.pull_progress_timeout' " + timeout_words},
+      {"[image]\npull_progress_timeout = \"500ms\"",
+       "i.toml: key 'image.pull_progress_timeout' " + timeout_words},
+      {"[image]\npull_progress_timeout = \"1d\"",
+       "i.toml: key 'image.pull_progress_timeout' " + timeout_words},
+      {"[image]\npull_progress_timeout = \"90\"",
+       "i.toml: key 'image.pull_progress_timeout' " + timeout_words},
+      {"[image]\npull_progress_timeout = true",
+       "i.toml: key 'image.pull_progress_timeout' " + timeout_words},
+  };
+  for (const auto& [text, message] : cases) {
+    INFO(text);
+    auto r = config::parse(text, "i.toml");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind() == error_kind::invalid_argument);
+    CHECK(r.error().message() == message);
+  }
+}

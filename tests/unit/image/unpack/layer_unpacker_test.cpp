@@ -95,6 +95,15 @@ result<layer_unpack_result> unpack(const blob& b, const fs::path& root, std::siz
   return (*u)->finish();
 }
 
+// Unpacks `b` into `root` in one feed, under `limits`.
+result<layer_unpack_result> unpack_with(const blob& b, const fs::path& root, layer_limits limits) {
+  unique_fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get(), limits);
+  if (!u) return tl::unexpected(u.error());
+  if (auto r = (*u)->feed(bytes_of(b.bytes)); !r) return tl::unexpected(r.error());
+  return (*u)->finish();
+}
+
 }  // namespace
 
 TEST_CASE("gzip, zstd and plain layers unpack, with diff_id and sizes", "[unpacker]") {
@@ -160,7 +169,7 @@ TEST_CASE("a digest mismatch is refused at finish, naming both digests", "[unpac
   temp_dir t;
   auto r = unpack(b, t.path, 4096, other);
   REQUIRE_FALSE(r);
-  CHECK(r.error().kind() == error_kind::invalid_argument);
+  CHECK(r.error().kind() == error_kind::failed_precondition);
   CHECK(r.error().message() ==
         "layer " + other.string() + ": digest mismatch: got " + b.id.string());
 }
@@ -171,7 +180,7 @@ TEST_CASE("a size mismatch is refused: early when too long, at finish when too s
   temp_dir t;
   auto longer = unpack(b, t.path, 4096, std::nullopt, b.bytes.size() - 1);
   REQUIRE_FALSE(longer);
-  CHECK(longer.error().kind() == error_kind::invalid_argument);
+  CHECK(longer.error().kind() == error_kind::failed_precondition);
   CHECK_THAT(longer.error().message(),
              Catch::Equals("layer " + b.id.string() + ": size mismatch: more than the " +
                            std::to_string(b.bytes.size() - 1) + " bytes the manifest gives"));
@@ -179,6 +188,7 @@ TEST_CASE("a size mismatch is refused: early when too long, at finish when too s
   temp_dir t2;
   auto shorter = unpack(b, t2.path, 4096, std::nullopt, b.bytes.size() + 10);
   REQUIRE_FALSE(shorter);
+  CHECK(shorter.error().kind() == error_kind::failed_precondition);
   CHECK_THAT(shorter.error().message(),
              Catch::Equals("layer " + b.id.string() + ": size mismatch: got " +
                            std::to_string(b.bytes.size()) + " bytes, want " +
@@ -213,27 +223,94 @@ TEST_CASE("a truncated blob is refused even when its digest matches", "[unpacker
   }
 }
 
-TEST_CASE("corrupt data fails at the feed that carries it, and the unpacker stays failed",
-          "[unpacker]") {
+TEST_CASE(
+    "corrupt data that is the layer's (its digest matches) fails at finish with the codec's words",
+    "[unpacker]") {
   std::string packed = gzip(rich_layer());
   packed[packed.size() / 2] ^= 0x40;
-  blob b = make_blob(packed, oci_gzip);
+  blob b = make_blob(packed, oci_gzip);  // the digest of the corrupt bytes
   temp_dir t;
   unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get());
   REQUIRE(u);
-  result<void> r;
-  std::size_t at = 0;
-  for (; at < b.bytes.size() && r; at += 1000)
-    r = (*u)->feed(bytes_of(std::string_view(b.bytes).substr(at, 1000)));
-  REQUIRE_FALSE(r);  // from a feed, not only at finish
-  CHECK_THAT(r.error().message(), Catch::Contains("corrupt gzip stream"));
+  // Every byte is taken: whether the bytes are to blame waits for the digest.
+  in_chunks(b.bytes, 1000, [&](auto piece) { REQUIRE((*u)->feed(piece)); });
+  CHECK((*u)->consumed() == b.bytes.size());
+  auto fin = (*u)->finish();
+  REQUIRE_FALSE(fin);
+  CHECK(fin.error().kind() == error_kind::invalid_argument);
+  CHECK_THAT(fin.error().message(), Catch::StartsWith("layer " + b.id.string() + ": "));
+  CHECK_THAT(fin.error().message(), Catch::Contains("corrupt gzip stream"));
   auto again = (*u)->feed(bytes_of("more"));
   REQUIRE_FALSE(again);
-  CHECK(again.error().message() == r.error().message());
+  CHECK(again.error().message() == fin.error().message());
+}
+
+TEST_CASE(
+    "bytes corrupted on the way (the digest does not match) are a digest mismatch, "
+    "whatever they break first",
+    "[unpacker]") {
+  std::string packed = gzip(rich_layer());
+  blob good = make_blob(packed, oci_gzip);
+  packed[packed.size() / 2] ^= 0x40;
+  blob bad{packed, good.id, good.media_type};  // what a registry sent for good.id
+  temp_dir t;
+  auto r = unpack(bad, t.path, 1000);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == error_kind::failed_precondition);
+  CHECK(r.error().message() == "layer " + good.id.string() + ": digest mismatch: got " +
+                                   sha256_of(bytes_of(packed)).string());
+}
+
+TEST_CASE(
+    "a layer past max_bytes is refused as RESOURCE_EXHAUSTED before the bytes past it are written",
+    "[unpacker][limits]") {
+  std::string big(3 << 20, 'x');
+  tar_writer w;
+  w.file("big", big).end();
+  blob b = make_blob(gzip(w.str()), oci_gzip);
+  temp_dir t;
+  unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  layer_limits limits;
+  limits.max_bytes = 1 << 20;
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get(), limits);
+  REQUIRE(u);
+  result<void> r;
+  for (std::size_t at = 0; at < b.bytes.size() && r; at += 4096)
+    r = (*u)->feed(bytes_of(std::string_view(b.bytes).substr(at, 4096)));
+  REQUIRE_FALSE(r);  // at the feed that passes the limit, not at finish
+  CHECK(r.error().kind() == error_kind::resource_exhausted);
+  CHECK_THAT(r.error().message(), Catch::StartsWith("layer " + b.id.string() + ": "));
+  CHECK_THAT(r.error().message(),
+             Catch::Contains("1048576") && Catch::Contains("image.max_layer_bytes"));
+  CHECK(lstat_of(t.path / "big").st_size <= (1 << 20));
   auto fin = (*u)->finish();
   REQUIRE_FALSE(fin);
   CHECK(fin.error().message() == r.error().message());
+}
+
+TEST_CASE(
+    "a layer that would leave less than min_free_bytes available is refused as RESOURCE_EXHAUSTED",
+    "[unpacker][limits]") {
+  tar_writer w;
+  w.file("a", "small").end();
+  blob b = make_blob(gzip(w.str()), oci_gzip);
+  temp_dir t;
+  unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  layer_limits limits;
+  limits.min_free_bytes = std::uint64_t{1} << 62;  // more than any disk here has
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get(), limits);
+  REQUIRE(u);
+  auto r = (*u)->feed(bytes_of(b.bytes));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == error_kind::resource_exhausted);
+  CHECK_THAT(r.error().message(), Catch::Contains("image.min_free_bytes"));
+  CHECK(fs::is_empty(t.path));  // checked before the first byte was written
+
+  // With room to spare the same layer unpacks.
+  temp_dir t2;
+  limits.min_free_bytes = 1;
+  CHECK(unpack_with(b, t2.path, limits));
 }
 
 TEST_CASE("a broken download resumes at consumed() with the same unpacker", "[unpacker]") {
