@@ -18,6 +18,7 @@
 #include "support/cri_client.hpp"
 #include "support/registry_fixture.hpp"
 #include "support/ringcri_process.hpp"
+#include "support/skip.hpp"
 
 using namespace ringcri::testing;
 namespace v1 = runtime::v1;
@@ -27,10 +28,7 @@ namespace {
 
 void skip_without_fixtures() {
   auto why = registry_fixture::unavailable_reason();
-  if (!why.empty()) {
-    std::cout << "SKIP: " << why << "\n";
-    std::exit(77);
-  }
+  if (!why.empty()) skip_binary(why);
 }
 
 // One plain registry with every image, for the whole file.

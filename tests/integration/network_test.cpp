@@ -18,10 +18,8 @@ namespace {
 
 void skip_unless_cni() {
   for (const char* plugin : {"/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap"}) {
-    if (!fs::exists(plugin)) {
-      std::cout << "SKIP: " << plugin << " is missing (Debian package containernetworking-plugins)\n";
-      std::exit(77);
-    }
+    if (!fs::exists(plugin))
+      skip_binary(std::string(plugin) + " is missing (Debian package containernetworking-plugins)");
   }
 }
 

@@ -22,6 +22,12 @@ std::string control(const std::string& controller, const std::string& cgroup, co
 
 bool v2_memory(const std::string& cgroup) { return !cgroup_file("memory", cgroup, "memory.max").empty(); }
 
+// The memory limit in the cgroup's file, v1 or v2, whichever it has.
+std::string memory_limit(const std::string& cgroup) {
+  return v2_memory(cgroup) ? control("memory", cgroup, "memory.max")
+                           : control("memory", cgroup, "memory.limit_in_bytes");
+}
+
 v1::ContainerStats container_stats(runtime_fixture& f, const std::string& id) {
   v1::ContainerStatsRequest req;
   req.set_container_id(id);
@@ -98,7 +104,7 @@ TEST_CASE("resources: limits are in the cgroup files, and UpdateContainerResourc
   st = f.client.runtime_call(&S::UpdateContainerResources, update, &update_resp);
   CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(st.error_message(), Catch::Contains("cpu_period"));
-  if (!v2_memory(cgroup)) CHECK(control("memory", cgroup, "memory.limit_in_bytes") == std::to_string(128 << 20));
+  CHECK(memory_limit(cgroup) == std::to_string(128 << 20));
 
   // An exited container's resources cannot change.
   REQUIRE(f.stop(id, 0).ok());
@@ -226,7 +232,7 @@ TEST_CASE("cgroup drivers: systemd slices become cgroup paths; a parent the driv
   auto procs = cgroup_file("memory", cgroup, "cgroup.procs");
   REQUIRE_FALSE(procs.empty());
   CHECK_THAT(read_file(procs), Catch::Contains(f.pid_of(id) + "\n"));
-  if (!v2_memory(cgroup)) CHECK(control("memory", cgroup, "memory.limit_in_bytes") == std::to_string(32 << 20));
+  CHECK(memory_limit(cgroup) == std::to_string(32 << 20));
 
   // A cgroupfs path is no slice; a slice is no cgroupfs path.
   auto bad = f.pod_config("unsliced");

@@ -426,7 +426,8 @@ TEST_CASE("port forward into the pod's network namespace, over SPDY and WebSocke
   REQUIRE(fs::exists(netns));
   constexpr int port = 18080;
   if (host_port_open(port)) {
-    WARN("something listens on 127.0.0.1:" << port << " on the host; the check that the forward went into the pod is weaker");
+    skip_case("something listens on 127.0.0.1:" + std::to_string(port) +
+              " on the host: the check that the forward went into the pod is weaker");
   }
   netns_echo_server server(netns, port);
   // Wait until it listens (inside the pod: nothing on the host).

@@ -4,27 +4,26 @@
 // make pods and containers through the CRI socket and check them from
 // outside (the log file, mountinfo, the cgroup trees).
 
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "support/cri_client.hpp"
 #include "support/registry_fixture.hpp"
 #include "support/ringcri_process.hpp"
+#include "support/skip.hpp"
 
 namespace ringcri::testing {
 
@@ -34,15 +33,9 @@ namespace fs = std::filesystem;
 using S = v1::RuntimeService::Stub;
 
 inline void skip_unless_ready() {
-  if (::geteuid() != 0) {
-    std::cout << "SKIP: running containers needs root\n";
-    std::exit(77);
-  }
+  if (::geteuid() != 0) skip_binary("running containers needs root");
   auto why = registry_fixture::unavailable_reason();
-  if (!why.empty()) {
-    std::cout << "SKIP: " << why << "\n";
-    std::exit(77);
-  }
+  if (!why.empty()) skip_binary(why);
 }
 
 inline registry_fixture& registry() {
@@ -98,6 +91,10 @@ inline std::vector<fs::path> cgroups_named(const std::string& name) {
 }
 
 struct runtime_fixture {
+  // First, before the daemon starts: the skip (exit 77 leaves a started
+  // daemon running, and without root it would not start), and the
+  // registry with the test images.
+  registry_fixture& images = registry();
   ringcri_process daemon;
   cri_client client{daemon.socket()};
   temp_dir logs{"ringcri-logs"};
