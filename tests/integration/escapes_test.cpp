@@ -78,21 +78,6 @@ void detach_device_programs(const fs::path& dir) {
   }
 }
 
-// The pids whose command line starts with `needle` (a shell running
-// "... sleep 31337 ..." is not the sleep).
-std::vector<std::string> processes_with(const std::string& needle) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_file(e.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.rfind(needle, 0) == 0) out.push_back(name);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("the pod's init is no way to the host, even with CAP_SYS_PTRACE") {

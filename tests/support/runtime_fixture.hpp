@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -88,6 +89,34 @@ inline std::vector<fs::path> cgroups_named(const std::string& name) {
     if (it->is_directory(ec) && it->path().filename() == name) out.push_back(it->path());
   }
   return out;
+}
+
+// The host pids whose command line (arguments joined by spaces) starts
+// with `needle` (a shell running "... sleep 31337 ..." is not the sleep). A
+// zombie has no command line: it is not listed.
+inline std::vector<std::string> processes_with(const std::string& needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_file(e.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.rfind(needle, 0) == 0) out.push_back(name);
+  }
+  return out;
+}
+
+// Waits until no process's command line starts with `needle`; false when
+// one still does after `timeout` (a bound for a broken daemon, not a
+// duration the test asserts).
+inline bool wait_until_gone(const std::string& needle, std::chrono::seconds timeout = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!processes_with(needle).empty()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
 }
 
 struct runtime_fixture {
