@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "support/cri_client.hpp"
@@ -464,4 +465,50 @@ TEST_CASE("a registry killed mid-pull gives UNAVAILABLE and leaves no partial la
   v1::ListImagesResponse list;
   REQUIRE(c.image_call(&v1::ImageService::Stub::ListImages, v1::ListImagesRequest{}, &list).ok());
   CHECK(list.images_size() == 0);
+}
+
+TEST_CASE(
+    "a layer that unpacks to another diff id than its config says fails the pull and leaves "
+    "nothing") {
+  auto& reg = plain_registry();
+  ringcri_process d;
+  cri_client c(d.socket());
+  const auto& img = reg.image("baddiffid:1");
+  const std::string lie = img.at("baddiffid").at("config_diff_id");
+  const std::string truth = img.at("baddiffid").at("layer_diff_id");
+  REQUIRE(lie != truth);
+
+  // Every path under the daemon's root before the pull.
+  auto tree = [&] {
+    std::set<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(d.root())) out.insert(e.path().string());
+    return out;
+  };
+  const auto before = tree();
+
+  v1::PullImageResponse resp;
+  auto st = pull(c, img.at("reference"), &resp);
+  INFO(st.error_message());
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(st.error_message(), Catch::Contains(truth) && Catch::Contains(lie));
+  CHECK(resp.image_ref().empty());
+
+  // Nothing of it is kept: no layer under either id, no partial tree, no
+  // image, nothing new anywhere under the root.
+  CHECK_FALSE(fs::exists(layer_dir(d, lie)));
+  CHECK_FALSE(fs::exists(layer_dir(d, truth)));
+  CHECK(count_entries(d.root() / "layers" / "tmp") == 0);
+  CHECK_FALSE(status_of(c, img.at("reference")).has_value());
+  v1::ListImagesResponse list;
+  REQUIRE(c.image_call(&v1::ImageService::Stub::ListImages, v1::ListImagesRequest{}, &list).ok());
+  CHECK(list.images_size() == 0);
+  std::vector<std::string> added;
+  for (const auto& p : tree())
+    if (!before.contains(p) && p.find("/layers/tmp") == std::string::npos) added.push_back(p);
+  CHECK(added == std::vector<std::string>{});
+
+  // The same daemon pulls a good image after it.
+  st = pull(c, reg.image("busybox:1").at("reference"), &resp);
+  INFO(st.error_message());
+  CHECK(st.ok());
 }
