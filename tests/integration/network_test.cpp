@@ -207,3 +207,102 @@ TEST_CASE("network: a DEL that failed is done again after a restart") {
   f.remove_pod(pod);
   f.check_nothing_left();
 }
+
+TEST_CASE("network: DEL uses the config kept from ADD after the conflist on disk changed") {
+  test_network net;
+  runtime_fixture f(net.daemon_flags());
+  auto config = f.pod_config("kept");
+  std::string pod;
+  REQUIRE(f.run_pod(config, &pod).ok());
+  CHECK_THAT(f.pod_status(pod).network().ip(), Catch::StartsWith(net.subnet_prefix));
+  REQUIRE(net.reservations().size() == 1);
+  REQUIRE(net.veths() == 1);
+
+  // Another bridge and subnet, with the reservations in another dir: a
+  // DEL made with this config would free nothing of the pod's.
+  const fs::path new_ipam = net.dir.path() / "ipam-new";
+  const std::string new_prefix = "10.252.18.";
+  struct other_bridge {
+    std::string name = "rcrn" + std::to_string(::getpid() % 100000);
+    ~other_bridge() { (void)run_shell("ip link del " + name + " 2>/dev/null"); }
+  } new_bridge;
+  auto changed = net.conflist(new_prefix + "0/24");
+  auto replace = [&](const std::string& from, const std::string& to) {
+    REQUIRE(changed.find(from) != std::string::npos);
+    changed.replace(changed.find(from), from.size(), to);
+  };
+  replace("\"dataDir\":\"" + net.ipam_dir().string() + "\"",
+          "\"dataDir\":\"" + new_ipam.string() + "\"");
+  replace("\"bridge\":\"" + net.bridge + "\"", "\"bridge\":\"" + new_bridge.name + "\"");
+  net.write_conflist(changed);
+
+  // A new pod gets the new config: the daemon reads what is on disk.
+  auto fresh_config = f.pod_config("fresh");
+  std::string fresh;
+  auto st = f.run_pod(fresh_config, &fresh);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  CHECK_THAT(f.pod_status(fresh).network().ip(), Catch::StartsWith(new_prefix));
+  CHECK(net.veths() == 1);
+
+  // The old pod's DEL frees its own address and veth.
+  st = f.stop_pod(pod);
+  INFO(st.error_message());
+  CHECK(st.ok());
+  CHECK(net.reservations().empty());
+  CHECK(net.veths() == 0);
+  f.remove_pod(pod);
+  f.remove_pod(fresh);
+  std::error_code ec;
+  std::size_t new_reservations = 0;
+  for (auto it = fs::recursive_directory_iterator(new_ipam, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->path().filename().string().rfind(new_prefix, 0) == 0) ++new_reservations;
+  CHECK(new_reservations == 0);
+  f.check_nothing_left();
+}
+
+TEST_CASE("network: the CNI plugins run on the blocking pool, never on a reactor thread") {
+  test_network net;
+  // Each plugin the daemon runs is a script first: it finds the thread of
+  // its parent that has it as a child (children are per thread) and
+  // records that thread's name, then becomes the real plugin.
+  const fs::path wrappers = net.dir.path() / "wrappers";
+  const fs::path record = net.dir.path() / "spawned-by";
+  fs::create_directories(wrappers);
+  for (const char* plugin : {"bridge", "portmap"}) {
+    std::ofstream(wrappers / plugin)
+        << "#!/bin/sh\n"
+           "name=unknown\n"
+           "for task in /proc/$PPID/task/*; do\n"
+           "  if grep -qw $$ \"$task/children\" 2>/dev/null; then name=$(cat \"$task/comm\"); fi\n"
+           "done\n"
+           "echo \"$CNI_COMMAND "
+        << plugin << " $name\" >> " << record.string()
+        << "\n"
+           "exec /usr/lib/cni/"
+        << plugin << "\n";
+    fs::permissions(wrappers / plugin, fs::perms::owner_all | fs::perms::group_read |
+                                           fs::perms::group_exec | fs::perms::others_read |
+                                           fs::perms::others_exec);
+  }
+  net.write_config({wrappers.string(), "/usr/lib/cni"});
+  runtime_fixture f(net.daemon_flags());
+  // The daemon's threads have the names looked for.
+  auto names = shell_output("cat /proc/" + std::to_string(f.daemon.pid()) + "/task/*/comm");
+  REQUIRE_THAT(names, Catch::Contains("reactor-0\n") && Catch::Contains("blocking\n"));
+
+  auto config = f.pod_config("pooled");
+  std::string pod;
+  auto st = f.run_pod(config, &pod);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  f.remove_pod(pod);
+  CHECK(net.reservations().empty());
+
+  auto lines = lines_of(read_file(record));
+  INFO(read_file(record));
+  CHECK(lines == std::set<std::string>{"ADD bridge blocking", "ADD portmap blocking",
+                                       "DEL bridge blocking", "DEL portmap blocking"});
+  f.check_nothing_left();
+}

@@ -4,27 +4,27 @@
 // make pods and containers through the CRI socket and check them from
 // outside (the log file, mountinfo, the cgroup trees).
 
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "support/cri_client.hpp"
 #include "support/registry_fixture.hpp"
 #include "support/ringcri_process.hpp"
+#include "support/skip.hpp"
 
 namespace ringcri::testing {
 
@@ -34,15 +34,9 @@ namespace fs = std::filesystem;
 using S = v1::RuntimeService::Stub;
 
 inline void skip_unless_ready() {
-  if (::geteuid() != 0) {
-    std::cout << "SKIP: running containers needs root\n";
-    std::exit(77);
-  }
+  if (::geteuid() != 0) skip_binary("running containers needs root");
   auto why = registry_fixture::unavailable_reason();
-  if (!why.empty()) {
-    std::cout << "SKIP: " << why << "\n";
-    std::exit(77);
-  }
+  if (!why.empty()) skip_binary(why);
 }
 
 inline registry_fixture& registry() {
@@ -97,7 +91,39 @@ inline std::vector<fs::path> cgroups_named(const std::string& name) {
   return out;
 }
 
+// The host pids whose command line (arguments joined by spaces) starts
+// with `needle` (a shell running "... sleep 31337 ..." is not the sleep). A
+// zombie has no command line: it is not listed.
+inline std::vector<std::string> processes_with(const std::string& needle) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_file(e.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.rfind(needle, 0) == 0) out.push_back(name);
+  }
+  return out;
+}
+
+// Waits until no process's command line starts with `needle`; false when
+// one still does after `timeout` (a bound for a broken daemon, not a
+// duration the test asserts).
+inline bool wait_until_gone(const std::string& needle, std::chrono::seconds timeout = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!processes_with(needle).empty()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
 struct runtime_fixture {
+  // First, before the daemon starts: the skip (exit 77 leaves a started
+  // daemon running, and without root it would not start), and the
+  // registry with the test images.
+  registry_fixture& images = registry();
   ringcri_process daemon;
   cri_client client{daemon.socket()};
   temp_dir logs{"ringcri-logs"};

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/node_network.hpp"
+#include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ringcri::testing {
@@ -25,10 +26,8 @@ namespace fs = std::filesystem;
 
 inline void skip_unless_cni() {
   for (const char* plugin : {"/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap"}) {
-    if (!fs::exists(plugin)) {
-      std::cout << "SKIP: " << plugin << " is missing (Debian package containernetworking-plugins)\n";
-      std::exit(77);
-    }
+    if (!fs::exists(plugin))
+      skip_binary(std::string(plugin) + " is missing (Debian package containernetworking-plugins)");
   }
 }
 

@@ -1,14 +1,19 @@
 // task<T>, when_all and the loop itself: results, exceptions, ordering.
 
-#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <array>
+#include <catch2/catch.hpp>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "reactor/ops.hpp"
-#include "support/io_checks.hpp"
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
+#include "support/io_checks.hpp"
 
 using namespace ringcri::reactor;
 namespace io = ringcri::reactor;
@@ -31,6 +36,27 @@ task<int> deep(int n) {
   if (n == 0) co_return 0;
   co_return 1 + co_await deep(n - 1);
 }
+
+// Concurrency is shown by ordering, never by time: each when_all below has
+// a task that waits for something only a later task does, so a when_all
+// that ran its tasks one after the other would leave the first waiting.
+// The waits carry a deadline so that such a when_all fails the test
+// instead of hanging it.
+constexpr auto no_sequential_wait = std::chrono::seconds(30);
+
+struct pipe_pair {
+  int in = -1, out = -1;
+  pipe_pair() {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    in = p[0];
+    out = p[1];
+  }
+  ~pipe_pair() {
+    ::close(in);
+    ::close(out);
+  }
+};
 
 }  // namespace
 
@@ -66,32 +92,64 @@ TEST_CASE("deep chains of awaits use symmetric transfer, not the stack") {
 
 TEST_CASE("when_all runs tasks at once and keeps their order") {
   reactor r;
-  auto out = r.block_on([]() -> task<std::vector<int>> {
+  pipe_pair gate;
+  constexpr int n = 100;
+  auto out = r.block_on([](int in, int out) -> task<std::vector<int>> {
+    int started = 0;
+    // One deadline for all: one after the other, the waits would end
+    // together, not one after another.
+    const auto deadline = clock::now() + no_sequential_wait;
+    // Every task but the last waits for a byte from the gate; the last to
+    // start opens it for all the others.
+    auto member = [](int in, int out, int& started, clock::time_point deadline,
+                     int i) -> task<int> {
+      if (++started == n) {
+        std::string bytes(n - 1, 'g');
+        auto wrote = co_await io::write(out, std::as_bytes(std::span(bytes)));
+        bool opened = wrote && *wrote == n - 1;
+        co_return opened ? i + 1000 : -1;
+      }
+      std::array<std::byte, 1> b{};
+      auto got = co_await io::read(in, b).with_deadline(deadline);
+      bool let_in = got && *got == 1;
+      co_return let_in ? i + 1000 : -2;
+    };
     std::vector<task<int>> tasks;
-    for (int i = 0; i < 100; ++i) tasks.push_back(add_after_yield(i, 1000));
+    for (int i = 0; i < n; ++i) tasks.push_back(member(in, out, started, deadline, i));
     co_return co_await when_all(std::move(tasks));
-  }());
-  REQUIRE(out.size() == 100);
-  for (int i = 0; i < 100; ++i) CHECK(out[i] == i + 1000);
+  }(gate.in, gate.out));
+  REQUIRE(out.size() == n);
+  for (int i = 0; i < n; ++i) CHECK(out[i] == i + 1000);
 }
 
 TEST_CASE("when_all of different types, finishing in reverse order") {
   reactor r;
-  auto [a, b, c] = r.block_on([]() -> task<std::tuple<int, std::string, std::monostate>> {
-    auto slow = []() -> task<int> {
-      co_await io::sleep_for(std::chrono::milliseconds(30));
-      co_return 1;
-    };
-    auto fast = []() -> task<std::string> {
-      co_await io::sleep_for(std::chrono::milliseconds(1));
-      co_return "two";
-    };
-    auto nothing = []() -> task<void> { co_return; };
-    co_return co_await when_all(slow(), fast(), nothing());
-  }());
+  pipe_pair signal;
+  std::vector<std::string> finished;
+  auto [a, b, c] = r.block_on(
+      [](int in, int out,
+         std::vector<std::string>& finished) -> task<std::tuple<int, std::string, std::monostate>> {
+        // The first task ends only after the second has signalled it.
+        auto first = [](int in, std::vector<std::string>& finished) -> task<int> {
+          std::array<std::byte, 1> b{};
+          auto got = co_await io::read(in, b).with_timeout(no_sequential_wait);
+          finished.push_back("first");
+          bool signalled = got && *got == 1;
+          co_return signalled ? 1 : -1;
+        };
+        auto second = [](int out, std::vector<std::string>& finished) -> task<std::string> {
+          std::array<std::byte, 1> b{std::byte{'s'}};
+          auto wrote = co_await io::write(out, b);
+          finished.push_back("second");
+          co_return wrote ? "two" : "write failed";
+        };
+        auto nothing = []() -> task<void> { co_return; };
+        co_return co_await when_all(first(in, finished), second(out, finished), nothing());
+      }(signal.in, signal.out, finished));
   CHECK(a == 1);
   CHECK(b == "two");
   (void)c;
+  CHECK(finished == std::vector<std::string>{"second", "first"});
 }
 
 TEST_CASE("when_all rethrows a child's exception after all children finish") {

@@ -15,8 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-clock::duration elapsed_since(clock::time_point t) { return clock::now() - t; }
-
 struct pipe_pair {
   int in, out;
   pipe_pair() {
@@ -33,39 +31,47 @@ struct pipe_pair {
 
 }  // namespace
 
-TEST_CASE("a timer fires no earlier than asked") {
+// No durations are asserted here (they belong in bench/): a timer is
+// checked against its own deadline, against other timers, and against
+// what a cancellation or a deadline ends.
+
+TEST_CASE("a timer ends with 0 once its deadline has passed, not before") {
   reactor r;
-  auto start = clock::now();
-  auto res = r.block_on([]() -> task<io_result<int>> { co_return co_await io::sleep_for(20ms); }());
+  const auto deadline = clock::now() + 20ms;
+  auto [res, woke] = r.block_on(
+      [](clock::time_point deadline) -> task<std::pair<io_result<int>, clock::time_point>> {
+        auto slept = co_await io::sleep_until(deadline);
+        co_return std::pair{slept, clock::now()};
+      }(deadline));
   REQUIRE(res);
   CHECK(*res == 0);
-  CHECK(elapsed_since(start) >= 20ms);
-  CHECK(elapsed_since(start) < 5s);  // loose sanity bound
+  CHECK(woke >= deadline);
 }
 
 TEST_CASE("timers fire in deadline order") {
   reactor r;
   std::vector<int> order;
-  r.block_on([](std::vector<int>& order) -> task<void> {
-    auto at = [](std::vector<int>& order, int ms) -> task<void> {
-      co_await io::sleep_for(std::chrono::milliseconds(ms));
+  const auto base = clock::now();
+  r.block_on([](std::vector<int>& order, clock::time_point base) -> task<void> {
+    auto at = [](std::vector<int>& order, clock::time_point base, int ms) -> task<void> {
+      co_await io::sleep_until(base + std::chrono::milliseconds(ms));
       order.push_back(ms);
     };
-    co_await when_all(at(order, 30), at(order, 10), at(order, 20));
-  }(order));
+    co_await when_all(at(order, base, 30), at(order, base, 10), at(order, base, 20));
+  }(order, base));
   CHECK(order == std::vector<int>{10, 20, 30});
 }
 
-TEST_CASE("a cancelled timer ends at once with ECANCELED") {
+TEST_CASE("a cancelled timer ends with ECANCELED, not at its deadline") {
   reactor r;
-  auto start = clock::now();
   auto res = r.block_on([]() -> task<io_result<int>> {
     cancellation c;
+    // Uncancelled, it would end with 0 after 10 s: the result tells.
     auto sleeper = [](cancellation& c) -> task<io_result<int>> {
       co_return co_await io::sleep_for(10s).with_cancel(c);
     };
     auto canceller = [](cancellation& c) -> task<void> {
-      co_await io::sleep_for(5ms);
+      co_await io::nop();  // the sleeper's timer is in the kernel by now
       c.cancel();
     };
     auto [slept, _] = co_await when_all(sleeper(c), canceller(c));
@@ -73,7 +79,6 @@ TEST_CASE("a cancelled timer ends at once with ECANCELED") {
   }());
   REQUIRE_FALSE(res);
   CHECK(res.error().value() == ECANCELED);
-  CHECK(elapsed_since(start) < 5s);
 }
 
 TEST_CASE("an op started after its token was cancelled fails without reaching the kernel") {
@@ -88,17 +93,20 @@ TEST_CASE("an op started after its token was cancelled fails without reaching th
   CHECK(r.ops_in_flight() == 0);
 }
 
-TEST_CASE("a read past its deadline fails with ETIMEDOUT") {
+TEST_CASE("a read past its deadline fails with ETIMEDOUT once the deadline has passed") {
   reactor r;
   pipe_pair p;
-  auto start = clock::now();
-  auto res = r.block_on([](int fd) -> task<io_result<int>> {
-    std::array<std::byte, 8> buf{};
-    co_return co_await io::read(fd, buf).with_timeout(15ms);
-  }(p.in));
+  const auto deadline = clock::now() + 15ms;
+  auto [res, ended] = r.block_on(
+      [](int fd, clock::time_point deadline) -> task<std::pair<io_result<int>, clock::time_point>> {
+        std::array<std::byte, 8> buf{};
+        auto got = co_await io::read(fd, buf).with_deadline(deadline);
+        co_return std::pair{got, clock::now()};
+      }(p.in, deadline));
   REQUIRE_FALSE(res);
   CHECK(res.error().value() == ETIMEDOUT);
-  CHECK(elapsed_since(start) >= 15ms);
+  CHECK(ended >= deadline);
+  CHECK(r.ops_in_flight() == 0);
 }
 
 TEST_CASE("a read that completes before its deadline returns its data") {
@@ -125,7 +133,7 @@ TEST_CASE("a cancellation token cancels every op in flight that carries it") {
       co_return co_await io::read(fd, buf).with_cancel(c);
     };
     auto canceller = [](cancellation& c) -> task<io_result<int>> {
-      co_await io::sleep_for(5ms);
+      co_await io::nop();  // both reads are in the kernel by now
       c.cancel();
       co_return 0;
     };

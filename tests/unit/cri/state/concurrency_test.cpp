@@ -121,7 +121,39 @@ TEST_CASE("racing for one name: exactly one pod and one container win") {
   }
 }
 
-TEST_CASE("stopping a pod races with starting its container: never RUNNING in a NOTREADY pod") {
+// The guard: update_container checks the pod's state in the same critical
+// section as the container's move to RUNNING. Each order of the two calls
+// has exactly one right outcome.
+TEST_CASE("a container cannot start in a pod already NOTREADY") {
+  runtime_state st;
+  auto pod = make_pod("p");
+  REQUIRE(st.add_pod(pod));
+  auto c = make_container(pod, "c");
+  REQUIRE(st.add_container(c));
+  REQUIRE(st.update_pod(sandbox_id{pod.id()}, runtime::v1::SANDBOX_NOTREADY));
+
+  auto started = st.update_container(container_id{c.id()}, runtime::v1::CONTAINER_RUNNING);
+  REQUIRE_FALSE(started);
+  CHECK(started.error().kind() == error_kind::failed_precondition);
+  CHECK_THAT(started.error().message(), Catch::Contains(pod.id()) && Catch::Contains("NOTREADY"));
+  CHECK(st.get_container(container_id{c.id()})->state() == runtime::v1::CONTAINER_CREATED);
+}
+
+TEST_CASE("a container started before its pod stops stays RUNNING for the stop to end") {
+  runtime_state st;
+  auto pod = make_pod("p");
+  REQUIRE(st.add_pod(pod));
+  auto c = make_container(pod, "c");
+  REQUIRE(st.add_container(c));
+  REQUIRE(st.update_container(container_id{c.id()}, runtime::v1::CONTAINER_RUNNING));
+  REQUIRE(st.update_pod(sandbox_id{pod.id()}, runtime::v1::SANDBOX_NOTREADY));
+  CHECK(st.get_container(container_id{c.id()})->state() == runtime::v1::CONTAINER_RUNNING);
+  CHECK(st.get_pod(sandbox_id{pod.id()})->state() == runtime::v1::SANDBOX_NOTREADY);
+}
+
+TEST_CASE("stopping a pod races with starting its container: the start's answer is the state") {
+  // Which call wins the lock is up to the scheduler; what each caller is
+  // told must match what the state holds afterwards.
   for (int attempt = 0; attempt < 200; ++attempt) {
     runtime_state st;
     auto pod = make_pod("p");
@@ -129,22 +161,27 @@ TEST_CASE("stopping a pod races with starting its container: never RUNNING in a 
     auto c = make_container(pod, "c");
     REQUIRE(st.add_container(c));
     std::latch start(2);
+    bool stopped = false;
+    result<records::container> started = fail(error_kind::internal, "not run");
     std::thread stopper([&] {
       start.arrive_and_wait();
-      (void)st.update_pod(sandbox_id{pod.id()}, runtime::v1::SANDBOX_NOTREADY);
+      stopped = st.update_pod(sandbox_id{pod.id()}, runtime::v1::SANDBOX_NOTREADY).has_value();
     });
     std::thread starter([&] {
       start.arrive_and_wait();
-      (void)st.update_container(container_id{c.id()}, runtime::v1::CONTAINER_RUNNING);
+      started = st.update_container(container_id{c.id()}, runtime::v1::CONTAINER_RUNNING);
     });
     stopper.join();
     starter.join();
-    // Either the start came first (RUNNING, then the pod stopped: the handler
-    // stops containers before the pod) or it was refused (still CREATED).
+    CHECK(stopped);
     auto now = st.get_container(container_id{c.id()});
     REQUIRE(now);
-    CHECK((now->state() == runtime::v1::CONTAINER_RUNNING ||
-           now->state() == runtime::v1::CONTAINER_CREATED));
+    if (started) {
+      CHECK(now->state() == runtime::v1::CONTAINER_RUNNING);
+    } else {
+      CHECK(started.error().kind() == error_kind::failed_precondition);
+      CHECK(now->state() == runtime::v1::CONTAINER_CREATED);
+    }
     CHECK(st.get_pod(sandbox_id{pod.id()})->state() == runtime::v1::SANDBOX_NOTREADY);
   }
 }

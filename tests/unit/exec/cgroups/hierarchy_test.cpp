@@ -1,8 +1,7 @@
 // The cgroups of this node, for real: a path made in every hierarchy, a
 // process put into it shows there in /proc/PID/cgroup, v1 cpuset takes it
-// (no ENOSPC), v2 controllers are passed down, and removal leaves no dir.
-
-#include "exec/cgroups/hierarchy.hpp"
+// (no ENOSPC), and removal leaves no dir. v2 controllers passed down are
+// v2_controllers_test's (it needs a v2 hierarchy with controllers).
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,35 +13,12 @@
 #include <fstream>
 #include <sstream>
 
-namespace cg = ringcri::exec::cgroups;
+#include "real_cgroups.hpp"
+
+using namespace cgroups_test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void need_root() {
-  if (::geteuid() != 0) {
-    std::printf("skipped: needs root to make cgroups\n");
-    std::exit(77);
-  }
-}
-
-std::string read_file(const std::string& p) {
-  std::ifstream in(p);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-cg::hierarchy detect_or_skip() {
-  auto h = cg::hierarchy::detect();
-  if (!h) {
-    std::printf("skipped: no cgroups here: %s\n", h.error().message().c_str());
-    std::exit(77);
-  }
-  std::printf("cgroup layout: %s, %zu hierarchies\n", std::string(cg::to_string(h->kind())).c_str(),
-              h->mounts().size());
-  return std::move(*h);
-}
 
 // A child that waits until told to go (or killed).
 struct sleeper {
@@ -76,39 +52,10 @@ struct sleeper {
   }
 };
 
-// The test's own top cgroup, removed (with all below it) at the end. The
-// v2 root's cgroup.subtree_control, which create changes, is left as found
-// (best effort: something else may use a controller meanwhile).
-struct test_cgroup {
-  const cg::hierarchy& h;
-  std::string top = "/ringcri-test-" + std::to_string(::getpid());
-  std::string root_enabled_before;
-  explicit test_cgroup(const cg::hierarchy& hier) : h(hier) {
-    if (h.unified()) root_enabled_before = read_file(unified_root() + "/cgroup.subtree_control");
-  }
-  ~test_cgroup() {
-    (void)h.kill_all(top);
-    (void)h.remove(top);
-    if (!h.unified()) return;
-    std::istringstream now(read_file(unified_root() + "/cgroup.subtree_control"));
-    std::string c;
-    while (now >> c)
-      if (root_enabled_before.find(c) == std::string::npos)
-        std::ofstream(unified_root() + "/cgroup.subtree_control") << "-" << c;
-  }
-  std::string unified_root() const { return cg::hierarchy::dir_of(*h.unified(), "/"); }
-  bool exists_anywhere() const {
-    for (const auto& m : h.mounts())
-      if (fs::exists(cg::hierarchy::dir_of(m, top))) return true;
-    return false;
-  }
-};
-
 }  // namespace
 
 TEST_CASE("a cgroup made in every hierarchy holds a process and goes away") {
-  need_root();
-  auto h = detect_or_skip();
+  const auto& h = node();
   test_cgroup t(h);
   const std::string path = t.top + "/pod1/c1";
 
@@ -174,42 +121,8 @@ TEST_CASE("a cgroup made in every hierarchy holds a process and goes away") {
   CHECK_FALSE(t.exists_anywhere());
 }
 
-TEST_CASE("v2 controllers are passed down to a new cgroup") {
-  need_root();
-  auto h = detect_or_skip();
-  const auto* unified = h.unified();
-  if (unified == nullptr) {
-    WARN("skipped: no cgroup v2 hierarchy here");
-    return;
-  }
-  const std::string root = cg::hierarchy::dir_of(*unified, "/");
-  const std::string available = read_file(root + "/cgroup.controllers");
-  if (available.find_first_not_of(" \n") == std::string::npos) {
-    WARN("skipped: the cgroup v2 hierarchy at " + root + " has no controllers");
-    return;
-  }
-  {
-    test_cgroup t(h);
-    const std::string path = t.top + "/pod2/c2";
-    auto procs = h.create(path, true);
-    INFO((procs ? "" : procs.error().message()));
-    REQUIRE(procs);
-    // Each level below the root has what the root has; the new cgroup
-    // (a leaf for processes) enables nothing itself.
-    CHECK(read_file(cg::hierarchy::dir_of(*unified, t.top) + "/cgroup.controllers") == available);
-    CHECK(read_file(cg::hierarchy::dir_of(*unified, t.top + "/pod2") + "/cgroup.subtree_control") ==
-          available);
-    CHECK(read_file(cg::hierarchy::dir_of(*unified, path) + "/cgroup.controllers") == available);
-    CHECK(read_file(cg::hierarchy::dir_of(*unified, path) + "/cgroup.subtree_control")
-              .find_first_not_of(" \n") == std::string::npos);
-    REQUIRE(h.remove(t.top));
-    CHECK_FALSE(t.exists_anywhere());
-  }
-}
-
 TEST_CASE("invalid cgroup paths are refused before touching any hierarchy") {
-  need_root();
-  auto h = detect_or_skip();
+  const auto& h = node();
   for (const char* bad : {"ringcri-test", "/ringcri-test/../..", "/ringcri-test//x"}) {
     INFO(bad);
     auto procs = h.create(bad, true);

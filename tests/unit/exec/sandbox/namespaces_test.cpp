@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ns_test_support.hpp"
+#include "support/skip.hpp"
 
 namespace sb = ringcri::exec::sandbox;
 namespace fs = std::filesystem;
@@ -106,7 +107,7 @@ TEST_CASE("the held network namespace outlives its maker and has only lo, up") {
     CHECK(std::count(links.begin(), links.end(), '\n') == 1);
     CHECK(links.find(": lo: <LOOPBACK,UP") != std::string::npos);
   } else {
-    WARN("nsenter or ip missing: checked lo from a setns child only");
+    ringcri::testing::skip_case("nsenter or ip missing: lo checked from a setns child only");
   }
 }
 

@@ -16,16 +16,15 @@
 #include <sstream>
 #include <string>
 
+#include "support/skip.hpp"
+
 namespace sandbox_test {
 
 namespace fs = std::filesystem;
 
 // Exits 77 (skipped) with the reason when not root.
 inline void need_root(const char* why) {
-  if (::geteuid() != 0) {
-    std::printf("skipped: needs root to %s\n", why);
-    std::exit(77);
-  }
+  if (::geteuid() != 0) ringcri::testing::skip_binary(std::string("needs root to ") + why);
 }
 
 // A fresh directory under /tmp, removed with what is in it at the end.

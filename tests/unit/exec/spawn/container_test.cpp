@@ -212,39 +212,6 @@ TEST_CASE("bind mounts: a dir and a file, readonly, and a symlink in the image s
   CHECK(mounts_under(host.path()).empty());
 }
 
-TEST_CASE("the process joins its cgroups, then sees itself at the root of its cgroup namespace",
-          "[spawn]") {
-  skip_unless_able();
-  image img;
-  std::vector<std::string> dirs;
-  for (const char* hierarchy : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"}) {
-    std::string d = std::string(hierarchy) + "/ringcri-spawn-test-" + std::to_string(::getpid());
-    if (::mkdir(d.c_str(), 0755) == 0) dirs.push_back(d);
-  }
-  if (dirs.empty()) {
-    WARN("no v1 pids or v2 cgroup hierarchy to make a cgroup in; cgroup join not checked");
-    return;
-  }
-  auto spec = default_spec(img.rootfs("cgroup"), {"sleep", "1000"});
-  for (const auto& d : dirs) spec.cgroup_procs.push_back(d + "/cgroup.procs");
-  child c = start(spec);
-  for (const auto& d : dirs) {
-    INFO(d);
-    CHECK(read_file(d + "/cgroup.procs") == std::to_string(c.pid) + "\n");
-  }
-  CHECK(read_file("/proc/" + std::to_string(c.pid) + "/cgroup")
-            .find("/ringcri-spawn-test-" + std::to_string(::getpid())) != std::string::npos);
-  kill_and_reap(c);
-
-  spec.rootfs = img.rootfs("cgroup2");
-  spec.process.args = {"cat", "/proc/self/cgroup"};
-  auto r = run(spec);
-  INFO(r.created.message);
-  CHECK(r.exit.code == 0);
-  CHECK(r.out.find("ringcri-spawn-test") == std::string::npos);
-  for (const auto& d : dirs) CHECK(::rmdir(d.c_str()) == 0);
-}
-
 TEST_CASE("sysctls are written in the container's namespaces", "[spawn]") {
   skip_unless_able();
   image img;

@@ -13,6 +13,7 @@
 
 #include "exec/users/rootfs_files.hpp"
 #include "exec/users/users.hpp"
+#include "support/skip.hpp"
 #include "unit/exec/users/layer_dirs.hpp"
 
 using ringcri::error_kind;
@@ -46,11 +47,7 @@ void skip_unless_privileged() {
     else if (::setxattr(probe.path(0, "").c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0)
       why = std::string("setxattr trusted.overlay.opaque: ") + std::strerror(errno);
   }
-  if (!why.empty()) {
-    std::printf("skipped: needs root (CAP_MKNOD, CAP_SYS_ADMIN): %s\n", why.c_str());
-    std::fflush(stdout);
-    std::exit(77);
-  }
+  if (!why.empty()) ringcri::testing::skip_binary("needs root (CAP_MKNOD, CAP_SYS_ADMIN): " + why);
   checked = true;
 }
 

@@ -176,16 +176,14 @@ TEST_CASE("a large config reaches the plugin whole", "[plugin]") {
 TEST_CASE("a plugin past its timeout is killed with its children", "[plugin]") {
   temp_dir dir;
   auto pidfile = dir.path() / "child.pid";
-  write_plugin(dir, "hangs", "sleep 30 &\necho $! > " + pidfile.string() + "\nwait\n");
+  // It never ends by itself: only the timeout can end the call.
+  write_plugin(dir, "hangs", "sleep 100000 &\necho $! > " + pidfile.string() + "\nwait\n");
   auto inv = call(dir, "hangs");
   inv.timeout = std::chrono::milliseconds(300);
-  auto start = std::chrono::steady_clock::now();
   auto out = cni::invoke_plugin(inv);
-  auto took = std::chrono::steady_clock::now() - start;
   REQUIRE_FALSE(out.has_value());
   CHECK(out.error().kind() == error_kind::deadline_exceeded);
   CHECK_THAT(out.error().message(), Catch::Contains("plugin hangs: ADD did not finish in 300 ms"));
-  CHECK(took < std::chrono::seconds(5));
   // The sleep was in the plugin's process group: gone too (or a zombie
   // waiting for init).
   std::ifstream in(pidfile);
@@ -208,18 +206,18 @@ TEST_CASE("a plugin past its timeout is killed with its children", "[plugin]") {
 TEST_CASE("a plugin that exits leaving a child holding stdout returns at once", "[plugin]") {
   temp_dir dir;
   auto pidfile = dir.path() / "child.pid";
+  // The child never closes stdout by itself: waiting for the end of the
+  // output would last until the call's timeout (10 s), which fails it.
   write_plugin(
       dir, "forks",
-      "sleep 20 &\necho $! > " + pidfile.string() + "\necho '{\"cniVersion\":\"1.0.0\"}'\n");
-  auto start = std::chrono::steady_clock::now();
+      "sleep 100000 &\necho $! > " + pidfile.string() + "\necho '{\"cniVersion\":\"1.0.0\"}'\n");
   auto out = cni::invoke_plugin(call(dir, "forks"));
-  auto took = std::chrono::steady_clock::now() - start;
   pid_t child = 0;
   std::ifstream(pidfile) >> child;
   if (child > 0) ::kill(child, SIGKILL);
+  INFO((out ? "" : out.error().message()));
   REQUIRE(out.has_value());
   CHECK_THAT(*out, Catch::Contains("1.0.0"));
-  CHECK(took < std::chrono::seconds(5));
 }
 
 TEST_CASE("a plugin that is not there is named with the dirs searched", "[plugin]") {

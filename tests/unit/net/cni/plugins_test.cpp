@@ -24,6 +24,7 @@
 #include "net/cni/config.hpp"
 #include "net/cni/network.hpp"
 #include "support/node_network.hpp"
+#include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cni = ringcri::net::cni;
@@ -45,10 +46,7 @@ bool succeeds(const std::string& cmd) {
   return status == 0;
 }
 
-void skip(const std::string& why) {
-  std::printf("skipped: %s\n", why.c_str());
-  std::exit(77);
-}
+void skip(const std::string& why) { ringcri::testing::skip_binary(why); }
 
 // Exits 77 with the reason when this host cannot run the test.
 void need_root_and_plugins() {

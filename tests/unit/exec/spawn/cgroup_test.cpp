@@ -1,0 +1,81 @@
+// A container joins the cgroups its spec names, in every kind of hierarchy
+// the node has (a v1 one and the unified one: v1, hybrid or pure v2), and
+// sees itself at the root of its own cgroup namespace. Its own binary: it
+// needs a cgroup hierarchy to make a cgroup in, and exits 77 without one.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "exec/cgroups/hierarchy.hpp"
+#include "spawn_fixture.hpp"
+#include "support/skip.hpp"
+
+using namespace ringcri::exec;
+using namespace spawn_test;
+namespace cg = ringcri::exec::cgroups;
+
+namespace {
+
+// One v1 hierarchy (pids when there is one) and the unified one, as found
+// in this process's mountinfo.
+std::vector<const cg::cgroup_mount*> hierarchies_to_join(const cg::hierarchy& h) {
+  std::vector<const cg::cgroup_mount*> out;
+  const cg::cgroup_mount* v1 = nullptr;
+  for (const auto& m : h.mounts()) {
+    if (m.unified) continue;
+    if (v1 == nullptr || h.mount_of("pids") == &m) v1 = &m;
+  }
+  if (v1 != nullptr) out.push_back(v1);
+  if (h.unified() != nullptr) out.push_back(h.unified());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the process joins its cgroups, then sees itself at the root of its cgroup namespace",
+          "[spawn]") {
+  skip_unless_able();
+  auto h = cg::hierarchy::detect();
+  if (!h) ringcri::testing::skip_binary("no cgroup hierarchy here: " + h.error().message());
+  const auto joined = hierarchies_to_join(*h);
+  if (joined.empty()) ringcri::testing::skip_binary("no cgroup hierarchy is mounted here");
+
+  image img;
+  const std::string name = "/ringcri-spawn-test-" + std::to_string(::getpid());
+  std::vector<std::string> dirs;
+  for (const auto* m : joined) {
+    std::string d = cg::hierarchy::dir_of(*m, name);
+    INFO(d);
+    REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+    dirs.push_back(d);
+  }
+  auto spec = default_spec(img.rootfs("cgroup"), {"sleep", "1000"});
+  for (const auto& d : dirs) spec.cgroup_procs.push_back(d + "/cgroup.procs");
+  child c = start(spec);
+  for (const auto& d : dirs) {
+    INFO(d);
+    CHECK(read_file(d + "/cgroup.procs") == std::to_string(c.pid) + "\n");
+  }
+  // One line per hierarchy in /proc/<pid>/cgroup, each naming the cgroup.
+  const std::string seen = read_file("/proc/" + std::to_string(c.pid) + "/cgroup");
+  for (const auto* m : joined) {
+    INFO(seen);
+    std::string controllers;
+    for (const auto& c : m->controllers) controllers += (controllers.empty() ? "" : ",") + c;
+    const std::string line_end = ":" + controllers + ":" + name + "\n";
+    CHECK(seen.find(line_end) != std::string::npos);
+  }
+  kill_and_reap(c);
+
+  spec.rootfs = img.rootfs("cgroup2");
+  spec.process.args = {"cat", "/proc/self/cgroup"};
+  auto r = run(spec);
+  INFO(r.created.message);
+  CHECK(r.exit.code == 0);
+  CHECK(r.out.find("ringcri-spawn-test") == std::string::npos);
+  for (const auto& d : dirs) CHECK(::rmdir(d.c_str()) == 0);
+}
