@@ -8,7 +8,7 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps cni-config setup build run test bench bench-parts clean
+.PHONY: all deps cni-config setup build run test bench bench-parts clean fuzz fuzz-ci fuzz-deps
 
 all: build
 
@@ -52,6 +52,38 @@ bench-parts: build
 	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pull
 	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_pod_network
 	$(BUILD)/bench/unpack/bench_unpack
+
+# libFuzzer targets (tests/fuzz), built with clang in their own build dir,
+# each run for FUZZ_SECONDS from its seed corpus. New inputs go to a
+# scratch dir under the build dir, never into the tree; a crash leaves its
+# input in FUZZ_ARTIFACTS.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(notdir $(patsubst %_fuzz.cpp,%,$(wildcard tests/fuzz/*_fuzz.cpp)))
+FUZZ_ARTIFACTS ?= $(FUZZ_BUILD)/artifacts
+
+fuzz-deps:
+	@bash scripts/install-deps.sh --fuzz
+
+$(FUZZ_BUILD)/build.ninja: | fuzz-deps
+	CXX=clang++ meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	@mkdir -p $(FUZZ_ARTIFACTS); status=0; \
+	for t in $(FUZZ_TARGETS); do \
+	  rm -rf $(FUZZ_BUILD)/found/$$t; mkdir -p $(FUZZ_BUILD)/found/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_ARTIFACTS)/$$t- \
+	    $(FUZZ_BUILD)/found/$$t tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/found/$$t.log 2>&1 \
+	    || { status=1; echo "fuzz: $$t FAILED, see $(FUZZ_BUILD)/found/$$t.log"; }; \
+	  grep -E '^#[0-9]+ *DONE|^stat::number_of_executed_units' $(FUZZ_BUILD)/found/$$t.log | tail -2; \
+	done; exit $$status
+
+# What CI would run: every target for 20 s.
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=20
 
 clean:
 	rm -rf $(BUILD)
