@@ -8,7 +8,8 @@ ifeq ($(CI),true)
 MESON_OPTS += -Dwerror=true
 endif
 
-.PHONY: all deps cni-config setup build run test bench bench-parts clean fuzz fuzz-ci fuzz-deps
+.PHONY: all deps cni-config setup build run test bench bench-parts clean \
+  test-asan test-tsan fuzz fuzz-ci fuzz-deps
 
 all: build
 
@@ -52,6 +53,39 @@ bench-parts: build
 	RINGCRI_BIN=$(BUILD)/src/ringcri RINGCRI_FIXTURES=$(CURDIR)/tests/fixtures $(BUILD)/bench/bench_pull
 	RINGCRI_BIN=$(BUILD)/src/ringcri $(BUILD)/bench/bench_pod_network
 	$(BUILD)/bench/unpack/bench_unpack
+
+# Sanitizer builds, each in its own build dir, beside the regular one.
+# ASan+UBSan over the unit and integration suites (ASAN_SUITES=unit for
+# the unit suite alone); UBSan findings fail the test.
+ASAN_BUILD ?= build-asan
+ASAN_SUITES ?= unit integration
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+$(ASAN_BUILD)/build.ninja: | deps
+	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false
+
+test-asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) $$(python3 scripts/suite-targets.py $(ASAN_BUILD) $(ASAN_SUITES))
+	@status=0; $(SANITIZER_ENV) meson test -C $(ASAN_BUILD) --no-rebuild --print-errorlogs --num-processes 2 \
+	  $(foreach s,$(ASAN_SUITES),--suite $(s)) || status=$$?; \
+	  python3 scripts/test-summary.py $(ASAN_BUILD)/meson-logs/testlog.json; exit $$status
+
+# TSan over the suites whose code shares memory between threads: the
+# reactor's (handoff, pool, blocking) and the record store's. The rest of
+# the daemon is single-threaded per reactor, or runs in clone children
+# that TSan cannot follow.
+TSAN_BUILD ?= build-tsan
+
+$(TSAN_BUILD)/build.ninja: | deps
+	meson setup $(TSAN_BUILD) $(MESON_OPTS) -Db_sanitize=thread -Db_lundef=false \
+	  -Dintegration_tests=false
+
+test-tsan: $(TSAN_BUILD)/build.ninja
+	ninja -C $(TSAN_BUILD) $$(python3 scripts/suite-targets.py $(TSAN_BUILD) tsan)
+	@status=0; TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  meson test -C $(TSAN_BUILD) --no-rebuild --print-errorlogs --num-processes 2 --suite tsan \
+	  || status=$$?; python3 scripts/test-summary.py $(TSAN_BUILD)/meson-logs/testlog.json; exit $$status
 
 # libFuzzer targets (tests/fuzz), built with clang in their own build dir,
 # each run for FUZZ_SECONDS from its seed corpus. New inputs go to a
