@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages ringcri builds, runs and tests with.
 # Idempotent: a package already present is not fetched again.
 # --bench adds what `make bench` compares against and draws with:
-# containerd, runc and gnuplot.
+# containerd, runc and gnuplot. --fuzz adds clang and its runtime
+# libraries (libFuzzer, ASan, UBSan) for `make fuzz`.
 set -euo pipefail
 
 packages=(
@@ -23,9 +24,10 @@ packages=(
   docker-registry skopeo umoci busybox-static zstd openssl apache2-utils curl
   python3-jwt python3-cryptography
 )
-if [ "${1:-}" = "--bench" ]; then
-  packages+=(containerd runc gnuplot-nox)
-fi
+case "${1:-}" in
+  --bench) packages+=(containerd runc gnuplot-nox) ;;
+  --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -23,6 +24,14 @@ result<void> read_path(const toml::table& t, const std::string& origin, const ch
     out = *v;
   }
   return {};
+}
+
+// A TOML integer, and only that. node::value<int64_t>() also takes a float
+// and casts it, undefined behaviour for one out of int64_t's range
+// (pids_limit = 1e24).
+std::optional<std::int64_t> integer_of(const toml::node& node) {
+  if (auto v = node.as_integer()) return v->get();
+  return std::nullopt;
 }
 
 // A table key as a key path shows it: bare when TOML allows, else quoted.
@@ -248,7 +257,7 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
     if (auto r = read_path(t, origin, key, *field); !r) return tl::unexpected(r.error());
   }
   if (auto node = t.get("cores")) {
-    auto v = node->value<int64_t>();
+    auto v = integer_of(*node);
     if (!v || *v < 0 || *v > 1024)
       return fail(error_kind::invalid_argument,
                   fmt::format("{}: key 'cores' must be an integer from 0 to 1024", origin));
@@ -272,14 +281,14 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
     c.stream_server_address = *v;
   }
   if (auto node = t.get("stream_server_port")) {
-    auto v = node->value<int64_t>();
+    auto v = integer_of(*node);
     if (!v || *v < 0 || *v > 65535)
       return fail(error_kind::invalid_argument,
                   fmt::format("{}: key 'stream_server_port' must be an integer from 0 to 65535", origin));
     c.stream_server_port = static_cast<unsigned>(*v);
   }
   if (auto node = t.get("pids_limit")) {
-    auto v = node->value<int64_t>();
+    auto v = integer_of(*node);
     if (!v || *v < 0)
       return fail(error_kind::invalid_argument,
                   fmt::format("{}: key 'pids_limit' must be an integer, 0 for no limit", origin));

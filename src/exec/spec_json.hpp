@@ -3,6 +3,7 @@
 // keeper, and what `crictl inspect` shows as the resolved spec.
 
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -42,5 +43,22 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(container_spec, id, process, roo
                                                 cgroup_procs, cgroup_path, cgroup_hierarchies, sysctls, log_path,
                                                 exit_path, stdin_open)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(exec_spec, container_id, process, cgroup_procs)
+
+// Whether a number anywhere in `j` is a float. No spec field is one (nor
+// any field of an OCI seccomp profile), and get<>() converts a float to
+// the integer field it lands in, which is undefined behaviour when it is
+// out of range: JSON from outside is refused when this holds, before any
+// get<>(). A loop, not recursion: the sender chooses the nesting depth.
+inline bool holds_float(const nlohmann::json& j) {
+  std::vector<const nlohmann::json*> todo{&j};
+  while (!todo.empty()) {
+    const nlohmann::json* v = todo.back();
+    todo.pop_back();
+    if (v->is_number_float()) return true;
+    if (v->is_structured())
+      for (const auto& child : *v) todo.push_back(&child);
+  }
+  return false;
+}
 
 }  // namespace ringcri::exec

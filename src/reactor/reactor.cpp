@@ -68,7 +68,14 @@ detached run_detached(task<void> t, reactor* r) {
   } catch (...) {
     spdlog::error("reactor: a spawned task ended with an unknown exception");
   }
-  detached_promise::finished(*r);
+  // A task that hopped to another reactor (reactor_pool::hop) ends on that
+  // reactor's thread, but it counts on the one it was spawned on: the
+  // count is that thread's alone, so the end goes back to it by post(),
+  // which also wakes it to see its last task gone.
+  if (reactor::current() == r)
+    detached_promise::finished(*r);
+  else
+    r->post([r] { detached_promise::finished(*r); });
 }
 
 }  // namespace
@@ -106,6 +113,10 @@ reactor::reactor(reactor_options options)
 }
 
 reactor::~reactor() {
+  // A post() from another thread makes its work visible before it writes
+  // the wakeup: the work may have run, and this reactor ended, while that
+  // thread is still about to write to wake_fd_.
+  while (posting_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   // Cancel whatever is still in flight (ops of tasks never finished) and
   // wait for the kernel to let go of them before the ring goes away.
   shutdown_.cancel();
@@ -297,12 +308,14 @@ void reactor::spawn(task<void> t) {
 }
 
 void reactor::post(std::function<void()> fn) {
+  posting_.fetch_add(1, std::memory_order_seq_cst);
   posted_->queue.enqueue(std::move(fn));
   if (sleeping_.exchange(false, std::memory_order_seq_cst)) {
     std::uint64_t one = 1;
     // A full eventfd counter means a wakeup is already pending.
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
   }
+  posting_.fetch_sub(1, std::memory_order_release);
 }
 
 void reactor::stop() {

@@ -94,6 +94,7 @@ class reactor {
   int wake_fd_ = -1;
   std::uint64_t wake_buf_ = 0;
   std::atomic<bool> sleeping_{false};
+  std::atomic<unsigned> posting_{0};  // post() calls still inside, see ~reactor
   std::atomic<bool> stop_requested_{false};
   std::size_t in_flight_ = 0;
   std::size_t live_tasks_ = 0;

@@ -7,7 +7,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+
+#include "cri/spec/seccomp_profile.hpp"
 
 namespace ringcri::cri::spec {
 
@@ -150,26 +151,8 @@ result<exec::seccomp_spec> load_seccomp_profile(const std::string& path) {
   if (!in) return bad(fmt::format("cannot be read: {}", std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
-  auto j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad("is not JSON");
-  exec::seccomp_spec s;
-  try {
-    s.default_action = j.at("defaultAction").get<std::string>();
-    s.default_errno_ret = j.value("defaultErrnoRet", static_cast<std::uint32_t>(EPERM));
-    for (const auto& rule : j.value("syscalls", nlohmann::json::array())) {
-      exec::seccomp_rule r;
-      if (rule.contains("names")) r.names = rule.at("names").get<std::vector<std::string>>();
-      if (rule.contains("name")) r.names.push_back(rule.at("name").get<std::string>());
-      r.action = rule.at("action").get<std::string>();
-      r.errno_ret = rule.value("errnoRet", static_cast<std::uint32_t>(EPERM));
-      for (const auto& a : rule.value("args", nlohmann::json::array()))
-        r.args.push_back(arg(a.at("index").get<unsigned>(), a.at("value").get<std::uint64_t>(),
-                             a.value("valueTwo", std::uint64_t{0}), a.at("op").get<std::string>().c_str()));
-      s.syscalls.push_back(std::move(r));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return bad(fmt::format("is not an OCI seccomp profile: {}", e.what()));
-  }
+  auto s = parse_seccomp_profile(text.str());
+  if (!s) return bad(s.error().message());
   return s;
 }
 

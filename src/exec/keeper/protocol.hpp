@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 #include "exec/keeper/client.hpp"
@@ -61,6 +62,18 @@ error_kind kind_of_child_errno(int sys_errno);
 json exit_event(const exit_status& status);
 // The fields of an exit event or an exit record; `id` from "container" if present.
 result<exit_status> exit_status_from_json(const json& j);
+
+// What a create request carries: its container spec. INVALID_ARGUMENT
+// naming what is wrong, never an exception.
+result<container_spec> create_request_from_json(const json& args);
+
+// What an exec request carries besides its fds.
+struct exec_request {
+  exec_spec spec;
+  std::int64_t timeout_ms = 0;        // 0: none
+  std::vector<std::string> fd_names;  // "in", "out", "err", "hangup", in fd order
+};
+result<exec_request> exec_request_from_json(const json& args);
 
 // A list() entry without its pidfd (that travels as an fd).
 json held_to_json(const held& h);

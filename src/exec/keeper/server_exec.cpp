@@ -24,17 +24,11 @@ using nlohmann::json;
 
 reactor::task<result<server::response>> server::do_exec(const json& args,
                                                         std::vector<unique_fd> fds) {
-  exec_spec spec;
-  std::int64_t timeout_ms = 0;
-  std::vector<std::string> names;
-  try {
-    spec = args.at("spec").get<exec_spec>();
-    timeout_ms = args.value("timeout_ms", std::int64_t{0});
-    names = args.value("fds", std::vector<std::string>{});
-  } catch (const json::exception& e) {
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("malformed exec request: {}", e.what()));
-  }
+  auto request = protocol::exec_request_from_json(args);
+  if (!request) co_return tl::unexpected(std::move(request.error()));
+  exec_spec& spec = request->spec;
+  const std::int64_t timeout_ms = request->timeout_ms;
+  const std::vector<std::string>& names = request->fd_names;
   if (names.size() != fds.size()) {
     co_return fail(
         error_kind::invalid_argument,

@@ -81,13 +81,9 @@ error child_error(const exec::report& r) {
 }  // namespace
 
 reactor::task<result<server::response>> server::do_create(const json& args) {
-  container_spec spec;
-  try {
-    spec = args.at("spec").get<container_spec>();
-  } catch (const json::exception& e) {
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("malformed container spec: {}", e.what()));
-  }
+  auto parsed = protocol::create_request_from_json(args);
+  if (!parsed) co_return tl::unexpected(std::move(parsed.error()));
+  container_spec spec = std::move(*parsed);
   if (spec.id.empty()) co_return fail(error_kind::invalid_argument, "container spec without an id");
   if (processes_.count(spec.id)) {
     co_return fail(error_kind::already_exists,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <unordered_map>
 
 namespace ringcri::image {
 
@@ -14,6 +15,10 @@ namespace {
 // archive/tar: enough for any real path, small enough that a hostile
 // archive cannot make us buffer much.
 constexpr std::uint64_t max_extension_size = 1 << 20;
+// The most xattr bytes (names and values) one entry may carry: far over
+// what Linux stores (64 KiB a value, 64 KiB of names), and a bound on what
+// one entry hands the extractor whatever the extension limit.
+constexpr std::uint64_t max_xattr_bytes = 1 << 20;
 constexpr std::uint64_t block_size = 512;
 constexpr std::uint64_t max_id = 0xFFFFFFFEu;  // (uid_t)-1 means "unchanged" to chown
 
@@ -400,8 +405,15 @@ result<void> tar_reader::on_extension() {
 }
 
 // Records "<length> <key>=<value>\n", the length counting the whole record.
+// As for the other keys, a later PAX header for the same entry wins: its
+// xattrs replace the earlier header's set. Merged, a run of headers could
+// pile up any amount.
 result<void> tar_reader::parse_pax(std::string_view records) {
   auto bad = [&](std::string_view why) { return bad_header(fmt::format("PAX header: {}", why)); };
+  // Where each name is in next_.xattrs: a repeated name replaces its value
+  // in one lookup, not a scan of every xattr so far.
+  std::unordered_map<std::string_view, std::size_t> xattr_at;
+  std::uint64_t xattr_bytes = 0;
   while (!records.empty()) {
     if (records.find_first_not_of('\0') == std::string_view::npos) break;  // NUL padding
     auto space = records.find(' ');
@@ -437,12 +449,15 @@ result<void> tar_reader::parse_pax(std::string_view records) {
       std::string_view name = key.substr(13);
       if (name.empty() || name.find('\0') != std::string_view::npos)
         return bad("invalid xattr name");
-      auto same = std::find_if(next_.xattrs.begin(), next_.xattrs.end(),
-                               [&](const auto& x) { return x.first == name; });
-      if (same != next_.xattrs.end())
-        same->second = std::string(value);
-      else
-        next_.xattrs.emplace_back(std::string(name), std::string(value));
+      if (xattr_at.empty()) next_.xattrs.clear();  // this header's first
+      auto [at, fresh] = xattr_at.try_emplace(name, next_.xattrs.size());
+      auto& slot = fresh ? next_.xattrs.emplace_back(std::string(name), std::string())
+                         : next_.xattrs[at->second];
+      xattr_bytes -= slot.second.size();  // a repeated name: its old value no longer counts
+      xattr_bytes += (fresh ? name.size() : 0) + value.size();
+      if (xattr_bytes > max_xattr_bytes)
+        return bad(fmt::format("xattrs of over {} bytes", max_xattr_bytes));
+      slot.second = std::string(value);
     } else if (key.starts_with("GNU.sparse.")) {
       return bad("GNU sparse file: not supported in container layers");
     }

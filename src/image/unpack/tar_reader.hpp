@@ -6,13 +6,15 @@
 //
 // Formats: ustar (with prefix), GNU (long names 'L' and links 'K',
 // base-256 numbers), PAX extended headers ('x': path, linkpath, size, uid,
-// gid, mtime with fractions, SCHILY.xattr.*); global headers ('g') and
-// unknown PAX keys are ignored. Sparse files and multi-volume archives are
-// refused (no container layer writer makes them). As Go's archive/tar
-// (which wrote most layers) does: links, directories, devices and fifos
-// carry no data whatever their size field says, a '0' entry whose name
-// ends in '/' is a directory, and the archive may end at an entry boundary
-// without the two zero blocks; bytes after the zero blocks are ignored.
+// gid, mtime with fractions, SCHILY.xattr.* up to 1 MiB an entry; when
+// several precede one entry, the last to name a key wins, and its xattrs
+// replace an earlier header's); global headers ('g') and unknown PAX keys
+// are ignored. Sparse files and multi-volume archives are refused (no
+// container layer writer makes them). As Go's archive/tar (which wrote
+// most layers) does: links, directories, devices and fifos carry no data
+// whatever their size field says, a '0' entry whose name ends in '/' is a
+// directory, and the archive may end at an entry boundary without the two
+// zero blocks; bytes after the zero blocks are ignored.
 
 #include <cstddef>
 #include <cstdint>

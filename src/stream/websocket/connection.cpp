@@ -16,6 +16,36 @@ namespace {
 // The most a close frame's reason can hold: 125 payload bytes less the code.
 constexpr std::size_t max_close_reason = 123;
 
+// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
+bool is_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    unsigned char c = *p++;
+    if (c < 0x80) continue;
+    int more;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      more = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      more = 2;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (end - p < more || *p < lo || *p > hi) return false;
+    ++p;
+    for (int i = 1; i < more; ++i, ++p)
+      if (*p < 0x80 || *p > 0xbf) return false;
+  }
+  return true;
+}
+
 std::string_view close_code_meaning(std::uint16_t code) {
   switch (code) {
     case WSLAY_CODE_PROTOCOL_ERROR:
@@ -87,7 +117,7 @@ struct connection::state {
 
   // Cost: wslay has already gathered the message into one buffer; this is a
   // second copy into the message's string.
-  static void on_message(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+  static void on_message(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* arg,
                          void* user) {
     auto& s = *static_cast<state*>(user);
     std::string_view payload(reinterpret_cast<const char*>(arg->msg), arg->msg_length);
@@ -96,6 +126,16 @@ struct connection::state {
     if (m.op == opcode::close) {
       m.close_code = arg->status_code;
       payload = payload.size() >= 2 ? payload.substr(2) : std::string_view{};
+      // wslay checks a close reason's UTF-8 only when the whole frame came
+      // in one read; a reason split across reads reaches us unchecked.
+      // Refused the same way here, whatever the reads: 1007, queued before
+      // wslay's own reply so that one is not sent.
+      if (!is_utf8(payload)) {
+        wslay_event_queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, nullptr, 0);
+        s.fail(error_kind::invalid_argument,
+               "peer sent a close reason that is not UTF-8; closing with 1007");
+        return;
+      }
     }
     try {
       m.payload.assign(payload);

@@ -63,6 +63,24 @@ TEST_CASE("errors name the file and the key") {
   CHECK_THAT(syntax.error().message(), Catch::StartsWith("d.toml:1:"));
 }
 
+// Regression (config-integer-from-float, found by the config fuzz target):
+// an integer key given a float was cast to int64_t, undefined behaviour
+// out of range. Integer keys take TOML integers only.
+TEST_CASE("config-integer-from-float: integer keys refuse floats") {
+  for (const char* text : {"pids_limit = 1e24", "pids_limit = 2.0", "cores = -1e300",
+                           "stream_server_port = 10010.0", "cores = nan", "cores = inf"}) {
+    INFO(text);
+    auto c = config::parse(text, "e.toml");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().kind() == error_kind::invalid_argument);
+    CHECK_THAT(c.error().message(), Catch::Contains("e.toml") && Catch::Contains("integer"));
+  }
+  auto fine = config::parse("pids_limit = 4096\ncores = 2", "f.toml");
+  REQUIRE(fine);
+  CHECK(fine->pids_limit == 4096);
+  CHECK(fine->cores == 2);
+}
+
 TEST_CASE("a missing file is an error naming it") {
   auto c = config::load_file("/nonexistent/ringcri.toml");
   REQUIRE_FALSE(c);

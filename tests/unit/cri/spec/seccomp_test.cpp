@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "cri/spec/seccomp.hpp"
+#include "cri/spec/seccomp_profile.hpp"
 
 // The deprecated seccomp_profile_path is read too, as containerd does.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -147,4 +148,28 @@ TEST_CASE("a Localhost profile that is missing or is not a profile is INVALID_AR
 
   sc.mutable_seccomp()->set_localhost_ref("relative.json");
   CHECK_FALSE(container_seccomp(sc, docker_default));
+}
+
+// Regression (seccomp-arg-float-out-of-range): an argument's index or
+// value, or an errnoRet, given as a float was converted to the integer
+// field with json's get<>(), undefined behaviour out of range. A profile
+// with a float anywhere is refused.
+TEST_CASE("seccomp-arg-float-out-of-range: a profile with a float number is INVALID_ARGUMENT") {
+  for (const char* text :
+       {R"({"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":1e300})",
+        R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kill"],"action":"SCMP_ACT_ERRNO","errnoRet":-1e20}]})",
+        R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["personality"],"action":"SCMP_ACT_ERRNO","args":[{"index":1e300,"value":8,"op":"SCMP_CMP_EQ"}]}]})",
+        R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["personality"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":8.5,"op":"SCMP_CMP_EQ"}]}]})"}) {
+    INFO(text);
+    auto p = parse_seccomp_profile(text);
+    REQUIRE_FALSE(p);
+    CHECK(p.error().kind() == ringcri::error_kind::invalid_argument);
+    CHECK(p.error().message().find("not an integer") != std::string::npos);
+  }
+  auto fine = parse_seccomp_profile(
+      R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[{"name":"read","action":"SCMP_ACT_ALLOW"}]})");
+  REQUIRE(fine);
+  CHECK(fine->default_errno_ret == 38);
+  REQUIRE(fine->syscalls.size() == 1);
+  CHECK(fine->syscalls[0].names == std::vector<std::string>{"read"});
 }

@@ -126,6 +126,88 @@ TEST_CASE("malformed bytes are an error, not an exception") {
   CHECK_FALSE(protocol::held_from_json(json{{"pid", 1}}));
 }
 
+// Regression (keeper-error-kind-not-string, found by the keeper_protocol
+// fuzz target): json::value() threw type_error out of error_from_json on a
+// reply whose error had a field of the wrong type, ending the daemon's
+// keeper reader.
+TEST_CASE("keeper-error-kind-not-string: an error reply of the wrong shape reads as malformed") {
+  for (const char* reply : {R"({"kind": 2})", R"({"kind": "not_found", "errno": "ENOENT"})",
+                            R"({"message": ["a"]})", R"({"errno": 1e300})"}) {
+    INFO(reply);
+    error e = protocol::error_from_json(json::parse(reply));
+    CHECK(e.kind() == error_kind::internal);
+    CHECK_THAT(e.message(), Catch::Contains("malformed error"));
+  }
+}
+
+// Regression (exit-code-float-out-of-range): a float field was converted to
+// int with json's get<int>(), undefined behaviour out of int's range; a
+// number of the wrong type or range is now an error naming the field.
+TEST_CASE("exit-code-float-out-of-range: exit statuses and list entries take only integers "
+          "that fit") {
+  for (const char* status : {R"({"exit_code": 1e300})", R"({"exit_code": 1.5})",
+                             R"({"exit_code": 4294967296})", R"({"exit_code": 0, "signal": -1e20})",
+                             R"({"exit_code": 0, "finished_at": 18446744073709551615})",
+                             R"({"exit_code": 0, "container": 7})"}) {
+    INFO(status);
+    auto s = protocol::exit_status_from_json(json::parse(status));
+    REQUIRE_FALSE(s);
+    CHECK(s.error().kind() == error_kind::invalid_argument);
+  }
+  for (const char* entry : {R"({"id": "a", "pid": 1e300})", R"({"id": "a", "started": 1})",
+                            R"({"id": "a", "exited": true, "exit_code": -1e300})",
+                            R"({"id": 5})"}) {
+    INFO(entry);
+    auto h = protocol::held_from_json(json::parse(entry));
+    REQUIRE_FALSE(h);
+    CHECK(h.error().kind() == error_kind::invalid_argument);
+  }
+  auto fine = protocol::exit_status_from_json(
+      json::parse(R"({"exit_code": -2147483648, "signal": null, "finished_at": -5})"));
+  REQUIRE(fine);
+  CHECK(fine->exit_code == -2147483648);
+  CHECK(fine->signal == 0);
+  CHECK(fine->finished_at == -5);
+}
+
+// Regression (exec-timeout-float-out-of-range, found by the keeper_protocol
+// fuzz target): the exec handler read timeout_ms with json::value(), which
+// converts a float to int64 with undefined behaviour out of range; the same
+// held for every integer field of a container or exec spec.
+TEST_CASE("exec-timeout-float-out-of-range: create and exec requests refuse floats") {
+  json spec = ringcri::exec::exec_spec{"c1", {}, {}};
+  auto exec = protocol::exec_request_from_json(
+      json{{"spec", spec}, {"timeout_ms", 2.2e19}, {"fds", {"in", "out"}}});
+  REQUIRE_FALSE(exec);
+  CHECK(exec.error().kind() == error_kind::invalid_argument);
+
+  auto bad_spec = spec;
+  bad_spec["process"]["user"]["uid"] = 1e300;
+  auto bad = protocol::exec_request_from_json(json{{"spec", bad_spec}});
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("not an integer"));
+
+  json container = ringcri::exec::container_spec{};
+  container["devices"] = json::array({{{"path", "/dev/null"}, {"major", -1e300}}});
+  auto create = protocol::create_request_from_json(json{{"spec", container}});
+  REQUIRE_FALSE(create);
+  CHECK(create.error().kind() == error_kind::invalid_argument);
+
+  for (const char* args : {R"({})", R"({"spec": "not a spec"})", R"({"spec": {"container_id": 7}})",
+                           R"({"spec": {}, "fds": "in"})", R"({"spec": {}, "fds": [1]})",
+                           R"({"spec": {}, "timeout_ms": "soon"})"}) {
+    INFO(args);
+    CHECK_FALSE(protocol::exec_request_from_json(json::parse(args)));
+  }
+
+  auto fine = protocol::exec_request_from_json(
+      json{{"spec", spec}, {"timeout_ms", 5000}, {"fds", {"in", "out", "hangup"}}});
+  REQUIRE(fine);
+  CHECK(fine->spec.container_id == "c1");
+  CHECK(fine->timeout_ms == 5000);
+  CHECK(fine->fd_names == std::vector<std::string>{"in", "out", "hangup"});
+}
+
 TEST_CASE("a packet carries its fds to the peer") {
   int sv[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);

@@ -3,6 +3,8 @@
 
 #include "image/unpack/tar_reader.hpp"
 
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <sstream>
 #include <string>
@@ -205,6 +207,44 @@ TEST_CASE("PAX records override the header", "[tar_reader]") {
   CHECK(s.mtime_sec == -2);
   CHECK(s.mtime_nsec == 750'000'000);
   CHECK(s.xattrs.empty());  // records apply to one entry only
+}
+
+// Regression (pax-xattr-unbounded): xattrs of consecutive PAX headers were
+// merged into one entry without bound, so a run of 1 MiB headers could pile
+// up any amount in memory before the entry came.
+TEST_CASE("pax-xattr-unbounded: a later PAX header's xattrs replace an earlier one's",
+          "[tar_reader]") {
+  const std::string value(300 << 10, 'v');
+  tar_writer w;
+  for (int header = 0; header < 4; ++header) {
+    std::vector<std::pair<std::string, std::string>> records;
+    for (int i = 0; i < 3; ++i)
+      records.emplace_back(fmt::format("SCHILY.xattr.user.h{}-{}", header, i), value);
+    w.pax(records);
+  }
+  w.file("f", "data").end();
+  auto p = parse(w.str(), 4096);
+  REQUIRE(p.status);
+  REQUIRE(p.entries.size() == 1);
+  const auto& xattrs = p.entries[0].entry.xattrs;
+  REQUIRE(xattrs.size() == 3);
+  CHECK(xattrs[0].first == "user.h3-0");
+  CHECK(xattrs[1].first == "user.h3-1");
+  CHECK(xattrs[2].first == "user.h3-2");
+  CHECK(xattrs[2].second == value);
+}
+
+TEST_CASE("a name repeated in one PAX header keeps its place and takes the last value",
+          "[tar_reader]") {
+  tar_writer w;
+  w.pax({{"SCHILY.xattr.user.a", "1"}, {"SCHILY.xattr.user.b", "2"}, {"SCHILY.xattr.user.a", "3"}})
+      .file("f", "")
+      .end();
+  auto p = parse(w.str());
+  REQUIRE(p.status);
+  REQUIRE(p.entries.size() == 1);
+  using xattr = std::pair<std::string, std::string>;
+  CHECK(p.entries[0].entry.xattrs == std::vector<xattr>{{"user.a", "3"}, {"user.b", "2"}});
 }
 
 TEST_CASE("a PAX size carries data the header's size field cannot", "[tar_reader]") {

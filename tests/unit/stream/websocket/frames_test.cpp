@@ -185,3 +185,36 @@ TEST_CASE("a message over max_message fails the connection") {
     CHECK(close->close_code == 1009);
   }
 }
+
+// Regression (close-reason-utf8-split, found by the websocket fuzz
+// target): wslay checks a close reason's UTF-8 only when the whole close
+// frame comes in one read. Split across reads, a reason that is not UTF-8
+// was taken as a normal close; now it fails with 1007 however it arrives.
+TEST_CASE("close-reason-utf8-split: a close reason that is not UTF-8 is refused in any reads") {
+  const std::string frame = client_frame(0x88, bytes({0x03, 0xe8, 'b', 'y', 0xbe}));
+  for (std::size_t split = 1; split < frame.size(); ++split) {
+    INFO("split at " << split);
+    ws::connection server(role::server);
+    auto first = server.feed(frame.substr(0, split));
+    REQUIRE(first);
+    auto second = server.feed(frame.substr(split));
+    REQUIRE_FALSE(second);
+    CHECK(second.error().kind() == error_kind::invalid_argument);
+    CHECK_FALSE(server.next_message());
+    // A close went out (1007, or wslay's echo when it queued one first).
+    CHECK(server.close_sent());
+    CHECK(server.take_output().substr(0, 1) == bytes({0x88}));
+  }
+  ws::connection whole(role::server);
+  CHECK_FALSE(whole.feed(frame));
+  CHECK(whole.take_output() == bytes({0x88, 0x02, 0x03, 0xef}));
+
+  ws::connection fine(role::server);
+  const std::string good = client_frame(0x88, bytes({0x03, 0xe8, 'b', 'y', 0xc3, 0xa9}));
+  REQUIRE(fine.feed(good.substr(0, 7)));
+  REQUIRE(fine.feed(good.substr(7)));
+  auto m = fine.next_message();
+  REQUIRE(m);
+  CHECK(m->close_code == 1000);
+  CHECK(m->payload == "by\xc3\xa9");
+}
