@@ -11,7 +11,8 @@
 namespace ringcri::testing {
 
 // The pids whose command line (its words joined by spaces) starts with
-// `needle`: "sleep 31337" finds that sleep, not the shell that runs it.
+// `needle`: "sleep 31337" finds that sleep, not the shell that runs it. A
+// zombie has no command line: it is not listed.
 inline std::vector<std::string> processes_with(const std::string& needle) {
   std::vector<std::string> out;
   std::error_code ec;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "support/cri_client.hpp"
+#include "support/processes.hpp"
 #include "support/registry_fixture.hpp"
 #include "support/ringcri_process.hpp"
 #include "support/skip.hpp"
@@ -87,22 +88,6 @@ inline std::vector<fs::path> cgroups_named(const std::string& name) {
       continue;
     }
     if (it->is_directory(ec) && it->path().filename() == name) out.push_back(it->path());
-  }
-  return out;
-}
-
-// The host pids whose command line (arguments joined by spaces) starts
-// with `needle` (a shell running "... sleep 31337 ..." is not the sleep). A
-// zombie has no command line: it is not listed.
-inline std::vector<std::string> processes_with(const std::string& needle) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_file(e.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.rfind(needle, 0) == 0) out.push_back(name);
   }
   return out;
 }
