@@ -170,18 +170,21 @@ int serve(const config& cfg) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("msg=\"stopping\" signal={}", strsignal(sig));
-  // Calls in flight finish first (they need the reactors), then the reactors drain.
+  // Calls in flight get a grace to finish (they need the reactors), open
+  // exec, attach and port-forward sessions end (an exec is killed; they
+  // need the keeper until they have). Then the keeper link closes, which
+  // ends any call still waiting on the keeper (an ExecSync of a long
+  // command), and only then gRPC stops: it waits for every call to answer.
   ctx.events.end_all();
-  (*server)->shutdown(std::chrono::seconds(5));
-  server->reset();
-  spdlog::debug("msg=\"CRI server stopped\"");
-  // Open exec, attach and port-forward sessions end (an exec is killed);
-  // they need the keeper until they have.
+  (*server)->wait_for_calls(std::chrono::seconds(5));
   streaming.stop();
   streaming.wait_idle(std::chrono::seconds(5));
   spdlog::debug("msg=\"streaming server stopped\"");
   keeper.disconnect();  // the keeper and the containers keep running
   spdlog::debug("msg=\"keeper link closed\"");
+  (*server)->shutdown();
+  server->reset();
+  spdlog::debug("msg=\"CRI server stopped\"");
   pool.stop();
   pool.join();
   spdlog::info("msg=\"stopped\"");

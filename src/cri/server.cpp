@@ -94,16 +94,19 @@ result<std::unique_ptr<server>> server::start(context& ctx, const fs::path& sock
   return s;
 }
 
-void server::shutdown(std::chrono::milliseconds grace) {
+// gRPC's Shutdown(deadline) waits the whole deadline while any client
+// stays connected (the kubelet always is), calls or not: so the wait for
+// calls in flight is ours, and gRPC is told to stop at once.
+void server::wait_for_calls(std::chrono::milliseconds grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (ctx_.calls_running.load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (int left = ctx_.calls_running.load(); left > 0)
+    spdlog::warn("msg=\"calls still running when the grace expired: cancelled\" calls={}", left);
+}
+
+void server::shutdown() {
   if (grpc_) {
-    // gRPC's Shutdown(deadline) waits the whole deadline while any client
-    // stays connected (the kubelet always is), calls or not: so the wait
-    // for calls in flight is ours, and gRPC is told to stop at once.
-    const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (ctx_.calls_running.load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (int left = ctx_.calls_running.load(); left > 0)
-      spdlog::warn("msg=\"calls still running when the grace expired: cancelled\" calls={}", left);
     grpc_->Shutdown(std::chrono::system_clock::now());
     grpc_->Wait();
     grpc_.reset();
@@ -111,7 +114,7 @@ void server::shutdown(std::chrono::milliseconds grace) {
 }
 
 server::~server() {
-  shutdown(std::chrono::milliseconds(0));
+  shutdown();
   if (!socket_.empty()) ::unlink(socket_.c_str());
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }

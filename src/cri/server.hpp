@@ -23,9 +23,11 @@ class server {
   static result<std::unique_ptr<server>> start(context& ctx, const std::filesystem::path& socket);
   ~server();
 
-  // Waits up to `grace` for the unary calls in flight, then stops: what
-  // is still running is cancelled, open streams end.
-  void shutdown(std::chrono::milliseconds grace);
+  // Waits up to `grace` for the unary calls in flight to answer.
+  void wait_for_calls(std::chrono::milliseconds grace);
+  // Stops serving: calls still running are cancelled, and it returns once
+  // each has answered.
+  void shutdown();
 
  private:
   server(context& ctx, int lock_fd) : ctx_(ctx), runtime_(ctx), images_(ctx), lock_fd_(lock_fd) {}

@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "support/processes.hpp"
 #include "support/runtime_fixture.hpp"
 
 using namespace ringcri::testing;
@@ -63,7 +64,7 @@ TEST_CASE("reactor-spins-after-sigterm: a client killed mid-call, then SIGTERM")
     v1::ExecSyncRequest req;
     req.set_container_id(pc.container);
     req.add_cmd("sleep");
-    req.add_cmd("30");
+    req.add_cmd("300");  // longer than the bound below: SIGTERM must not wait for it
     v1::ExecSyncResponse resp;
     (void)c.runtime_call(&S::ExecSync, req, &resp);
     ::_exit(0);
@@ -76,6 +77,7 @@ TEST_CASE("reactor-spins-after-sigterm: a client killed mid-call, then SIGTERM")
   f.daemon.restart();
   f.client.reconnect();
   f.remove_pod(pc.pod);
+  CHECK(processes_with("sleep 300").empty());
   f.check_nothing_left();
 }
 
