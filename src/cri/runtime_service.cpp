@@ -24,10 +24,10 @@ grpc::ServerWriteReactor<v1::ContainerEventResponse>* open_event_stream(
 }  // namespace
 
 // In api.proto's order. A pod's requests run on its reactor, and so do its
-// containers'. For an unknown id, PodSandboxStatus, StopPodSandbox,
-// CreateContainer and ContainerStatus answer the lookup's error at once;
-// the others let their handler answer (removing what is gone succeeds, the
-// rest say NOT_FOUND themselves). The lifecycle RPCs of one pod take turns
+// containers'. For an unknown id, PodSandboxStatus, CreateContainer and
+// ContainerStatus answer the lookup's error at once; the others let their
+// handler answer (stopping or removing what is gone succeeds, the rest
+// say NOT_FOUND themselves). The lifecycle RPCs of one pod take turns
 // (dispatch.hpp): a pod's stop and removal alone, its containers' changes
 // beside each other but each container's alone.
 std::vector<route> runtime_service::routes() {
@@ -39,7 +39,7 @@ std::vector<route> runtime_service::routes() {
     unary("Version",                  any_core{},                        &rpc::version),
     // A new pod: nothing else knows its id yet.
     unary("RunPodSandbox",            any_core{},                        &rpc::run_pod_sandbox),
-    unary("StopPodSandbox",           pod_core{answer_now, pod_turn},              &rpc::stop_pod_sandbox),
+    unary("StopPodSandbox",           pod_core{handler_answers, pod_turn},              &rpc::stop_pod_sandbox),
     unary("RemovePodSandbox",         pod_core{handler_answers, pod_turn},         &rpc::remove_pod_sandbox),
     unary("PodSandboxStatus",         pod_core{answer_now},              &rpc::pod_sandbox_status),
     unary("ListPodSandbox",           any_core{},                        &rpc::list_pod_sandbox),

@@ -12,11 +12,15 @@ namespace ringcri::cri::rpc {
 
 // Kills every container of the pod (the kubelet has already stopped them
 // gracefully when it cares) and releases the pod's namespaces. Stopping a
-// stopped pod does it all again, harmlessly.
+// stopped pod does it all again, harmlessly; stopping one that is gone
+// succeeds (the CRI's stop is idempotent).
 task<result<void>> stop_pod_sandbox(context& ctx, const v1::StopPodSandboxRequest& req,
                                     v1::StopPodSandboxResponse&) {
   auto id = ctx.state.resolve_pod(req.pod_sandbox_id());
-  if (!id) co_return tl::unexpected(id.error());
+  if (!id) {
+    if (id.error().kind() == error_kind::not_found) co_return result<void>{};
+    co_return tl::unexpected(id.error());
+  }
   for (const auto& c : ctx.state.containers_of(*id)) {
     container_id cid{c.id()};  // a named local: no temporaries with destructors inside co_await
     auto stopped = co_await stop_container_process(ctx, cid, std::chrono::seconds(0));
