@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <optional>
+#include <vector>
 
 #include "base/sys/oom_score_adj.hpp"
 #include "exec/spawn/beneath.hpp"
@@ -46,17 +47,27 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   if (auto r = join_namespace_paths(spec); !r) return tl::unexpected(r.error());
 
   // 2. Its file system, built beneath the rootfs: nothing mounted from
-  //    here on reaches the host's mount namespace.
+  //    here on reaches the host's mount namespace, except beneath a
+  //    BIDIRECTIONAL mount, whose source is cloned while "/" is still the
+  //    host's peer (clone_shared_source).
+  std::vector<unique_fd> shared_trees;
+  for (const mount_spec& m : spec.mounts) {
+    auto tree = clone_shared_source(m);
+    if (!tree) return tl::unexpected(tree.error());
+    shared_trees.push_back(std::move(*tree));
+  }
   if (::mount("", "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rslave");
   if (auto r = mount_overlay(spec.rootfs); !r) return tl::unexpected(r.error());
   unique_fd root(::open(spec.rootfs.target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno(errno, fmt::format("open rootfs \"{}\"", spec.rootfs.target));
-  for (const mount_spec& m : spec.mounts) {
+  for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
+    const mount_spec& m = spec.mounts[i];
     auto r = m.type == "cgroup" ? mount_cgroup_tree(root.get(), m, spec.cgroup_hierarchies)
-                                : mount_in_root(root.get(), m);
+                                : mount_in_root(root.get(), m, shared_trees[i].get());
     if (!r) return tl::unexpected(r.error());
   }
+  shared_trees.clear();
   if (auto r = make_devices(root.get(), spec.devices); !r) return tl::unexpected(r.error());
 
   // 3. What lives in its namespaces, and its oom_score_adj through the

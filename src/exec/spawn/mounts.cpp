@@ -3,8 +3,11 @@
 #include "exec/spawn/mounts.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "exec/spawn/beneath.hpp"
 #include "exec/spawn/mount_options.hpp"
@@ -35,7 +38,20 @@ result<void> remount_bind(int root_fd, const mount_spec& m, unsigned long flags,
 }
 }  // namespace
 
-result<void> mount_in_root(int root_fd, const mount_spec& m) {
+result<unique_fd> clone_shared_source(const mount_spec& m) {
+  const mount_options opts = parse_mount_options(m.options);
+  const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
+  if (!bind || !(opts.propagation & MS_SHARED)) return unique_fd{};
+  constexpr unsigned clone_flags = 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC;
+  const unsigned recursive = (opts.flags & MS_REC) ? 0x8000 /* AT_RECURSIVE */ : 0;
+  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(), clone_flags | recursive));
+  if (fd < 0)
+    return fail_errno(errno, fmt::format("mount bind \"{}\" on \"{}\": clone the shared source", m.source,
+                                         m.destination));
+  return unique_fd(fd);
+}
+
+result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree) {
   const mount_options opts = parse_mount_options(m.options);
   const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
   const std::string what = bind
@@ -54,7 +70,13 @@ result<void> mount_in_root(int root_fd, const mount_spec& m) {
   if (!target) return tl::unexpected(std::move(target.error()).context(what));
   const std::string path = fd_path(target->get());
 
-  if (bind) {
+  if (bind && shared_tree >= 0) {
+    constexpr unsigned from_fd_to_fd = 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x40 /* MOVE_MOUNT_T_EMPTY_PATH */;
+    if (::syscall(SYS_move_mount, shared_tree, "", target->get(), "", from_fd_to_fd) < 0)
+      return fail_errno(errno, what + ": attach the shared source");
+    if (opts.flags & per_mount_flags)
+      if (auto r = remount_bind(root_fd, m, opts.flags, what); !r) return r;
+  } else if (bind) {
     unsigned long flags = MS_BIND | (opts.flags & MS_REC);
     if (::mount(m.source.c_str(), path.c_str(), nullptr, flags, nullptr) < 0)
       return fail_errno(errno, what);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "exec/spec.hpp"
 
 namespace ringcri::exec::spawn_detail {
@@ -16,8 +17,17 @@ namespace ringcri::exec::spawn_detail {
 // fsopen/fsconfig("lowerdir+") when the option string exceeds a page.
 result<void> mount_overlay(const rootfs_spec& rootfs);
 
-// One spec mount, its destination resolved beneath root_fd.
-result<void> mount_in_root(int root_fd, const mount_spec& m);
+// A bind mount shared back with the host (BIDIRECTIONAL: "rshared" or
+// "shared") must stay in the peer group of the host's source. Once "/" is
+// made rslave, the namespace's copy of the source is only a slave, and a
+// bind of it would be too; so the source is cloned first, while "/" still
+// is the host's peer: a detached tree (open_tree) keeps its peer group.
+// An empty fd for every other mount.
+result<unique_fd> clone_shared_source(const mount_spec& m);
+
+// One spec mount, its destination resolved beneath root_fd. A bind whose
+// source was cloned by clone_shared_source attaches `shared_tree` instead.
+result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree = -1);
 
 // A mount of type "cgroup": the node's hierarchies under its destination
 // (/sys/fs/cgroup), each mounted inside the container's cgroup namespace.
