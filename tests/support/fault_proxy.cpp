@@ -12,6 +12,7 @@
 
 #include <stdexcept>
 
+#include "support/loopback_http.hpp"
 #include "support/registry_fixture.hpp"
 
 extern char** environ;
@@ -76,26 +77,9 @@ fault_proxy::~fault_proxy() {
 
 std::string fault_proxy::control(const std::string& method, const std::string& path,
                                  const std::string& body) const {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(control_port_));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot reach the fault proxy's control port");
-  }
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: proxy\r\nConnection: close\r\n" +
                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string resp;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    resp.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+  std::string resp = loopback_http(control_port_, req, "cannot reach the fault proxy's control port");
   auto at = resp.find("\r\n\r\n");
   if (!resp.starts_with("HTTP/1.1 200") || at == std::string::npos)
     throw std::runtime_error("fault proxy control " + path + " failed: " + resp.substr(0, 200));

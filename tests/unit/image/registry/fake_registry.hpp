@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "image/source/registry_hosts.hpp"
+#include "support/loopback_http.hpp"
 
 extern char** environ;
 
@@ -116,25 +117,8 @@ class fake_registry {
 
   // GET on a control path with a blocking socket; the body as JSON.
   nlohmann::json control(const std::string& path) const {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      throw std::runtime_error("cannot reach the fake registry");
-    }
     std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    std::string resp;
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      resp.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
+    std::string resp = ringcri::testing::loopback_http(port(), req, "cannot reach the fake registry");
     auto body = resp.find("\r\n\r\n");
     if (body == std::string::npos) throw std::runtime_error("bad control answer");
     return nlohmann::json::parse(resp.substr(body + 4));
