@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "base/sys/mount_setattr.hpp"
 #include "cri/pod_network.hpp"
 #include "cri/rpc/handlers.hpp"
 #include "version.hpp"
@@ -25,7 +26,7 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
 
   auto* handler = resp.add_runtime_handlers();
   handler->set_name("");  // the default handler
-  handler->mutable_features()->set_recursive_read_only_mounts(false);
+  handler->mutable_features()->set_recursive_read_only_mounts(sys::kernel_has_mount_setattr());
   handler->mutable_features()->set_user_namespaces(false);
 
   if (req.verbose()) {
