@@ -28,6 +28,7 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
   handler->set_name("");  // the default handler
   handler->mutable_features()->set_recursive_read_only_mounts(sys::kernel_has_mount_setattr());
   handler->mutable_features()->set_user_namespaces(false);
+  resp.mutable_features()->set_supplemental_groups_policy(true);
 
   if (req.verbose()) {
     nlohmann::json config = {
