@@ -2,7 +2,7 @@
 // through /proc: capabilities added and dropped (with and without the CAP_
 // prefix, ALL), no_new_privs, masked and read-only paths, and a privileged
 // container's devices, capabilities, seccomp and /sys. Supplemental groups
-// by policy.
+// by policy, and the AppArmor profiles a node without AppArmor accepts.
 
 #include <sys/sysmacros.h>
 
@@ -220,6 +220,77 @@ TEST_CASE(
   f.daemon.restart();
   f.client.reconnect();
   check_reported();
+
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE(
+    "AppArmor: runtime/default and unconfined run, a localhost profile is refused naming it") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("apparmor");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+
+  auto runs = [&](const std::string& name, auto set) {
+    auto config = f.container_config(name, {"sleep", "1000"});
+    set(*config.mutable_linux()->mutable_security_context());
+    std::string id;
+    auto st = f.create(pod, pod_config, config, &id);
+    INFO(name << ": " << st.error_message());
+    CHECK(st.ok());
+  };
+  runs("default", [](v1::LinuxContainerSecurityContext& sc) {
+    sc.mutable_apparmor()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
+  });
+  runs("unconfined", [](v1::LinuxContainerSecurityContext& sc) {
+    sc.mutable_apparmor()->set_profile_type(v1::SecurityProfile::Unconfined);
+  });
+  runs("old-default", [](v1::LinuxContainerSecurityContext& sc) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    sc.set_apparmor_profile("runtime/default");
+#pragma GCC diagnostic pop
+  });
+
+  auto refused = [&](const std::string& name, auto set, const std::string& profile) {
+    auto config = f.container_config(name, {"sleep", "1000"});
+    set(*config.mutable_linux()->mutable_security_context());
+    std::string id;
+    auto st = f.create(pod, pod_config, config, &id);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(st.error_message(), Catch::Contains(profile));
+  };
+  refused(
+      "localhost",
+      [](v1::LinuxContainerSecurityContext& sc) {
+        sc.mutable_apparmor()->set_profile_type(v1::SecurityProfile::Localhost);
+        sc.mutable_apparmor()->set_localhost_ref("k8s-example");
+      },
+      "localhost/k8s-example");
+  refused(
+      "old-localhost",
+      [](v1::LinuxContainerSecurityContext& sc) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        sc.set_apparmor_profile("localhost/k8s-old");
+#pragma GCC diagnostic pop
+      },
+      "localhost/k8s-old");
+  CHECK(f.container_count() == 3);
+
+  // A pod asking for one is refused before anything is made.
+  auto localhost_pod = f.pod_config("apparmor-pod");
+  auto* profile = localhost_pod.mutable_linux()->mutable_security_context()->mutable_apparmor();
+  profile->set_profile_type(v1::SecurityProfile::Localhost);
+  profile->set_localhost_ref("k8s-pod");
+  std::string refused_pod;
+  auto st = f.run_pod(localhost_pod, &refused_pod);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(st.error_message(), Catch::Contains("localhost/k8s-pod"));
+  v1::ListPodSandboxResponse pods;
+  REQUIRE(f.client.runtime_call(&S::ListPodSandbox, v1::ListPodSandboxRequest{}, &pods).ok());
+  CHECK(pods.items_size() == 1);
 
   f.remove_pod(pod);
   f.check_nothing_left();
