@@ -143,6 +143,10 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     in.cgroup_path = record.cgroup_path();
     in.log_path = record.log_path();
     in.exit_path = exit_path_of(ctx.cfg, record.id()).string();
+    // A handler dropped from the config since the pod started: the default's.
+    const auto* handler = ctx.cfg.runtime_handler(pod->runtime_handler());
+    if (!handler) handler = ctx.cfg.runtime_handler("");
+    in.unset_seccomp_profile = handler->seccomp_profile;
     auto built = spec::build_container_spec(in);
     if (!built) return built;
     // Only its own devices, unless privileged (the cgroup then keeps its

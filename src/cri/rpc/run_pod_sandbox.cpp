@@ -17,10 +17,11 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   const auto& config = req.config();
   if (config.metadata().name().empty())
     co_return fail(error_kind::invalid_argument, "RunPodSandbox: config.metadata.name is empty");
-  if (!req.runtime_handler().empty() && req.runtime_handler() != "ringcri")
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("RunPodSandbox: runtime handler \"{}\" is not supported (use \"\")",
-                               req.runtime_handler()));
+  if (!ctx.cfg.runtime_handler(req.runtime_handler()))
+    co_return fail(error_kind::not_found,
+                   fmt::format("RunPodSandbox: runtime handler \"{}\" is not configured (the "
+                               "default is \"\" or \"{}\"; others come from [runtimes.\"<name>\"])",
+                               req.runtime_handler(), config::default_runtime_handler));
   const auto& pod_sc = config.linux().security_context();
   if (auto ok = spec::check_apparmor(pod_sc.has_apparmor() ? &pod_sc.apparmor() : nullptr, {}); !ok)
     co_return tl::unexpected(std::move(ok.error()).context("RunPodSandbox"));

@@ -24,10 +24,20 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
     network->set_message(*not_ready);
   }
 
-  auto* handler = resp.add_runtime_handlers();
-  handler->set_name("");  // the default handler
-  handler->mutable_features()->set_recursive_read_only_mounts(sys::kernel_has_mount_setattr());
-  handler->mutable_features()->set_user_namespaces(false);
+  // The default handler as "" and by its name (containerd lists its
+  // default runtime both ways too), then each configured one. Every
+  // handler spawns the same way, so their features are the node's.
+  const bool rro = sys::kernel_has_mount_setattr();
+  auto add_handler = [&](const std::string& name) {
+    auto* handler = resp.add_runtime_handlers();
+    handler->set_name(name);
+    handler->mutable_features()->set_recursive_read_only_mounts(rro);
+    handler->mutable_features()->set_user_namespaces(false);
+  };
+  add_handler("");
+  add_handler(config::default_runtime_handler);
+  for (const auto& [name, handler] : ctx.cfg.runtimes)
+    if (name != config::default_runtime_handler) add_handler(name);
   resp.mutable_features()->set_supplemental_groups_policy(true);
 
   if (req.verbose()) {

@@ -123,7 +123,7 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
   if (config.linux().has_resources())
     spec.process.oom_score_adj = static_cast<int>(config.linux().resources().oom_score_adj());
   auto seccomp =
-      container_seccomp(sc, spec.process.capabilities.bounding);
+      container_seccomp(sc, spec.process.capabilities.bounding, in.unset_seccomp_profile);
   if (!seccomp) return fail_ctx(seccomp.error());
   spec.process.seccomp = std::move(*seccomp);
   spec.process.terminal = config.tty();
