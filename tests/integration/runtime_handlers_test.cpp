@@ -1,7 +1,9 @@
 // Runtime handlers (a RuntimeClass's `handler`): the default one and those
 // of [runtimes."<name>"] in the config, as Status lists them, as pods keep
 // them, and the seccomp default a handler gives containers that ask for
-// none, checked in /proc of the container's process.
+// none, checked in /proc of the container's process. With them, the rest
+// of what Status and the pod RPCs answer about the runtime: the verbose
+// config's dirs and UpdatePodSandboxResources.
 
 #include <sys/syscall.h>
 
@@ -108,5 +110,40 @@ TEST_CASE("runtime handlers: Status lists each with its features; pods keep thei
   f.remove_pod(pod);
   f.remove_pod(default_pod);
   f.remove_pod(named_default_pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("Status verbose: config names the root and state dirs both ways") {
+  skip_unless_ready();
+  runtime_fixture f;
+  v1::StatusRequest req;
+  req.set_verbose(true);
+  v1::StatusResponse status;
+  REQUIRE(f.client.runtime_call(&S::Status, req, &status).ok());
+  REQUIRE(status.info().count("config"));
+  auto config = nlohmann::json::parse(status.info().at("config"));
+  CHECK(config.at("root") == f.daemon.root().string());
+  CHECK(config.at("state") == f.daemon.state().string());
+  CHECK(config.at("rootDir") == f.daemon.root().string());
+  CHECK(config.at("stateDir") == f.daemon.state().string());
+}
+
+TEST_CASE("UpdatePodSandboxResources: OK for a pod, NOT_FOUND naming an unknown one") {
+  skip_unless_ready();
+  runtime_fixture f;
+  const std::string pod = f.run_pod("resized");
+  v1::UpdatePodSandboxResourcesRequest req;
+  req.set_pod_sandbox_id(pod);
+  req.mutable_resources()->set_memory_limit_in_bytes(256 << 20);
+  req.mutable_overhead()->set_cpu_shares(16);
+  v1::UpdatePodSandboxResourcesResponse resp;
+  auto st = f.client.runtime_call(&S::UpdatePodSandboxResources, req, &resp);
+  INFO(st.error_message());
+  CHECK(st.ok());
+
+  f.remove_pod(pod);
+  st = f.client.runtime_call(&S::UpdatePodSandboxResources, req, &resp);
+  CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK_THAT(st.error_message(), Catch::Contains(pod));
   f.check_nothing_left();
 }

@@ -44,6 +44,9 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
     nlohmann::json config = {
         {"root", ctx.cfg.root_dir.string()},
         {"state", ctx.cfg.state_dir.string()},
+        // containerd's names for the same, which crictl and critest read.
+        {"rootDir", ctx.cfg.root_dir.string()},
+        {"stateDir", ctx.cfg.state_dir.string()},
         {"socket", ctx.cfg.socket_path().string()},
         {"cores", ctx.pool.size()},
         {"logLevel", ctx.cfg.log_level},
