@@ -7,6 +7,18 @@
 
 namespace ringcri::cri::rpc {
 
+namespace {
+
+// What a pod of `handler` may ask for. Every handler spawns the same way
+// today, so these are the node's; a handler setting of its own (user
+// namespaces by default, say) decides its entry here.
+void fill_features(v1::RuntimeHandlerFeatures& features, const config::runtime_handler_config&) {
+  features.set_recursive_read_only_mounts(sys::kernel_has_mount_setattr());
+  features.set_user_namespaces(false);
+}
+
+}  // namespace
+
 task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::StatusResponse& resp) {
   auto* conditions = resp.mutable_status();
   auto* runtime = conditions->add_conditions();
@@ -25,19 +37,17 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
   }
 
   // The default handler as "" and by its name (containerd lists its
-  // default runtime both ways too), then each configured one. Every
-  // handler spawns the same way, so their features are the node's.
-  const bool rro = sys::kernel_has_mount_setattr();
-  auto add_handler = [&](const std::string& name) {
-    auto* handler = resp.add_runtime_handlers();
-    handler->set_name(name);
-    handler->mutable_features()->set_recursive_read_only_mounts(rro);
-    handler->mutable_features()->set_user_namespaces(false);
+  // default runtime both ways too), then each configured one.
+  auto add_handler = [&](const std::string& name, const config::runtime_handler_config& handler) {
+    auto* entry = resp.add_runtime_handlers();
+    entry->set_name(name);
+    fill_features(*entry->mutable_features(), handler);
   };
-  add_handler("");
-  add_handler(config::default_runtime_handler);
+  const auto& default_handler = *ctx.cfg.runtime_handler("");
+  add_handler("", default_handler);
+  add_handler(config::default_runtime_handler, default_handler);
   for (const auto& [name, handler] : ctx.cfg.runtimes)
-    if (name != config::default_runtime_handler) add_handler(name);
+    if (name != config::default_runtime_handler) add_handler(name, handler);
   resp.mutable_features()->set_supplemental_groups_policy(true);
 
   if (req.verbose()) {
