@@ -231,7 +231,50 @@ result<void> read_cni(const toml::node& node, const std::string& origin, cni_con
   return {};
 }
 
+// [runtimes."<name>"] tables.
+result<void> read_runtimes(const toml::node& node, const std::string& origin,
+                           std::map<std::string, runtime_handler_config>& runtimes) {
+  auto t = node.as_table();
+  if (!t)
+    return fail(error_kind::invalid_argument,
+                fmt::format("{}: key 'runtimes' must be a table", origin));
+  for (const auto& [name, value] : *t) {
+    const std::string path = "runtimes." + key_name(name.str());
+    if (name.str().empty())
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key '{}': a runtime handler needs a name (\"\" is the default "
+                              "handler; configure it as runtimes.{})",
+                              origin, path, default_runtime_handler));
+    auto h = value.as_table();
+    if (!h)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key '{}' must be a table", origin, path));
+    runtime_handler_config handler;
+    for (const auto& [key, v] : *h) {
+      if (key.str() != "seccomp_profile")
+        return fail(error_kind::invalid_argument,
+                    fmt::format("{}: unknown key '{}.{}'", origin, path, key_name(key.str())));
+      auto s = v.as_string();
+      if (!s || (s->get() != "" && s->get() != "unconfined" && s->get() != "runtime/default"))
+        return fail(error_kind::invalid_argument,
+                    fmt::format("{}: key '{}.seccomp_profile' must be \"runtime/default\" or "
+                                "\"unconfined\"",
+                                origin, path));
+      handler.seccomp_profile = s->get();
+    }
+    runtimes[std::string(name.str())] = std::move(handler);
+  }
+  return {};
+}
+
 }  // namespace
+
+const runtime_handler_config* config::runtime_handler(std::string_view name) const {
+  static const runtime_handler_config builtin;
+  if (name.empty()) name = default_runtime_handler;
+  if (auto it = runtimes.find(std::string(name)); it != runtimes.end()) return &it->second;
+  return name == default_runtime_handler ? &builtin : nullptr;
+}
 
 result<config> parse(std::string_view text, const std::string& origin, config c) {
   toml::table t;
@@ -243,10 +286,19 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
                 fmt::format("{}:{}:{}: {}", origin, where.line, where.column, e.description()));
   }
 
-  static constexpr std::array known = {"root",          "state",    "socket",
-                                       "cores",         "log_level", "cgroup_driver",
-                                       "registry",      "stream_server_address", "stream_server_port",
-                                       "pids_limit",    "cni",      "image"};
+  static constexpr std::array known = {"root",
+                                       "state",
+                                       "socket",
+                                       "cores",
+                                       "log_level",
+                                       "cgroup_driver",
+                                       "registry",
+                                       "stream_server_address",
+                                       "stream_server_port",
+                                       "pids_limit",
+                                       "cni",
+                                       "image",
+                                       "runtimes"};
   for (const auto& [key, value] : t) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end())
       return fail(error_kind::invalid_argument, fmt::format("{}: unknown key '{}'", origin, key.str()));
@@ -302,6 +354,9 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
   }
   if (auto node = t.get("image")) {
     if (auto r = read_image(*node, origin, c.image); !r) return tl::unexpected(r.error());
+  }
+  if (auto node = t.get("runtimes")) {
+    if (auto r = read_runtimes(*node, origin, c.runtimes); !r) return tl::unexpected(r.error());
   }
   if (auto r = validate(c); !r) return tl::unexpected(std::move(r.error()).context(origin));
   return c;

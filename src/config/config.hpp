@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -56,6 +57,22 @@ struct cni_config {
   std::vector<std::filesystem::path> plugin_dirs = {"/usr/lib/cni", "/opt/cni/bin"};
 };
 
+// [runtimes."<name>"]: a runtime handler (a RuntimeClass's `handler`),
+// what a pod gets when RunPodSandbox names it. Every key is optional and
+// falls back to the default handler's behaviour. The default handler is
+// "ringcri" (and "" selects it); a table of that name sets its defaults.
+struct runtime_handler_config {
+  // The seccomp profile of a container whose request names none (neither
+  // `seccomp` nor the old `seccomp_profile_path`), as containerd's
+  // `unset_seccomp_profile`: "" or "unconfined" (no filter, the CRI's
+  // default), or "runtime/default".
+  std::string seccomp_profile;
+
+  friend bool operator==(const runtime_handler_config&, const runtime_handler_config&) = default;
+};
+
+inline constexpr const char* default_runtime_handler = "ringcri";
+
 struct config {
   std::filesystem::path root_dir = "/var/lib/ringcri";  // images, layers, durable metadata
   std::filesystem::path state_dir = "/run/ringcri";     // socket, namespace mounts
@@ -73,10 +90,16 @@ struct config {
   registry_config registry;
   image_pull_config image;
   cni_config cni;
+  // By handler name; the default handler's entry only when configured.
+  std::map<std::string, runtime_handler_config> runtimes;
 
   std::filesystem::path socket_path() const {
     return socket.empty() ? state_dir / "ringcri.sock" : socket;
   }
+
+  // The handler RunPodSandbox's `runtime_handler` names: "" and "ringcri"
+  // are the default one; null when no handler of that name is configured.
+  const runtime_handler_config* runtime_handler(std::string_view name) const;
 };
 
 inline constexpr const char* default_config_file = "/etc/ringcri/ringcri.toml";

@@ -10,8 +10,6 @@ namespace v1 = ::runtime::v1;
 namespace {
 
 // Why an RPC is not offered, named in its UNIMPLEMENTED answer.
-constexpr const char* missing_resources =
-    "pod-level resources are the kubelet's to set on the pod cgroup; use UpdateContainerResources";
 constexpr const char* missing_checkpoint = "checkpoint and restore are not supported by ringcri";
 constexpr const char* missing_list_streaming =
     "list streaming (CRIListStreaming) is not supported; use the List RPCs";
@@ -83,8 +81,7 @@ std::vector<route> runtime_service::routes() {
     stream_not_built<v1::StreamPodSandboxMetricsRequest, v1::StreamPodSandboxMetricsResponse>(
                                       "StreamPodSandboxMetrics",         missing_list_streaming),
     unary("RuntimeConfig",            any_core{},                        &rpc::runtime_config),
-    not_built<v1::UpdatePodSandboxResourcesRequest, v1::UpdatePodSandboxResourcesResponse>(
-                                      "UpdatePodSandboxResources",       missing_resources),
+    unary("UpdatePodSandboxResources", pod_core{handler_answers, pod_turn},  &rpc::update_pod_sandbox_resources),
   };
   // clang-format on
 }

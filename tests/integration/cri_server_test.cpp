@@ -304,14 +304,16 @@ TEST_CASE("RPCs still to come answer UNIMPLEMENTED saying what is missing") {
     st = client.runtime_call(&S::RestorePod, v1::RestorePodRequest{}, &restore_resp);
     CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
     CHECK(st.error_message() == "RestorePod: " + checkpoint);
-    v1::UpdatePodSandboxResourcesResponse resources_resp;
-    st = client.runtime_call(&S::UpdatePodSandboxResources, v1::UpdatePodSandboxResourcesRequest{},
-                             &resources_resp);
-    CHECK(st.error_code() == grpc::StatusCode::UNIMPLEMENTED);
-    CHECK(st.error_message() ==
-          "UpdatePodSandboxResources: pod-level resources are the kubelet's to set on the pod "
-          "cgroup; use "
-          "UpdateContainerResources");
+  }
+  {
+    // UpdatePodSandboxResources is built: the kubelet sets the pod cgroup,
+    // the runtime checks the pod (as containerd 2.1 and CRI-O without NRI).
+    v1::UpdatePodSandboxResourcesRequest req;
+    req.set_pod_sandbox_id("feedface");
+    v1::UpdatePodSandboxResourcesResponse resp;
+    auto st = client.runtime_call(&S::UpdatePodSandboxResources, req, &resp);
+    CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK_THAT(st.error_message(), Catch::Contains("feedface"));
   }
   {
     // Resources and stats are built: an unknown container is NOT_FOUND.

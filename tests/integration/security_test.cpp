@@ -1,7 +1,8 @@
 // The security context as the process sees it, checked from outside
 // through /proc: capabilities added and dropped (with and without the CAP_
 // prefix, ALL), no_new_privs, masked and read-only paths, and a privileged
-// container's devices, capabilities, seccomp and /sys.
+// container's devices, capabilities, seccomp and /sys. Supplemental groups
+// by policy, and the AppArmor profiles a node without AppArmor accepts.
 
 #include <sys/sysmacros.h>
 
@@ -142,5 +143,155 @@ TEST_CASE("privileged: every capability and host device, no seccomp, a writable 
 
   f.remove_pod(pod);
   f.remove_pod(plain_pod);
+  f.check_nothing_left();
+}
+
+namespace {
+
+// The numbers of a "Groups:" line of /proc/PID/status (or of `id -G`).
+std::vector<std::int64_t> group_list(const std::string& text) {
+  std::vector<std::int64_t> out;
+  std::istringstream in(text);
+  for (std::int64_t g; in >> g;) out.push_back(g);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::int64_t> reported_groups(const v1::ContainerStatus& s) {
+  std::vector<std::int64_t> out(s.user().linux().supplemental_groups().begin(),
+                                s.user().linux().supplemental_groups().end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "SupplementalGroupsPolicy: Strict leaves out the image's groups, Merge adds them; status says "
+    "so") {
+  runtime_fixture f;
+  f.pull(groups_image());
+  v1::StatusResponse status;
+  REQUIRE(f.client.runtime_call(&S::Status, v1::StatusRequest{}, &status).ok());
+  CHECK(status.features().supplemental_groups_policy());
+
+  auto pod_config = f.pod_config("groups");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+  auto with_policy = [&](const std::string& name, v1::SupplementalGroupsPolicy policy) {
+    auto config = f.container_config(name, {"sleep", "1000"}, groups_image());
+    auto* sc = config.mutable_linux()->mutable_security_context();
+    sc->mutable_run_as_user()->set_value(1000);
+    sc->add_supplemental_groups(1234);
+    sc->set_supplemental_groups_policy(policy);
+    return f.create_and_start(pod, pod_config, config);
+  };
+  const auto strict = with_policy("strict", v1::Strict);
+  const auto merge = with_policy("merge", v1::Merge);
+  const std::vector<std::int64_t> strict_groups{1000, 1234}, merge_groups{1000, 1234, 50000, 50001};
+
+  auto groups_of = [&](const std::string& id) {
+    return group_list(status_value(read_file("/proc/" + f.pid_of(id) + "/status"), "Groups"));
+  };
+  CHECK(groups_of(strict) == strict_groups);
+  CHECK(groups_of(merge) == merge_groups);
+  // What an exec gets too.
+  grpc::Status st;
+  auto id_g = f.exec(strict, {"id", "-G"}, &st);
+  REQUIRE(st.ok());
+  CHECK(group_list(id_g.stdout()) == strict_groups);
+  id_g = f.exec(merge, {"id", "-G"}, &st);
+  REQUIRE(st.ok());
+  CHECK(group_list(id_g.stdout()) == merge_groups);
+
+  auto check_reported = [&] {
+    for (const auto& [id, groups] :
+         {std::pair{strict, strict_groups}, std::pair{merge, merge_groups}}) {
+      auto s = f.status(id).status();
+      REQUIRE(s.has_user());
+      CHECK(s.user().linux().uid() == 1000);
+      CHECK(s.user().linux().gid() == 1000);
+      CHECK(reported_groups(s) == groups);
+    }
+  };
+  check_reported();
+  // Kept in the record: a daemon killed and started again reports the same.
+  f.daemon.kill();
+  f.daemon.restart();
+  f.client.reconnect();
+  check_reported();
+
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE(
+    "AppArmor: runtime/default and unconfined run, a localhost profile is refused naming it") {
+  runtime_fixture f;
+  auto pod_config = f.pod_config("apparmor");
+  std::string pod;
+  REQUIRE(f.run_pod(pod_config, &pod).ok());
+
+  auto runs = [&](const std::string& name, auto set) {
+    auto config = f.container_config(name, {"sleep", "1000"});
+    set(*config.mutable_linux()->mutable_security_context());
+    std::string id;
+    auto st = f.create(pod, pod_config, config, &id);
+    INFO(name << ": " << st.error_message());
+    CHECK(st.ok());
+  };
+  runs("default", [](v1::LinuxContainerSecurityContext& sc) {
+    sc.mutable_apparmor()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
+  });
+  runs("unconfined", [](v1::LinuxContainerSecurityContext& sc) {
+    sc.mutable_apparmor()->set_profile_type(v1::SecurityProfile::Unconfined);
+  });
+  runs("old-default", [](v1::LinuxContainerSecurityContext& sc) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    sc.set_apparmor_profile("runtime/default");
+#pragma GCC diagnostic pop
+  });
+
+  auto refused = [&](const std::string& name, auto set, const std::string& profile) {
+    auto config = f.container_config(name, {"sleep", "1000"});
+    set(*config.mutable_linux()->mutable_security_context());
+    std::string id;
+    auto st = f.create(pod, pod_config, config, &id);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(st.error_message(), Catch::Contains(profile));
+  };
+  refused(
+      "localhost",
+      [](v1::LinuxContainerSecurityContext& sc) {
+        sc.mutable_apparmor()->set_profile_type(v1::SecurityProfile::Localhost);
+        sc.mutable_apparmor()->set_localhost_ref("k8s-example");
+      },
+      "localhost/k8s-example");
+  refused(
+      "old-localhost",
+      [](v1::LinuxContainerSecurityContext& sc) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        sc.set_apparmor_profile("localhost/k8s-old");
+#pragma GCC diagnostic pop
+      },
+      "localhost/k8s-old");
+  CHECK(f.container_count() == 3);
+
+  // A pod asking for one is refused before anything is made.
+  auto localhost_pod = f.pod_config("apparmor-pod");
+  auto* profile = localhost_pod.mutable_linux()->mutable_security_context()->mutable_apparmor();
+  profile->set_profile_type(v1::SecurityProfile::Localhost);
+  profile->set_localhost_ref("k8s-pod");
+  std::string refused_pod;
+  auto st = f.run_pod(localhost_pod, &refused_pod);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(st.error_message(), Catch::Contains("localhost/k8s-pod"));
+  v1::ListPodSandboxResponse pods;
+  REQUIRE(f.client.runtime_call(&S::ListPodSandbox, v1::ListPodSandboxRequest{}, &pods).ok());
+  CHECK(pods.items_size() == 1);
+
+  f.remove_pod(pod);
   f.check_nothing_left();
 }

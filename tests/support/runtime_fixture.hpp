@@ -42,12 +42,14 @@ inline void skip_unless_ready() {
 
 inline registry_fixture& registry() {
   skip_unless_ready();
-  static registry_fixture r("plain", "busybox,layered");
+  static registry_fixture r("plain", "busybox,layered,groups");
   return r;
 }
 
 inline std::string busybox() { return registry().host() + "/busybox:1"; }
 inline std::string layered() { return registry().host() + "/layered:1"; }
+// Users of its /etc/group: app (1000) is a member of 50000 and 50001.
+inline std::string groups_image() { return registry().host() + "/groups:1"; }
 
 inline std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -251,6 +253,15 @@ struct runtime_fixture {
     REQUIRE(client.runtime_call(&S::PodSandboxStatus, req, &resp).ok());
     REQUIRE(resp.info().count("info"));
     return nlohmann::json::parse(resp.info().at("info"));
+  }
+
+  void pull(const std::string& image) {
+    v1::PullImageRequest req;
+    req.mutable_image()->set_image(image);
+    v1::PullImageResponse resp;
+    auto st = client.image_call(&v1::ImageService::Stub::PullImage, req, &resp);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
   }
 
   std::string pid_of(const std::string& id) { return std::to_string(container_info(id).at("pid").get<int>()); }

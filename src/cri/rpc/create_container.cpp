@@ -143,6 +143,10 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     in.cgroup_path = record.cgroup_path();
     in.log_path = record.log_path();
     in.exit_path = exit_path_of(ctx.cfg, record.id()).string();
+    // A handler dropped from the config since the pod started: the default's.
+    const auto* handler = ctx.cfg.runtime_handler(pod->runtime_handler());
+    if (!handler) handler = ctx.cfg.runtime_handler("");
+    in.unset_seccomp_profile = handler->seccomp_profile;
     auto built = spec::build_container_spec(in);
     if (!built) return built;
     // Only its own devices, unless privileged (the cgroup then keeps its
@@ -165,6 +169,14 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     co_return tl::unexpected(prepared.error().context(what));
   }
   record.set_spec_json(nlohmann::json(*prepared).dump());
+  {
+    const auto& user = prepared->process.user;
+    auto* linux_user = record.mutable_user();
+    linux_user->set_uid(user.uid);
+    linux_user->set_gid(user.gid);
+    // additional_gids holds the primary gid too, as setgroups gets it.
+    for (auto g : user.additional_gids) linux_user->add_supplemental_groups(g);
+  }
   crash_point(point("create_container.after_cgroup"));
 
   auto t1 = std::chrono::steady_clock::now();
@@ -179,6 +191,7 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   auto amended = ctx.state.amend_container(container_id{record.id()}, [&](records::container& r) {
     r.set_pid(record.pid());
     r.set_spec_json(record.spec_json());
+    *r.mutable_user() = record.user();
   });
   if (!amended) co_return tl::unexpected(amended.error());
   auto t2 = std::chrono::steady_clock::now();

@@ -44,6 +44,9 @@ task<result<void>> port_forward(context&, const v1::PortForwardRequest&, v1::Por
 
 task<result<void>> update_container_resources(context&, const v1::UpdateContainerResourcesRequest&,
                                               v1::UpdateContainerResourcesResponse&);
+task<result<void>> update_pod_sandbox_resources(context&,
+                                                const v1::UpdatePodSandboxResourcesRequest&,
+                                                v1::UpdatePodSandboxResourcesResponse&);
 task<result<void>> container_stats(context&, const v1::ContainerStatsRequest&, v1::ContainerStatsResponse&);
 task<result<void>> list_container_stats(context&, const v1::ListContainerStatsRequest&,
                                         v1::ListContainerStatsResponse&);

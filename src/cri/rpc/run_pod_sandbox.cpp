@@ -7,6 +7,7 @@
 #include "cri/pod_resources.hpp"
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
+#include "cri/spec/apparmor.hpp"
 #include "cri/spec/sysctls.hpp"
 
 namespace ringcri::cri::rpc {
@@ -16,10 +17,14 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   const auto& config = req.config();
   if (config.metadata().name().empty())
     co_return fail(error_kind::invalid_argument, "RunPodSandbox: config.metadata.name is empty");
-  if (!req.runtime_handler().empty() && req.runtime_handler() != "ringcri")
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("RunPodSandbox: runtime handler \"{}\" is not supported (use \"\")",
-                               req.runtime_handler()));
+  if (!ctx.cfg.runtime_handler(req.runtime_handler()))
+    co_return fail(error_kind::not_found,
+                   fmt::format("RunPodSandbox: runtime handler \"{}\" is not configured (the "
+                               "default is \"\" or \"{}\"; others come from [runtimes.\"<name>\"])",
+                               req.runtime_handler(), config::default_runtime_handler));
+  const auto& pod_sc = config.linux().security_context();
+  if (auto ok = spec::check_apparmor(pod_sc.has_apparmor() ? &pod_sc.apparmor() : nullptr, {}); !ok)
+    co_return tl::unexpected(std::move(ok.error()).context("RunPodSandbox"));
   // Every container of the pod sets its sysctls; refuse bad ones now.
   if (auto sysctls = spec::pod_sysctls(config); !sysctls)
     co_return tl::unexpected(std::move(sysctls.error()).context("RunPodSandbox"));

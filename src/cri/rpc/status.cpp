@@ -1,10 +1,23 @@
 #include <nlohmann/json.hpp>
 
+#include "base/sys/mount_setattr.hpp"
 #include "cri/pod_network.hpp"
 #include "cri/rpc/handlers.hpp"
 #include "version.hpp"
 
 namespace ringcri::cri::rpc {
+
+namespace {
+
+// What a pod of `handler` may ask for. Every handler spawns the same way
+// today, so these are the node's; a handler setting of its own (user
+// namespaces by default, say) decides its entry here.
+void fill_features(v1::RuntimeHandlerFeatures& features, const config::runtime_handler_config&) {
+  features.set_recursive_read_only_mounts(sys::kernel_has_mount_setattr());
+  features.set_user_namespaces(false);
+}
+
+}  // namespace
 
 task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::StatusResponse& resp) {
   auto* conditions = resp.mutable_status();
@@ -23,15 +36,27 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
     network->set_message(*not_ready);
   }
 
-  auto* handler = resp.add_runtime_handlers();
-  handler->set_name("");  // the default handler
-  handler->mutable_features()->set_recursive_read_only_mounts(false);
-  handler->mutable_features()->set_user_namespaces(false);
+  // The default handler as "" and by its name (containerd lists its
+  // default runtime both ways too), then each configured one.
+  auto add_handler = [&](const std::string& name, const config::runtime_handler_config& handler) {
+    auto* entry = resp.add_runtime_handlers();
+    entry->set_name(name);
+    fill_features(*entry->mutable_features(), handler);
+  };
+  const auto& default_handler = *ctx.cfg.runtime_handler("");
+  add_handler("", default_handler);
+  add_handler(config::default_runtime_handler, default_handler);
+  for (const auto& [name, handler] : ctx.cfg.runtimes)
+    if (name != config::default_runtime_handler) add_handler(name, handler);
+  resp.mutable_features()->set_supplemental_groups_policy(true);
 
   if (req.verbose()) {
     nlohmann::json config = {
         {"root", ctx.cfg.root_dir.string()},
         {"state", ctx.cfg.state_dir.string()},
+        // containerd's names for the same, which crictl and critest read.
+        {"rootDir", ctx.cfg.root_dir.string()},
+        {"stateDir", ctx.cfg.state_dir.string()},
         {"socket", ctx.cfg.socket_path().string()},
         {"cores", ctx.pool.size()},
         {"logLevel", ctx.cfg.log_level},

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "cri/spec/apparmor.hpp"
 #include "cri/spec/capabilities.hpp"
 #include "cri/spec/devices.hpp"
 #include "cri/spec/masked_paths.hpp"
@@ -89,6 +90,13 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
     return fail_ctx(error(error_kind::invalid_argument,
                           "no privileged container allowed in a non-privileged pod"));
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const std::string& old_apparmor = sc.apparmor_profile();
+#pragma GCC diagnostic pop
+  if (auto ok = check_apparmor(sc.has_apparmor() ? &sc.apparmor() : nullptr, old_apparmor); !ok)
+    return fail_ctx(ok.error());
+
   exec::container_spec spec;
   spec.id = in.container_id;
 
@@ -114,7 +122,8 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
   // No rlimits: the container inherits the daemon's, as under containerd.
   if (config.linux().has_resources())
     spec.process.oom_score_adj = static_cast<int>(config.linux().resources().oom_score_adj());
-  auto seccomp = container_seccomp(sc, spec.process.capabilities.bounding);
+  auto seccomp =
+      container_seccomp(sc, spec.process.capabilities.bounding, in.unset_seccomp_profile);
   if (!seccomp) return fail_ctx(seccomp.error());
   spec.process.seccomp = std::move(*seccomp);
   spec.process.terminal = config.tty();

@@ -53,6 +53,9 @@ struct container_inputs {
   std::string cgroup_path{};
   std::string log_path{};
   std::string exit_path{};
+  // The pod's runtime handler's seccomp profile for a container that asks
+  // for none (config::runtime_handler_config::seccomp_profile).
+  std::string unset_seccomp_profile{};
 };
 
 result<exec::container_spec> build_container_spec(const container_inputs& in);

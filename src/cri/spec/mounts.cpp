@@ -9,6 +9,8 @@
 #include <memory>
 #include <set>
 
+#include "base/sys/mount_setattr.hpp"
+
 namespace ringcri::cri::spec {
 
 namespace {
@@ -19,6 +21,7 @@ struct bind_request {
   std::string host_path;
   bool readonly = false;
   runtime::v1::MountPropagation propagation = runtime::v1::PROPAGATION_PRIVATE;
+  bool recursive_readonly = false;
 };
 
 std::size_t depth(std::string_view cleaned) {
@@ -40,18 +43,28 @@ result<bind_request> from_cri(const runtime::v1::Mount& m) {
     return fail(error_kind::unimplemented,
                 fmt::format("mount on {}: id-mapped mounts are not supported", dst));
   if (m.recursive_read_only()) {
+    // As the CRI says: only on a read-only, private mount (a slave or
+    // shared one would take in rw mounts the host makes later).
     if (!m.readonly())
       return fail(error_kind::invalid_argument,
-                  fmt::format("mount on {} (host path {}): recursive read-only conflicts with a "
-                              "read-write mount",
+                  fmt::format("mount on {} (host path {}): recursive read-only needs a read-only "
+                              "mount",
                               dst, m.host_path()));
-    // Not advertised in RuntimeHandlerFeatures, so kubelet does not ask.
-    return fail(error_kind::unimplemented,
-                fmt::format("mount on {} (host path {}): recursive read-only mounts are not "
-                            "supported",
-                            dst, m.host_path()));
+    if (m.propagation() != runtime::v1::PROPAGATION_PRIVATE)
+      return fail(
+          error_kind::invalid_argument,
+          fmt::format("mount on {} (host path {}): recursive read-only needs propagation "
+                      "PROPAGATION_PRIVATE, not {}",
+                      dst, m.host_path(), runtime::v1::MountPropagation_Name(m.propagation())));
+    // Not advertised in RuntimeHandlerFeatures then, so kubelet does not ask.
+    if (!sys::kernel_has_mount_setattr())
+      return fail(error_kind::invalid_argument,
+                  fmt::format("mount on {} (host path {}): recursive read-only mounts need "
+                              "mount_setattr (Linux 5.12), which this kernel lacks",
+                              dst, m.host_path()));
   }
-  return bind_request{clean_path(dst), m.host_path(), m.readonly(), m.propagation()};
+  return bind_request{clean_path(dst), m.host_path(), m.readonly(), m.propagation(),
+                      m.recursive_read_only()};
 }
 
 result<exec::mount_spec> to_mount(const bind_request& b) {
@@ -80,6 +93,9 @@ result<exec::mount_spec> to_mount(const bind_request& b) {
       break;
   }
   m.options.push_back(b.readonly ? "ro" : "rw");
+  // "ro" alone leaves the submounts of the rbind writable, as under runc
+  // (and critest's non-recursive spec expects).
+  if (b.recursive_readonly) m.options.push_back("rro");
   return m;
 }
 

@@ -157,7 +157,8 @@ result<exec::seccomp_spec> load_seccomp_profile(const std::string& path) {
 }
 
 result<std::optional<exec::seccomp_spec>> container_seccomp(
-    const runtime::v1::LinuxContainerSecurityContext& sc, const std::vector<std::string>& bounding) {
+    const runtime::v1::LinuxContainerSecurityContext& sc, const std::vector<std::string>& bounding,
+    std::string_view unset_profile) {
   using runtime::v1::SecurityProfile;
   if (sc.privileged()) return std::nullopt;
   if (sc.has_seccomp()) {
@@ -181,7 +182,11 @@ result<std::optional<exec::seccomp_spec>> container_seccomp(
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   const std::string& path = sc.seccomp_profile_path();
 #pragma GCC diagnostic pop
-  if (path.empty() || path == "unconfined") return std::nullopt;
+  if (path.empty()) {
+    if (unset_profile == "runtime/default") return runtime_default_profile(bounding);
+    return std::nullopt;
+  }
+  if (path == "unconfined") return std::nullopt;
   if (path == "runtime/default" || path == "docker/default") return runtime_default_profile(bounding);
   if (path.rfind("localhost/", 0) == 0) {
     auto p = load_seccomp_profile(path.substr(std::string_view("localhost").size()));

@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "api.pb.h"
 #include "base/error.hpp"
@@ -32,8 +33,11 @@ exec::seccomp_spec runtime_default_profile(const std::vector<std::string>& bound
 // when it is missing, does not parse, or uses what we do not know.
 result<exec::seccomp_spec> load_seccomp_profile(const std::string& path);
 
-// The profile for a container; nullopt: unconfined.
+// The profile for a container; nullopt: unconfined. `unset_profile` is for
+// a request that names none: its runtime handler's seccomp_profile ("",
+// "unconfined" or "runtime/default"; config.hpp).
 result<std::optional<exec::seccomp_spec>> container_seccomp(
-    const runtime::v1::LinuxContainerSecurityContext& sc, const std::vector<std::string>& bounding);
+    const runtime::v1::LinuxContainerSecurityContext& sc, const std::vector<std::string>& bounding,
+    std::string_view unset_profile = {});
 
 }  // namespace ringcri::cri::spec

@@ -40,6 +40,7 @@ v1::ContainerStatus container_status_of(const records::container& c) {
   *out.mutable_annotations() = c.config().annotations();
   *out.mutable_mounts() = c.config().mounts();
   out.set_log_path(c.log_path());
+  if (c.has_user()) *out.mutable_user()->mutable_linux() = c.user();
   // The limits as created and last updated (kubelet's in-place resize reads them).
   if (c.config().linux().has_resources())
     *out.mutable_resources()->mutable_linux() = c.config().linux().resources();

@@ -73,6 +73,10 @@ mount_options parse_mount_options(const std::vector<std::string>& options) {
       out.propagation = p.flag;
       known = true;
     }
+    if (!known && word == "rro") {
+      out.recursive_readonly = true;
+      known = true;
+    }
     if (known) continue;
     if (!out.data.empty()) out.data += ',';
     out.data += word;

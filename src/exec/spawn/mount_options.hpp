@@ -13,6 +13,9 @@ struct mount_options {
   unsigned long propagation =
       0;             // MS_PRIVATE / MS_SHARED / MS_SLAVE / MS_UNBINDABLE, maybe | MS_REC
   std::string data;  // "mode=755,size=65536k"
+  // "rro" (runc's word): the mount and every mount below it read-only,
+  // through mount_setattr once mounted. "ro" alone is the top mount only.
+  bool recursive_readonly = false;
 };
 
 mount_options parse_mount_options(const std::vector<std::string>& options);

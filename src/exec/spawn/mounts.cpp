@@ -2,13 +2,14 @@
 
 #include "exec/spawn/mounts.hpp"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/sys/mount_setattr.hpp"
 #include "exec/spawn/beneath.hpp"
 #include "exec/spawn/mount_options.hpp"
 
@@ -93,6 +94,13 @@ result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree) {
     if (!top) return tl::unexpected(std::move(top.error()).context(what));
     if (::mount(nullptr, fd_path(top->get()).c_str(), nullptr, opts.propagation, nullptr) < 0)
       return fail_errno(errno, what + ": set propagation");
+  }
+  if (opts.recursive_readonly) {
+    // Last, so that nothing above undoes it; the fd is the new mount's root.
+    auto top = open_in_root(root_fd, m.destination);
+    if (!top) return tl::unexpected(std::move(top.error()).context(what));
+    if (int err = sys::make_tree_readonly(top->get()); err < 0)
+      return fail_errno(-err, what + ": make it recursively read-only");
   }
   return {};
 }

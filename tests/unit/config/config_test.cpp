@@ -291,3 +291,58 @@ TEST_CASE("[image] errors name the file and the key") {
     CHECK(r.error().message() == message);
   }
 }
+
+TEST_CASE("[runtimes] handlers: none but the default unless configured") {
+  auto d = config::parse("", "t.toml");
+  REQUIRE(d);
+  CHECK(d->runtimes.empty());
+  REQUIRE(d->runtime_handler("") != nullptr);
+  CHECK(d->runtime_handler("")->seccomp_profile.empty());
+  CHECK(d->runtime_handler("ringcri") == d->runtime_handler(""));
+  CHECK(d->runtime_handler("runc") == nullptr);
+  CHECK(d->runtime_handler("kata") == nullptr);
+}
+
+TEST_CASE("[runtimes] a handler's table sets its seccomp default; ringcri's sets the default's") {
+  auto c = config::parse(R"(
+[runtimes.strict]
+seccomp_profile = "runtime/default"
+[runtimes."with.dot"]
+[runtimes.ringcri]
+seccomp_profile = "unconfined"
+)",
+                         "t.toml");
+  REQUIRE(c);
+  CHECK(c->runtimes.size() == 3);
+  REQUIRE(c->runtime_handler("strict") != nullptr);
+  CHECK(c->runtime_handler("strict")->seccomp_profile == "runtime/default");
+  REQUIRE(c->runtime_handler("with.dot") != nullptr);
+  CHECK(c->runtime_handler("with.dot")->seccomp_profile.empty());
+  REQUIRE(c->runtime_handler("") != nullptr);
+  CHECK(c->runtime_handler("")->seccomp_profile == "unconfined");
+  CHECK(c->runtime_handler("ringcri") == c->runtime_handler(""));
+  CHECK(c->runtime_handler("Strict") == nullptr);
+}
+
+TEST_CASE("[runtimes] errors name the file and the key path") {
+  auto bad_profile =
+      config::parse("[runtimes.a]\nseccomp_profile = \"localhost/x.json\"", "a.toml");
+  REQUIRE_FALSE(bad_profile);
+  CHECK_THAT(bad_profile.error().message(),
+             Catch::Contains("a.toml") && Catch::Contains("'runtimes.a.seccomp_profile'"));
+  auto not_string = config::parse("[runtimes.a]\nseccomp_profile = 1", "b.toml");
+  REQUIRE_FALSE(not_string);
+  CHECK_THAT(not_string.error().message(), Catch::Contains("'runtimes.a.seccomp_profile'"));
+  auto unknown = config::parse("[runtimes.\"x y\"]\nbinary = \"/usr/bin/runc\"", "c.toml");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message() == "c.toml: unknown key 'runtimes.\"x y\".binary'");
+  auto not_table = config::parse("runtimes = 3", "d.toml");
+  REQUIRE_FALSE(not_table);
+  CHECK_THAT(not_table.error().message(), Catch::Contains("'runtimes'"));
+  auto handler_not_table = config::parse("[runtimes]\na = 3", "e.toml");
+  REQUIRE_FALSE(handler_not_table);
+  CHECK_THAT(handler_not_table.error().message(), Catch::Contains("'runtimes.a' must be a table"));
+  auto unnamed = config::parse("[runtimes.\"\"]", "f.toml");
+  REQUIRE_FALSE(unnamed);
+  CHECK_THAT(unnamed.error().message(), Catch::Contains("needs a name"));
+}

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/sys/mount_setattr.hpp"
+
 using namespace ringcri::cri::spec;
 using ringcri::error_kind;
 using ringcri::exec::mount_spec;
@@ -216,14 +218,56 @@ TEST_CASE("malformed request mounts are refused", "[mounts]") {
     REQUIRE(!m);
     CHECK(m.error().kind() == error_kind::invalid_argument);
   }
-  SECTION("recursive read-only") {
+}
+
+TEST_CASE("recursive read-only: an rro rbind when read-only and private, else refused",
+          "[mounts]") {
+  host_dir h;
+  const std::string dir = h.dir("/d");
+  SECTION("read-only and private") {
     runtime::v1::ContainerConfig c;
-    auto* mnt = add_mount(c, "/data", h.dir("/d"));
+    auto* mnt = add_mount(c, "/data", dir);
     mnt->set_readonly(true);
     mnt->set_recursive_read_only(true);
     auto m = container_mounts(c, {}, false, false);
+    if (!ringcri::sys::kernel_has_mount_setattr()) {
+      REQUIRE(!m);
+      CHECK(m.error().kind() == error_kind::invalid_argument);
+      return;
+    }
+    REQUIRE(m);
+    CHECK(at(*m, "/data").options == std::vector<std::string>{"rbind", "rprivate", "ro", "rro"});
+  }
+  SECTION("plain read-only stays top-level only") {
+    runtime::v1::ContainerConfig c;
+    add_mount(c, "/data", dir)->set_readonly(true);
+    auto m = container_mounts(c, {}, false, false);
+    REQUIRE(m);
+    CHECK(at(*m, "/data").options == std::vector<std::string>{"rbind", "rprivate", "ro"});
+  }
+  SECTION("read-write") {
+    runtime::v1::ContainerConfig c;
+    add_mount(c, "/data", dir)->set_recursive_read_only(true);
+    auto m = container_mounts(c, {}, false, false);
     REQUIRE(!m);
-    CHECK(m.error().kind() == error_kind::unimplemented);
+    CHECK(m.error().kind() == error_kind::invalid_argument);
+    CHECK_THAT(m.error().message(), Catch::Contains("/data") && Catch::Contains(dir));
+  }
+  for (auto prop :
+       {runtime::v1::PROPAGATION_HOST_TO_CONTAINER, runtime::v1::PROPAGATION_BIDIRECTIONAL}) {
+    DYNAMIC_SECTION("propagation " << runtime::v1::MountPropagation_Name(prop)) {
+      runtime::v1::ContainerConfig c;
+      auto* mnt = add_mount(c, "/data", dir);
+      mnt->set_readonly(true);
+      mnt->set_recursive_read_only(true);
+      mnt->set_propagation(prop);
+      auto m = container_mounts(c, {}, false, false);
+      REQUIRE(!m);
+      CHECK(m.error().kind() == error_kind::invalid_argument);
+      CHECK_THAT(m.error().message(),
+                 Catch::Contains("/data") && Catch::Contains(dir) &&
+                     Catch::Contains(runtime::v1::MountPropagation_Name(prop)));
+    }
   }
 }
 

@@ -77,6 +77,12 @@ TEST_CASE("the profile follows the security context") {
   auto none = container_seccomp(sc, docker_default);
   REQUIRE(none);
   CHECK_FALSE(*none);  // nothing asked: unconfined, as containerd
+  // Unless the runtime handler's default says otherwise.
+  auto handler_default = container_seccomp(sc, docker_default, "runtime/default");
+  REQUIRE(handler_default);
+  REQUIRE(*handler_default);
+  CHECK((*handler_default)->default_action == "SCMP_ACT_ERRNO");
+  CHECK_FALSE(*container_seccomp(sc, docker_default, "unconfined"));
 
   sc.mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
   auto def = container_seccomp(sc, docker_default);
@@ -86,6 +92,8 @@ TEST_CASE("the profile follows the security context") {
 
   sc.mutable_seccomp()->set_profile_type(v1::SecurityProfile::Unconfined);
   CHECK_FALSE(*container_seccomp(sc, docker_default));
+  // An explicit choice wins over the handler's default.
+  CHECK_FALSE(*container_seccomp(sc, docker_default, "runtime/default"));
 
   sc.mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
   sc.set_privileged(true);
