@@ -8,6 +8,7 @@
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
 #include "cri/spec/sysctls.hpp"
+#include "cri/spec/user_namespace.hpp"
 
 namespace ringcri::cri::rpc {
 
@@ -20,6 +21,14 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
     co_return fail(error_kind::invalid_argument,
                    fmt::format("RunPodSandbox: runtime handler \"{}\" is not supported (use \"\")",
                                req.runtime_handler()));
+  // A user namespace asked for wrongly is refused before anything is made.
+  auto userns = spec::user_namespace_of(config.linux().security_context().namespace_options());
+  if (!userns) co_return tl::unexpected(std::move(userns.error()).context("RunPodSandbox"));
+  if (*userns && !ctx.user_namespaces)
+    co_return fail(
+        error_kind::failed_precondition,
+        "RunPodSandbox: this node cannot run pods in user namespaces (no idmapped mounts on "
+        "its root dir or tmpfs; see the daemon's start-up log)");
   // Every container of the pod sets its sysctls; refuse bad ones now.
   if (auto sysctls = spec::pod_sysctls(config); !sysctls)
     co_return tl::unexpected(std::move(sysctls.error()).context("RunPodSandbox"));

@@ -26,12 +26,15 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
   auto* handler = resp.add_runtime_handlers();
   handler->set_name("");  // the default handler
   handler->mutable_features()->set_recursive_read_only_mounts(false);
-  handler->mutable_features()->set_user_namespaces(false);
+  handler->mutable_features()->set_user_namespaces(ctx.user_namespaces);
 
   if (req.verbose()) {
     nlohmann::json config = {
         {"root", ctx.cfg.root_dir.string()},
         {"state", ctx.cfg.state_dir.string()},
+        // The names containerd gives them, which critest and crictl read.
+        {"rootDir", ctx.cfg.root_dir.string()},
+        {"stateDir", ctx.cfg.state_dir.string()},
         {"socket", ctx.cfg.socket_path().string()},
         {"cores", ctx.pool.size()},
         {"logLevel", ctx.cfg.log_level},
