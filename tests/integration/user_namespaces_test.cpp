@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "support/runtime_fixture.hpp"
+#include "support/stream_client.hpp"
 
 using namespace ringcri::testing;
 
@@ -171,6 +172,29 @@ TEST_CASE("a pod in a user namespace: maps, owners, host mounts and the pod's na
     exec_ok(f, id, {"ip", "link", "set", "lo", "mtu", "1400"});
   }
 
+  SECTION("an exec's terminal belongs to the user it runs as, in the pod's ids") {
+    v1::ExecRequest req;
+    req.set_container_id(id);
+    for (const char* a : {"sh", "-c", "stat -L -c %u /proc/self/fd/1"}) req.add_cmd(a);
+    req.set_stdin(true);  // a terminal is stdin too, as kubectl -it asks
+    req.set_stdout(true);
+    req.set_tty(true);
+    v1::ExecResponse resp;
+    auto exec_st = f.client.runtime_call(&S::Exec, req, &resp);
+    INFO(exec_st.error_message());
+    REQUIRE(exec_st.ok());
+    spdy_client c(resp.url(), {"v4.channel.k8s.io"});
+    REQUIRE(c.response().status == 101);
+    auto error = c.open_stream({{"streamtype", "error"}});
+    auto in = c.open_stream({{"streamtype", "stdin"}});
+    auto out = c.open_stream({{"streamtype", "stdout"}});
+    (void)c.open_stream({{"streamtype", "resize"}});
+    c.send_data(in, "", true);
+    REQUIRE(c.wait([&] { return c.finished.count(error) > 0; }, 20s));
+    INFO("out: " << c.data[out] << " error: " << c.data[error]);
+    CHECK(c.data[out].find("0\r\n") == 0);
+  }
+
   SECTION("/dev, /dev/shm and a device node belong to the pod's root") {
     CHECK(exec_ok(f, id, {"stat", "-c", "%u", "/dev", "/dev/shm", "/dev/null"}) == "0\n0\n0\n");
     CHECK(exec_ok(f, id, {"sh", "-c", "echo hi > /dev/null && echo ok"}) == "ok\n");
@@ -189,6 +213,7 @@ TEST_CASE("a pod in a user namespace keeps working across a daemon restart") {
   auto id = f.create_and_start(pod, pod_config, f.container_config("c", {"sleep", "1000"}));
 
   f.daemon.restart();
+  f.client.reconnect();
   CHECK(squeeze(exec_ok(f, id, {"cat", "/proc/self/uid_map"})) == "0 200000 65536");
   // A container made after the restart joins the same user namespace.
   auto second = f.create_and_start(pod, pod_config, f.container_config("d", {"sleep", "1000"}));
