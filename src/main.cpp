@@ -2,17 +2,16 @@
 // reactor threads, and stops them cleanly on SIGTERM or SIGINT.
 
 #include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "base/crash_point.hpp"
 #include "base/sys/oom_score_adj.hpp"
@@ -29,6 +28,7 @@
 #include "cri/streaming/server.hpp"
 #include "exec/cgroups/hierarchy.hpp"
 #include "exec/keeper/client.hpp"
+#include "exec/sandbox/user_namespace_probe.hpp"
 #include "image/layer_store.hpp"
 #include "reactor/pool.hpp"
 #include "version.hpp"
@@ -101,6 +101,13 @@ int serve(const config& cfg) {
     return 1;
   }
   ctx.cgroups = &*cgroups;
+  // Once, before serving: Status reports it and RunPodSandbox relies on it.
+  if (auto userns = ringcri::exec::sandbox::probe_user_namespaces(cfg.root_dir); userns.supported)
+    ctx.user_namespaces = true;
+  else
+    spdlog::warn(
+        "msg=\"pods cannot have user namespaces on this node (hostUsers: false)\" reason=\"{}\"",
+        userns.reason);
   if (const auto* devices = cgroups->mount_of("devices"); devices == nullptr || devices->unified)
     spdlog::warn("msg=\"no v1 devices controller: containers' device rules are not enforced (cgroup v2 needs "
                  "an eBPF device program, not built yet)\"");

@@ -65,6 +65,8 @@ struct context {
   keeper_link* keeper = nullptr;
   exec::cgroups::hierarchy* cgroups = nullptr;
   streaming::server* streaming = nullptr;  // Exec, Attach and PortForward URLs
+  // The node can run pods in user namespaces (user_namespace_probe.hpp).
+  bool user_namespaces = false;
   process_table processes;
   event_hub events;  // GetContainerEvents
   // Unary calls handed to a reactor and not yet answered (server.cpp

@@ -1,9 +1,8 @@
 #include "cri/pod_resources.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -13,6 +12,7 @@
 #include "cri/keeper_link.hpp"
 #include "cri/paths.hpp"
 #include "cri/pod_network.hpp"
+#include "cri/spec/user_namespace.hpp"
 #include "exec/sandbox/namespaces.hpp"
 #include "exec/sandbox/pod_files.hpp"
 #include "reactor/blocking.hpp"
@@ -46,6 +46,13 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
   wanted.ipc = !is_node(ns.ipc());
   wanted.uts = !host_network;  // a pod on the host network keeps the host's name too
   wanted.hostname = config.hostname();
+  // Validated by RunPodSandbox; checked again here for any other caller.
+  auto userns = spec::user_namespace_of(ns);
+  if (!userns) co_return tl::unexpected(userns.error());
+  if (*userns) {
+    wanted.uid_mappings = (*userns)->uids;
+    wanted.gid_mappings = (*userns)->gids;
+  }
 
   sandbox::pod_files_request files;
   files.hostname = config.hostname();

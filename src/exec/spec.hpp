@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/sys/user_namespace.hpp"
+
 namespace ringcri::exec {
 
 // One mount, made in the container's mount namespace after the rootfs and
@@ -39,10 +41,13 @@ struct device_spec {
 };
 
 // A namespace of the container. Kinds: "pid", "network", "ipc", "uts",
-// "mount", "cgroup". `path` empty: a new one. `path` set: join that one
+// "mount", "cgroup", "user". `path` empty: a new one. `path` set: join that one
 // (a held namespace file such as <state>/pods/<id>/ns/net, or
 // /proc/<pid>/ns/pid of a pod's init). A kind absent from the list is the
-// host's.
+// host's. "user" is only joined (the pod's <pod_dir>/ns/user), and last:
+// the container is set up with the host's powers, its rootfs layers and
+// bind mounts idmapped through that namespace, and enters it just before
+// it is confined (child_container.cpp).
 struct namespace_spec {
   std::string type;
   std::string path;
@@ -136,6 +141,10 @@ struct container_spec {
   std::vector<std::string> masked_paths;    // in the container
   std::vector<std::string> readonly_paths;  // in the container
   std::vector<namespace_spec> namespaces;
+  // The maps of the "user" namespace, when there is one: device nodes and
+  // the terminal are owned by the host ids of the spec's ids.
+  std::vector<sys::id_mapping> uid_mappings;
+  std::vector<sys::id_mapping> gid_mappings;
   // cgroup.procs files the process joins before anything else, one per
   // hierarchy (v1 controllers and/or the unified one). Made by the caller.
   std::vector<std::string> cgroup_procs;

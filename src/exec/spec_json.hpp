@@ -21,6 +21,10 @@ struct adl_serializer<std::optional<T>> {
 };
 }  // namespace nlohmann
 
+namespace ringcri::sys {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(id_mapping, container_id, host_id, size)
+}  // namespace ringcri::sys
+
 namespace ringcri::exec {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mount_spec, destination, type, source, options)
@@ -38,10 +42,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(process_spec, args, env, cwd, us
                                                 terminal)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cgroup_hierarchy_spec, name, type, options)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(rootfs_spec, lowers, upper, work, target, readonly)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(container_spec, id, process, rootfs, hostname, mounts,
-                                                devices, masked_paths, readonly_paths, namespaces,
-                                                cgroup_procs, cgroup_path, cgroup_hierarchies, sysctls, log_path,
-                                                exit_path, stdin_open)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(container_spec, id, process, rootfs, hostname,
+                                                mounts, devices, masked_paths, readonly_paths,
+                                                namespaces, uid_mappings, gid_mappings,
+                                                cgroup_procs, cgroup_path, cgroup_hierarchies,
+                                                sysctls, log_path, exit_path, stdin_open)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(exec_spec, container_id, process, cgroup_procs)
 
 // Whether a number anywhere in `j` is a float. No spec field is one (nor

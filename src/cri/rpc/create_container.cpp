@@ -1,19 +1,18 @@
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <filesystem>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
-#include "cri/cgroup_names.hpp"
 #include "base/crash_point.hpp"
+#include "cri/cgroup_names.hpp"
+#include "cri/container_process.hpp"
 #include "cri/events.hpp"
+#include "cri/image_lookup.hpp"
 #include "cri/intents.hpp"
 #include "cri/keeper_link.hpp"
-#include "cri/container_process.hpp"
-#include "cri/image_lookup.hpp"
 #include "cri/paths.hpp"
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
@@ -22,6 +21,7 @@
 #include "cri/spec/mounts.hpp"
 #include "cri/spec/resources.hpp"
 #include "cri/spec/stop_signal.hpp"
+#include "cri/spec/user_namespace.hpp"
 #include "exec/spec_json.hpp"
 #include "image/digest.hpp"
 #include "reactor/blocking.hpp"
@@ -41,6 +41,12 @@ result<std::vector<std::string>> layer_dirs_of(context& ctx, const records::imag
     dirs.push_back(path->string());
   }
   return dirs;
+}
+
+// The pod's held user namespace (exec/sandbox/namespaces.hpp), there when
+// its config asks for one (userns_options mode POD).
+std::string user_ns_path_of(const records::pod_sandbox& pod) {
+  return (std::filesystem::path(pod.pod_dir()) / "ns" / "user").string();
 }
 
 std::string log_path_of(const v1::PodSandboxConfig& pod, const v1::ContainerConfig& c) {
@@ -65,6 +71,15 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   if (config.metadata().name().empty())
     co_return fail(error_kind::invalid_argument, "CreateContainer: config.metadata.name is empty");
   const std::string what = fmt::format("create container \"{}\"", config.metadata().name());
+  const auto& pod_ns = pod->config().linux().security_context().namespace_options();
+  if (auto same = spec::check_container_user_namespace(
+          config.linux().security_context().namespace_options(), pod_ns);
+      !same)
+    co_return tl::unexpected(std::move(same.error()).context(what));
+  // The pod's maps are in its config as RunPodSandbox took it (a record
+  // made before user namespaces has no userns_options: the host's).
+  auto userns = spec::user_namespace_of(pod_ns);
+  if (!userns) co_return tl::unexpected(std::move(userns.error()).context(what));
 
   auto image = find_image(ctx, config.image().image());
   if (!image)
@@ -111,6 +126,16 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
       std::filesystem::create_directories(dir / sub, ec);
       if (ec) return fail_errno(ec.value(), fmt::format("create \"{}\"", (dir / sub).string()));
     }
+    // In a user namespace the writable layer belongs to the mapped root:
+    // overlayfs cannot idmap an upper dir, so the container's own (empty)
+    // upper and work dirs are chowned; the image's layers never are.
+    if (*userns)
+      for (const char* sub : {"upper", "work"}) {
+        const auto path = dir / sub;
+        if (::chown(path.c_str(), sys::host_id_of((*userns)->uids, 0),
+                    sys::host_id_of((*userns)->gids, 0)) != 0)
+          return fail_errno(errno, fmt::format("chown \"{}\" to the pod's root", path.string()));
+      }
     auto limits = spec::container_resources(config.linux().resources(), ctx.cfg.pids_limit);
     if (!limits) return tl::unexpected(limits.error());
     const bool with_cpuset = !limits->cpuset_cpus.empty() || !limits->cpuset_mems.empty();
@@ -131,6 +156,8 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
     in.pod.net_ns = pod->netns_path();
     in.pod.ipc_ns = pod->ipc_ns_path();
     in.pod.uts_ns = pod->uts_ns_path();
+    if (*userns) in.pod.user_ns = user_ns_path_of(*pod);
+    in.userns = *userns;
     if (pod->init_pid() > 0) in.pod.pid_ns = fmt::format("/proc/{}/ns/pid", pod->init_pid());
     const auto& target = config.linux().security_context().namespace_options().target_id();
     if (!target.empty()) {

@@ -9,6 +9,7 @@
 #include "cri/rpc/handlers.hpp"
 #include "cri/spec/apparmor.hpp"
 #include "cri/spec/sysctls.hpp"
+#include "cri/spec/user_namespace.hpp"
 
 namespace ringcri::cri::rpc {
 
@@ -25,6 +26,14 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   const auto& pod_sc = config.linux().security_context();
   if (auto ok = spec::check_apparmor(pod_sc.has_apparmor() ? &pod_sc.apparmor() : nullptr, {}); !ok)
     co_return tl::unexpected(std::move(ok.error()).context("RunPodSandbox"));
+  // A user namespace asked for wrongly is refused before anything is made.
+  auto userns = spec::user_namespace_of(config.linux().security_context().namespace_options());
+  if (!userns) co_return tl::unexpected(std::move(userns.error()).context("RunPodSandbox"));
+  if (*userns && !ctx.user_namespaces)
+    co_return fail(
+        error_kind::failed_precondition,
+        "RunPodSandbox: this node cannot run pods in user namespaces (no idmapped mounts on "
+        "its root dir or tmpfs; see the daemon's start-up log)");
   // Every container of the pod sets its sysctls; refuse bad ones now.
   if (auto sysctls = spec::pod_sysctls(config); !sysctls)
     co_return tl::unexpected(std::move(sysctls.error()).context("RunPodSandbox"));
@@ -39,8 +48,8 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   auto made = co_await make_pod_resources(ctx, pod);
   if (!made) {
     co_await drop_pod_intent(ctx, pod.id());
-    co_return tl::unexpected(made.error().context(
-        fmt::format("run pod sandbox \"{}\"", config.metadata().name())));
+    co_return tl::unexpected(
+        made.error().context(fmt::format("run pod sandbox \"{}\"", config.metadata().name())));
   }
 
   // The name is taken here, after the work: a second pod of the same name
@@ -61,8 +70,8 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   // A pod has no process of its own: created and started at once.
   publish_pod_event(ctx, pod, v1::CONTAINER_CREATED_EVENT);
   publish_pod_event(ctx, pod, v1::CONTAINER_STARTED_EVENT);
-  spdlog::info("msg=\"pod sandbox ready\" id={} name={} namespace={}", pod.id(), config.metadata().name(),
-               config.metadata().namespace_());
+  spdlog::info("msg=\"pod sandbox ready\" id={} name={} namespace={}", pod.id(),
+               config.metadata().name(), config.metadata().namespace_());
   resp.set_pod_sandbox_id(pod.id());
   co_return result<void>{};
 }

@@ -12,9 +12,10 @@ namespace {
 // What a pod of `handler` may ask for. Every handler spawns the same way
 // today, so these are the node's; a handler setting of its own (user
 // namespaces by default, say) decides its entry here.
-void fill_features(v1::RuntimeHandlerFeatures& features, const config::runtime_handler_config&) {
+void fill_features(v1::RuntimeHandlerFeatures& features, const config::runtime_handler_config&,
+                   bool node_has_user_namespaces) {
   features.set_recursive_read_only_mounts(sys::kernel_has_mount_setattr());
-  features.set_user_namespaces(false);
+  features.set_user_namespaces(node_has_user_namespaces);
 }
 
 }  // namespace
@@ -41,7 +42,7 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
   auto add_handler = [&](const std::string& name, const config::runtime_handler_config& handler) {
     auto* entry = resp.add_runtime_handlers();
     entry->set_name(name);
-    fill_features(*entry->mutable_features(), handler);
+    fill_features(*entry->mutable_features(), handler, ctx.user_namespaces);
   };
   const auto& default_handler = *ctx.cfg.runtime_handler("");
   add_handler("", default_handler);

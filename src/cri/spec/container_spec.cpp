@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 
 #include "cri/spec/apparmor.hpp"
 #include "cri/spec/capabilities.hpp"
@@ -74,6 +75,26 @@ result<std::string> pod_hostname(const runtime::v1::PodSandboxConfig& sandbox) {
   char name[HOST_NAME_MAX + 1] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return fail_errno(errno, "gethostname");
   return std::string(name);
+}
+
+// The tmpfs and devpts mounts are made from outside the pod's user
+// namespace (child_container.cpp), so their owners are given in host ids:
+// the pod's root owns /dev and /dev/shm, and the tty group is its own.
+void own_mounts_by_pod_root(exec::container_spec& spec) {
+  const std::uint32_t root_uid = sys::host_id_of(spec.uid_mappings, 0);
+  const std::uint32_t root_gid = sys::host_id_of(spec.gid_mappings, 0);
+  for (exec::mount_spec& m : spec.mounts) {
+    if (m.type == "tmpfs") {
+      m.options.push_back(fmt::format("uid={}", root_uid));
+      m.options.push_back(fmt::format("gid={}", root_gid));
+    } else if (m.type == "devpts") {
+      for (std::string& o : m.options)
+        if (o.rfind("gid=", 0) == 0) {
+          auto gid = static_cast<std::uint32_t>(std::strtoul(o.c_str() + 4, nullptr, 10));
+          o = fmt::format("gid={}", sys::host_id_of(spec.gid_mappings, gid));
+        }
+    }
+  }
 }
 
 }  // namespace
@@ -148,6 +169,12 @@ result<exec::container_spec> build_container_spec(const container_inputs& in) {
   auto ns = container_namespaces(sc.namespace_options(), in.pod, in.target_pid_ns);
   if (!ns) return fail_ctx(ns.error());
   spec.namespaces = std::move(*ns);
+  if (in.userns && !in.pod.user_ns.empty()) {
+    spec.namespaces.push_back({"user", in.pod.user_ns});
+    spec.uid_mappings = in.userns->uids;
+    spec.gid_mappings = in.userns->gids;
+    own_mounts_by_pod_root(spec);
+  }
   // spec.hostname stays empty: the pod's UTS namespace carries it (namespaces.hpp).
 
   // Sysctls of the pod, in key order (a protobuf map has none of its own).

@@ -15,6 +15,7 @@
 
 #include "api.pb.h"
 #include "base/error.hpp"
+#include "cri/spec/user_namespace.hpp"
 #include "exec/spec.hpp"
 
 namespace ringcri::cri::spec {
@@ -28,6 +29,7 @@ struct pod_paths {
   std::string net_ns;       // held namespace files of the pod ("" = the host's)
   std::string ipc_ns;
   std::string uts_ns;
+  std::string user_ns;  // the pod's user namespace, "" for the host's
   // The pod init's /proc/<pid>/ns/pid when the pod shares one pid namespace
   // among its containers, else "".
   std::string pid_ns;
@@ -56,6 +58,8 @@ struct container_inputs {
   // The pod's runtime handler's seccomp profile for a container that asks
   // for none (config::runtime_handler_config::seccomp_profile).
   std::string unset_seccomp_profile{};
+  // The pod's user namespace maps, with pod.user_ns.
+  std::optional<pod_user_namespace> userns{};
 };
 
 result<exec::container_spec> build_container_spec(const container_inputs& in);

@@ -43,12 +43,15 @@ struct ns_kind {
   const char* file;  // name under <pod_dir>/ns and /proc/self/ns
   int clone_flag;
   hold_step mount_step;
+  hold_step open_step;
 };
 constexpr std::array<ns_kind, 3> ns_kinds{{
-    {"net", CLONE_NEWNET, hold_step::mount_net},
-    {"ipc", CLONE_NEWIPC, hold_step::mount_ipc},
-    {"uts", CLONE_NEWUTS, hold_step::mount_uts},
+    {"net", CLONE_NEWNET, hold_step::mount_net, hold_step::open_net},
+    {"ipc", CLONE_NEWIPC, hold_step::mount_ipc, hold_step::open_ipc},
+    {"uts", CLONE_NEWUTS, hold_step::mount_uts, hold_step::open_uts},
 }};
+// The pod's user namespace, released after the namespaces it owns.
+constexpr const char* user_file = "user";
 
 // What the child does, prepared by the parent: only pointers into strings
 // the parent keeps alive, and plain values.
@@ -60,6 +63,12 @@ struct hold_plan {
   std::array<const char*, 3> targets{};  // held file, or null
   int report_fd = -1;
   hold_step fail_at = hold_step::none;
+  // With a user namespace: the child joins it and unshares these, then
+  // opens each namespace into `opened` (its fd table is the parent's,
+  // CLONE_FILES) instead of mounting it.
+  int userns_fd = -1;
+  int unshare_flags = 0;
+  std::array<int, 3> opened{-1, -1, -1};
 };
 
 // The record a failing child writes into the report pipe.
@@ -83,7 +92,11 @@ void child_check(const hold_plan& plan, hold_step step, bool ok) {
 }
 
 // Runs in the cloned child: async-signal-safe system calls only.
-[[noreturn]] void child_main(const hold_plan& plan) {
+[[noreturn]] void child_main(hold_plan& plan) {
+  if (plan.userns_fd >= 0) {
+    child_check(plan, hold_step::join_user, ::setns(plan.userns_fd, CLONE_NEWUSER) == 0);
+    child_check(plan, hold_step::unshare, ::unshare(plan.unshare_flags) == 0);
+  }
   if (plan.hostname != nullptr)
     child_check(plan, hold_step::set_hostname,
                 ::sethostname(plan.hostname, plan.hostname_len) == 0);
@@ -101,6 +114,11 @@ void child_check(const hold_plan& plan, hold_step step, bool ok) {
   }
   for (size_t i = 0; i < ns_kinds.size(); ++i) {
     if (plan.targets[i] == nullptr) continue;
+    if (plan.userns_fd >= 0) {
+      plan.opened[i] = ::open(plan.sources[i], O_RDONLY | O_CLOEXEC);
+      child_check(plan, ns_kinds[i].open_step, plan.opened[i] >= 0);
+      continue;
+    }
     child_check(plan, ns_kinds[i].mount_step,
                 ::mount(plan.sources[i], plan.targets[i], nullptr, MS_BIND, nullptr) == 0);
   }
@@ -172,6 +190,16 @@ std::string describe_step(hold_step step, const hold_plan& plan, const namespace
       return mount_what(1);
     case hold_step::mount_uts:
       return mount_what(2);
+    case hold_step::join_user:
+      return "join the pod's user namespace";
+    case hold_step::unshare:
+      return "make the pod's namespaces in its user namespace";
+    case hold_step::open_net:
+    case hold_step::open_ipc:
+    case hold_step::open_uts: {
+      size_t i = static_cast<size_t>(step) - static_cast<size_t>(hold_step::open_net);
+      return fmt::format("open {}", plan.sources[i] ? plan.sources[i] : "?");
+    }
   }
   return fmt::format("unknown step {}", static_cast<int>(step));
 }
@@ -189,7 +217,7 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
         std::move(e).context(fmt::format("hold namespaces of pod dir {}", pod_dir.string())));
   };
   const std::array<bool, 3> wanted{req.network, req.ipc, req.uts};
-  if (!req.network && !req.ipc && !req.uts) return held_namespaces{};
+  if (!req.network && !req.ipc && !req.uts && req.uid_mappings.empty()) return held_namespaces{};
   if (pod_dir.empty() || !pod_dir.is_absolute())
     return fail(error_kind::invalid_argument,
                 fmt::format("pod dir \"{}\" is not an absolute path", pod_dir.string()));
@@ -208,6 +236,35 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
     return context(error::from_errno(errno, fmt::format("make directory {}", ns_dir.string())));
 
   // Every string the child touches is made here, before the clone.
+  auto make_target = [&](const std::string& target) -> result<void> {
+    unique_fd fd(::open(target.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0400));
+    if (!fd) {
+      if (errno == EEXIST)
+        return tl::unexpected(error(error_kind::already_exists,
+                                    fmt::format("namespace file {} already exists", target),
+                                    EEXIST));
+      return fail_errno(errno, fmt::format("create {}", target));
+    }
+    undo.made_file(target);
+    return {};
+  };
+
+  // The pod's user namespace first: the others are made inside it.
+  const bool with_user = !req.uid_mappings.empty();
+  unique_fd userns;
+  std::string user_target;
+  if (with_user) {
+    user_target = (ns_dir / user_file).string();
+    if (auto r = make_target(user_target); !r) return context(r.error());
+    auto made = sys::make_user_namespace(req.uid_mappings, req.gid_mappings);
+    if (!made) return context(made.error());
+    userns = std::move(*made);
+    if (::mount(fmt::format("/proc/self/fd/{}", userns.get()).c_str(), user_target.c_str(), nullptr,
+                MS_BIND, nullptr) != 0)
+      return context(error::from_errno(
+          errno, fmt::format("bind-mount the pod's user namespace onto {}", user_target)));
+  }
+
   std::array<std::string, 3> sources;
   std::array<std::string, 3> targets;
   hold_plan plan;
@@ -217,14 +274,7 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
     if (!wanted[i]) continue;
     targets[i] = (ns_dir / ns_kinds[i].file).string();
     sources[i] = fmt::format("/proc/self/ns/{}", ns_kinds[i].file);
-    unique_fd fd(::open(targets[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0400));
-    if (!fd) {
-      if (errno == EEXIST)
-        return context(error(error_kind::already_exists,
-                             fmt::format("namespace file {} already exists", targets[i]), EEXIST));
-      return context(error::from_errno(errno, fmt::format("create {}", targets[i])));
-    }
-    undo.made_file(targets[i]);
+    if (auto r = make_target(targets[i]); !r) return context(r.error());
     plan.sources[i] = sources[i].c_str();
     plan.targets[i] = targets[i].c_str();
     clone_flags |= ns_kinds[i].clone_flag;
@@ -234,6 +284,13 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
     plan.hostname_len = req.hostname.size();
   }
   plan.loopback_up = req.network;
+  if (with_user) {
+    // The child shares our fd table so that what it opens stays ours, and
+    // makes the namespaces itself, after joining the user namespace.
+    plan.userns_fd = userns.get();
+    plan.unshare_flags = clone_flags;
+    clone_flags = CLONE_FILES;
+  }
 
   auto report = sys::make_pipe();
   if (!report) return context(std::move(report.error()).context("report pipe"));
@@ -247,7 +304,7 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
   // more than everything else the pod start does.
   int pidfd = -1;
   std::vector<char> stack(64 * 1024);
-  auto entry = [](void* arg) -> int { child_main(*static_cast<const hold_plan*>(arg)); };
+  auto entry = [](void* arg) -> int { child_main(*static_cast<hold_plan*>(arg)); };
 
   // The child must not run the daemon's signal handlers: it starts with
   // every signal blocked, and the parent restores its mask after the clone.
@@ -261,6 +318,9 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
   if (pid < 0) return context(error::from_errno(clone_errno, "clone the namespace holder"));
   unique_fd child(pidfd);
   report_write.reset();
+  // What the child opened is ours now, whatever happened after.
+  std::array<unique_fd, 3> opened;
+  for (size_t i = 0; i < opened.size(); ++i) opened[i].reset(plan.opened[i]);
 
   siginfo_t info;
   std::memset(&info, 0, sizeof info);
@@ -285,8 +345,17 @@ result<held_namespaces> detail::hold_namespaces(const fs::path& pod_dir,
     return context(error(error_kind::internal, fmt::format("namespace holder {} {}", pid, how)));
   }
 
+  for (size_t i = 0; i < ns_kinds.size(); ++i) {
+    if (!opened[i]) continue;
+    if (::mount(fmt::format("/proc/self/fd/{}", opened[i].get()).c_str(), targets[i].c_str(),
+                nullptr, MS_BIND, nullptr) != 0)
+      return context(error::from_errno(
+          errno,
+          fmt::format("bind-mount the pod's {} namespace onto {}", ns_kinds[i].file, targets[i])));
+  }
+
   undo.dismiss();
-  return held_namespaces{targets[0], targets[1], targets[2]};
+  return held_namespaces{targets[0], targets[1], targets[2], user_target};
 }
 
 result<void> release_namespaces(const fs::path& pod_dir) {
@@ -301,6 +370,10 @@ result<void> release_namespaces(const fs::path& pod_dir) {
     if (::unlink(file.c_str()) != 0 && errno != ENOENT)
       return context(error::from_errno(errno, fmt::format("remove {}", file.string())));
   }
+  const fs::path user = ns_dir / user_file;
+  if (auto r = unmount_all(user); !r) return context(r.error());
+  if (::unlink(user.c_str()) != 0 && errno != ENOENT)
+    return context(error::from_errno(errno, fmt::format("remove {}", user.string())));
   if (::rmdir(ns_dir.c_str()) != 0 && errno != ENOENT)
     return context(error::from_errno(errno, fmt::format("remove {}", ns_dir.string())));
   return {};

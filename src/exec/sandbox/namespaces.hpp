@@ -10,8 +10,10 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
+#include "base/sys/user_namespace.hpp"
 
 namespace ringcri::exec::sandbox {
 
@@ -22,6 +24,11 @@ struct namespace_request {
   bool uts = true;
   // Set in the new UTS namespace; empty keeps the host's name.
   std::string hostname;
+  // Non-empty: a user namespace of the pod with these maps, held as
+  // <pod_dir>/ns/user, that owns the new network, IPC and UTS namespaces
+  // (so the capabilities of the pod's containers apply to them).
+  std::vector<sys::id_mapping> uid_mappings{};
+  std::vector<sys::id_mapping> gid_mappings{};
 };
 
 // Paths of the held namespace files; "" for a namespace shared with the host.
@@ -29,9 +36,10 @@ struct held_namespaces {
   std::string network;
   std::string ipc;
   std::string uts;
+  std::string user;
 };
 
-// Makes <pod_dir> (if missing) and <pod_dir>/ns/{net,ipc,uts} for the
+// Makes <pod_dir> (if missing) and <pod_dir>/ns/{net,ipc,uts,user} for the
 // namespaces asked, makes the namespaces (loopback up in the new network
 // namespace, the hostname set in the new UTS one) and holds them by bind
 // mounts. On failure nothing it made is left behind. A namespace file
@@ -60,6 +68,14 @@ enum class hold_step : int {
   mount_net = 5,
   mount_ipc = 6,
   mount_uts = 7,
+  // With a user namespace: the child joins it, makes the others inside it
+  // and opens them for the parent, which mounts them (the child, in the
+  // pod's user namespace, may not mount on the host's).
+  join_user = 8,
+  unshare = 9,
+  open_net = 10,
+  open_ipc = 11,
+  open_uts = 12,
 };
 
 // hold_namespaces, with the child failing as if `fail_at` had failed with

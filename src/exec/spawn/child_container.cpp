@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/sys/oom_score_adj.hpp"
+#include "base/sys/user_namespace.hpp"
 #include "exec/spawn/beneath.hpp"
 #include "exec/spawn/child.hpp"
 #include "exec/spawn/clone.hpp"
@@ -33,6 +34,18 @@ namespace {
 // The byte a terminal's master comes with on the release socket.
 constexpr char terminal_byte = 'T';
 
+// The spec's devices, owned by the host ids their owners have in the
+// pod's user namespace (device nodes are made from outside it).
+std::vector<device_spec> owned_by_host_ids(const container_spec& spec) {
+  std::vector<device_spec> devices = spec.devices;
+  if (find_namespace(spec, "user") == nullptr) return devices;
+  for (device_spec& d : devices) {
+    d.uid = sys::host_id_of(spec.uid_mappings, d.uid);
+    d.gid = sys::host_id_of(spec.gid_mappings, d.gid);
+  }
+  return devices;
+}
+
 // Everything up to 'R'. On success the process is confined and the
 // returned arguments are ready for execve.
 result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& io,
@@ -45,6 +58,11 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   if (const namespace_spec* ns = find_namespace(spec, "cgroup"); ns && ns->path.empty())
     if (::unshare(CLONE_NEWCGROUP) < 0) return fail_errno(errno, "unshare cgroup namespace");
   if (auto r = join_namespace_paths(spec); !r) return tl::unexpected(r.error());
+  // The pod's user namespace, joined only at step 7: idmapped mounts and
+  // mounts of the host's file systems need the host's powers, which a
+  // process gives up when it enters a user namespace.
+  auto userns = open_user_namespace(spec);
+  if (!userns) return tl::unexpected(userns.error());
 
   // 2. Its file system, built beneath the rootfs: nothing mounted from
   //    here on reaches the host's mount namespace, except beneath a
@@ -58,17 +76,19 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   }
   if (::mount("", "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rslave");
-  if (auto r = mount_overlay(spec.rootfs); !r) return tl::unexpected(r.error());
+  if (auto r = mount_overlay(spec.rootfs, userns->get()); !r) return tl::unexpected(r.error());
   unique_fd root(::open(spec.rootfs.target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno(errno, fmt::format("open rootfs \"{}\"", spec.rootfs.target));
   for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
     const mount_spec& m = spec.mounts[i];
-    auto r = m.type == "cgroup" ? mount_cgroup_tree(root.get(), m, spec.cgroup_hierarchies)
-                                : mount_in_root(root.get(), m, shared_trees[i].get());
+    auto r = m.type == "cgroup"
+                 ? mount_cgroup_tree(root.get(), m, spec.cgroup_hierarchies)
+                 : mount_in_root(root.get(), m, shared_trees[i].get(), userns->get());
     if (!r) return tl::unexpected(r.error());
   }
   shared_trees.clear();
-  if (auto r = make_devices(root.get(), spec.devices); !r) return tl::unexpected(r.error());
+  if (auto r = make_devices(root.get(), owned_by_host_ids(spec)); !r)
+    return tl::unexpected(r.error());
 
   // 3. What lives in its namespaces, and its oom_score_adj through the
   //    host's /proc, still there.
@@ -83,7 +103,9 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   stdio_fds stdio = io;
   unique_fd pty_slave;
   if (spec.process.terminal && io.in < 0) {
-    auto pty = open_terminal_in(root.get(), spec.process.user);
+    user_spec owner = spec.process.user;
+    if (*userns) owner.uid = sys::host_id_of(spec.uid_mappings, owner.uid);
+    auto pty = open_terminal_in(root.get(), owner);
     if (!pty) return tl::unexpected(std::move(pty.error()).context("open the terminal"));
     if (auto r = send_with_fd(release_fd, terminal_byte, pty->master.get()); !r)
       return tl::unexpected(r.error());
@@ -119,8 +141,12 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   if (spec.process.terminal)
     if (auto r = take_controlling_terminal(); !r) return tl::unexpected(r.error());
 
-  // 7. Last, its powers down to the spec's: user, capabilities,
-  //    no_new_privs, seccomp. It waits for StartContainer like this.
+  // 7. Last, its powers down to the spec's: the pod's user namespace
+  //    (where the spec's user and capabilities are taken), user,
+  //    capabilities, no_new_privs, seccomp. It waits for StartContainer
+  //    like this.
+  if (auto r = join_user_namespace(userns->get()); !r) return tl::unexpected(r.error());
+  userns->reset();
   if (auto r = confine(spec.process, confinement); !r) return tl::unexpected(r.error());
   return args;
 }

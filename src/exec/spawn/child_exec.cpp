@@ -15,8 +15,14 @@
 #include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
 
 #include "base/sys/oom_score_adj.hpp"
 #include "exec/spawn/child.hpp"
@@ -34,6 +40,39 @@ using namespace spawn_detail;
 
 namespace {
 
+// The container's user namespace when it is not ours (a pod with
+// hostUsers: false), else an empty fd. Asked of the pidfd (Linux 6.11+),
+// or else found through its pid (fdinfo) and checked to be still that
+// process's.
+result<unique_fd> foreign_user_namespace(int container_pidfd) {
+  constexpr unsigned long pidfd_get_user_namespace = _IO(0xFF, 9);  // <linux/pidfd.h>, 6.11
+  unique_fd theirs(::ioctl(container_pidfd, pidfd_get_user_namespace, 0));
+  if (!theirs && errno != ENOTTY && errno != EINVAL && errno != EOPNOTSUPP)
+    return fail_errno(errno, "ask the container's pidfd for its user namespace");
+  if (!theirs) {
+    std::ifstream fdinfo(fmt::format("/proc/self/fdinfo/{}", container_pidfd));
+    std::string line;
+    long pid = -1;
+    while (std::getline(fdinfo, line))
+      if (line.rfind("Pid:", 0) == 0) pid = std::strtol(line.c_str() + 4, nullptr, 10);
+    if (pid <= 0)
+      return fail(error_kind::not_found, "the container's process is gone (no pid in fdinfo)");
+    const std::string path = fmt::format("/proc/{}/ns/user", pid);
+    theirs.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!theirs) return fail_errno(errno, fmt::format("open {}", path));
+    if (::syscall(SYS_pidfd_send_signal, container_pidfd, 0, nullptr, 0) < 0)
+      return fail_errno(errno, "the container's process is gone");
+  }
+  struct stat ours_st {
+  }, theirs_st{};
+  if (::stat("/proc/self/ns/user", &ours_st) < 0)
+    return fail_errno(errno, "stat /proc/self/ns/user");
+  if (::fstat(theirs.get(), &theirs_st) < 0)
+    return fail_errno(errno, "stat the container's user namespace");
+  if (ours_st.st_ino == theirs_st.st_ino && ours_st.st_dev == theirs_st.st_dev) return unique_fd{};
+  return theirs;
+}
+
 // What the first child does, up to the clone of the second.
 result<exec_args> set_up_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io,
                               const prepared_confinement& confinement) {
@@ -43,6 +82,13 @@ result<exec_args> set_up_exec(const exec_spec& spec, int container_pidfd, const 
   if (auto r = apply_rlimits(spec.process.rlimits); !r) return tl::unexpected(r.error());
   if (auto r = sys::set_oom_score_adj(spec.process.oom_score_adj.value_or(0)); !r)
     return tl::unexpected(r.error());
+  // The container's user namespace, found through the host's /proc while
+  // it is still in reach, is joined last, as the container itself did:
+  // joining it first would leave no power over the mount and pid
+  // namespaces, which belong to the host's.
+  auto userns = foreign_user_namespace(container_pidfd);
+  if (!userns)
+    return tl::unexpected(std::move(userns.error()).context("join the container's user namespace"));
   // Every namespace but the pid one in one call; the cgroup namespace's
   // root is the cgroup joined above. Then the pid namespace, for children.
   if (::setns(container_pidfd,
@@ -50,6 +96,7 @@ result<exec_args> set_up_exec(const exec_spec& spec, int container_pidfd, const 
     return fail_errno(errno, "join the container's namespaces");
   if (::setns(container_pidfd, CLONE_NEWPID) < 0)
     return fail_errno(errno, "join the container's pid namespace");
+
   const std::string cwd = spec.process.cwd.empty() ? "/" : spec.process.cwd;
   if (::chdir(cwd.c_str()) < 0) return fail_errno(errno, fmt::format("chdir \"{}\"", cwd));
   auto executable = find_executable(spec.process);
@@ -59,6 +106,9 @@ result<exec_args> set_up_exec(const exec_spec& spec, int container_pidfd, const 
   // The filter that must come before the capabilities go is loaded here;
   // the one that waits for no_new_privs goes with the second child, after
   // its session is set.
+  if (*userns && ::setns(userns->get(), CLONE_NEWUSER) < 0)
+    return fail_errno(errno, "join the container's user namespace");
+  userns->reset();
   process_spec first = spec.process;
   prepared_confinement first_part = confinement;
   if (first.no_new_privileges) first_part.seccomp.reset();
@@ -86,8 +136,7 @@ result<exec_args> set_up_exec(const exec_spec& spec, int container_pidfd, const 
   // common default one among them) may refuse, and the filter may already
   // be loaded. The exit signal is this process's own, SIGCHLD.
   long pid = ::syscall(SYS_clone, CLONE_PARENT, nullptr, nullptr, nullptr, 0L);
-  if (pid < 0)
-    report_failure(report_fd, error::from_errno(errno, "clone the process to exec"));
+  if (pid < 0) report_failure(report_fd, error::from_errno(errno, "clone the process to exec"));
   if (pid == 0) run_exec_process(spec, confinement, *args, report_fd);
   report_pid(report_fd, static_cast<pid_t>(pid));
   ::_exit(0);
@@ -105,9 +154,8 @@ result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio
 
   auto cloned = clone3_pidfd(0);
   if (cloned && cloned->pid == 0)
-    run_child(report_write.get(), [&] {
-      run_exec_child(spec, container_pidfd, io, *confinement, report_write.get());
-    });
+    run_child(report_write.get(),
+              [&] { run_exec_child(spec, container_pidfd, io, *confinement, report_write.get()); });
   if (!cloned)
     return tl::unexpected(
         std::move(cloned.error()).context(fmt::format("exec in container {}", spec.container_id)));

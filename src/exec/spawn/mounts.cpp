@@ -9,7 +9,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdint>
+
 #include "base/sys/mount_setattr.hpp"
+#include "base/sys/user_namespace.hpp"
 #include "exec/spawn/beneath.hpp"
 #include "exec/spawn/mount_options.hpp"
 
@@ -52,7 +55,7 @@ result<unique_fd> clone_shared_source(const mount_spec& m) {
   return unique_fd(fd);
 }
 
-result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree) {
+result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree, int userns_fd) {
   const mount_options opts = parse_mount_options(m.options);
   const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
   const std::string what = bind
@@ -71,10 +74,30 @@ result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree) {
   if (!target) return tl::unexpected(std::move(target.error()).context(what));
   const std::string path = fd_path(target->get());
 
+  unique_fd idmapped;
+  if (bind && userns_fd >= 0) {
+    // A detached clone (the shared source's own, or a new one) made
+    // idmapped before it is attached: the kernel idmaps only a mount
+    // that was never attached.
+    if (shared_tree >= 0) {
+      struct mount_attr attr {};
+      attr.attr_set = MOUNT_ATTR_IDMAP;
+      attr.userns_fd = static_cast<std::uint64_t>(userns_fd);
+      const unsigned recursive = (opts.flags & MS_REC) ? AT_RECURSIVE : 0;
+      if (::mount_setattr(shared_tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof attr) < 0)
+        return fail_errno(errno, what + ": idmap the shared source");
+    } else {
+      auto tree = sys::open_idmapped_tree(m.source.c_str(), userns_fd, (opts.flags & MS_REC) != 0);
+      if (!tree) return tl::unexpected(std::move(tree.error()).context(what));
+      idmapped = std::move(*tree);
+      shared_tree = idmapped.get();
+    }
+  }
+
   if (bind && shared_tree >= 0) {
     constexpr unsigned from_fd_to_fd = 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x40 /* MOVE_MOUNT_T_EMPTY_PATH */;
     if (::syscall(SYS_move_mount, shared_tree, "", target->get(), "", from_fd_to_fd) < 0)
-      return fail_errno(errno, what + ": attach the shared source");
+      return fail_errno(errno, what + ": attach the source");
     if (opts.flags & per_mount_flags)
       if (auto r = remount_bind(root_fd, m, opts.flags, what); !r) return r;
   } else if (bind) {

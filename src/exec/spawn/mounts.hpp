@@ -15,7 +15,9 @@ namespace ringcri::exec::spawn_detail {
 
 // lowerdir=top:...:bottom,upperdir,workdir on rootfs.target; through
 // fsopen/fsconfig("lowerdir+") when the option string exceeds a page.
-result<void> mount_overlay(const rootfs_spec& rootfs);
+// With a user namespace (userns_fd >= 0) the lower layers are first
+// idmapped through it, each mounted over itself.
+result<void> mount_overlay(const rootfs_spec& rootfs, int userns_fd = -1);
 
 // A bind mount shared back with the host (BIDIRECTIONAL: "rshared" or
 // "shared") must stay in the peer group of the host's source. Once "/" is
@@ -27,7 +29,10 @@ result<unique_fd> clone_shared_source(const mount_spec& m);
 
 // One spec mount, its destination resolved beneath root_fd. A bind whose
 // source was cloned by clone_shared_source attaches `shared_tree` instead.
-result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree = -1);
+// With a user namespace (userns_fd >= 0) a bind is an idmapped clone of
+// its source: a host file owned by host uid H shows as the id H maps to.
+result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree = -1,
+                           int userns_fd = -1);
 
 // A mount of type "cgroup": the node's hierarchies under its destination
 // (/sys/fs/cgroup), each mounted inside the container's cgroup namespace.

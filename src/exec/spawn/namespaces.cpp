@@ -17,8 +17,9 @@ struct kind {
   int flag;
 };
 constexpr kind kinds[] = {
-    {"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET},
-    {"ipc", CLONE_NEWIPC},  {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP},
+    {"mount", CLONE_NEWNS},  {"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET},
+    {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP},
+    {"user", CLONE_NEWUSER},
 };
 }  // namespace
 
@@ -45,12 +46,15 @@ result<std::uint64_t> clone_flags(const container_spec& spec) {
       return fail(error_kind::invalid_argument,
                   fmt::format("unsupported namespace \"{}\"", ns.type));
   }
+  if (const namespace_spec* user = find_namespace(spec, "user"); user && user->path.empty())
+    return fail(error_kind::invalid_argument,
+                "a container's user namespace must be its pod's (a path), not a new one");
   const namespace_spec* mnt = find_namespace(spec, "mount");
   if (!mnt || !mnt->path.empty())
     return fail(error_kind::invalid_argument, "a container needs a new mount namespace");
   std::uint64_t flags = 0;
   for (const kind& k : kinds) {
-    if (k.flag == CLONE_NEWCGROUP) continue;
+    if (k.flag == CLONE_NEWCGROUP || k.flag == CLONE_NEWUSER) continue;
     const namespace_spec* ns = find_namespace(spec, k.type);
     if (ns && ns->path.empty()) flags |= static_cast<std::uint64_t>(k.flag);
   }
@@ -59,7 +63,8 @@ result<std::uint64_t> clone_flags(const container_spec& spec) {
 
 result<void> join_namespace_paths(const container_spec& spec) {
   for (const kind& k : kinds) {
-    if (k.flag == CLONE_NEWNS || k.flag == CLONE_NEWPID) continue;  // made, or joined by the parent
+    // Made, or joined by the parent; the user namespace is joined last.
+    if (k.flag == CLONE_NEWNS || k.flag == CLONE_NEWPID || k.flag == CLONE_NEWUSER) continue;
     const namespace_spec* ns = find_namespace(spec, k.type);
     if (!ns || ns->path.empty()) continue;
     const std::string what = fmt::format("join {} namespace \"{}\"", k.type, ns->path);
@@ -67,6 +72,21 @@ result<void> join_namespace_paths(const container_spec& spec) {
     if (!fd) return fail_errno(errno, what);
     if (::setns(fd.get(), k.flag) < 0) return fail_errno(errno, what);
   }
+  return {};
+}
+
+result<unique_fd> open_user_namespace(const container_spec& spec) {
+  const namespace_spec* ns = find_namespace(spec, "user");
+  if (!ns) return unique_fd{};
+  unique_fd fd(::open(ns->path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(errno, fmt::format("open user namespace \"{}\"", ns->path));
+  return fd;
+}
+
+result<void> join_user_namespace(int userns_fd) {
+  if (userns_fd < 0) return {};
+  if (::setns(userns_fd, CLONE_NEWUSER) < 0)
+    return fail_errno(errno, "join the pod's user namespace");
   return {};
 }
 

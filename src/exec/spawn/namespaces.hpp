@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "exec/spec.hpp"
 
 namespace ringcri::exec::spawn_detail {
@@ -28,6 +29,16 @@ result<std::uint64_t> clone_flags(const container_spec& spec);
 // In the child: setns into each network, ipc, uts and cgroup namespace
 // given by path.
 result<void> join_namespace_paths(const container_spec& spec);
+
+// The pod's user namespace of the spec, opened; an empty fd when the
+// container has the host's.
+result<unique_fd> open_user_namespace(const container_spec& spec);
+
+// setns into it (no-op for -1). Done last of the set-up, just before the
+// process is confined: from then on its capabilities are those of the
+// pod's user namespace only (and the bounding set is full again, which
+// confine() drops to the spec's).
+result<void> join_user_namespace(int userns_fd);
 
 // sethostname, when the container has a UTS namespace and a hostname.
 result<void> set_hostname(const container_spec& spec);

@@ -13,9 +13,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <optional>
+#include <vector>
 
 #include "base/sys/open_confined.hpp"
+#include "base/sys/user_namespace.hpp"
 
 namespace ringcri::exec {
 
@@ -27,8 +30,8 @@ constexpr int pty_flags = O_RDWR | O_NOCTTY | O_CLOEXEC;
 // inside its root and opened only once it is known to be on a devpts: a
 // file or device node of the image there is never opened.
 result<std::optional<unique_fd>> open_container_ptmx(int root_fd) {
-  int fd = sys::openat2_confined(root_fd, "/dev/pts/ptmx", sys::resolve::in_root,
-                                 O_PATH | O_NOFOLLOW);
+  int fd =
+      sys::openat2_confined(root_fd, "/dev/pts/ptmx", sys::resolve::in_root, O_PATH | O_NOFOLLOW);
   if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) return std::optional<unique_fd>();
   if (fd < 0) return fail_errno(errno, "find /dev/pts/ptmx in the container");
   unique_fd path(fd);
@@ -59,7 +62,16 @@ result<terminal> open_terminal(pid_t pid, const user_spec& owner) {
   const std::string root_path = fmt::format("/proc/{}/root", pid);
   unique_fd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno(errno, fmt::format("open {}", root_path));
-  return open_terminal_in(root.get(), owner);
+  // The owner's uid as the host knows it: the container may be in a user
+  // namespace of its pod (its uid_map then shifts the ids; the host's own
+  // map is the identity).
+  user_spec host_owner = owner;
+  std::ifstream uid_map(fmt::format("/proc/{}/uid_map", pid));
+  std::vector<sys::id_mapping> mappings;
+  sys::id_mapping m;
+  while (uid_map >> m.container_id >> m.host_id >> m.size) mappings.push_back(m);
+  if (!mappings.empty()) host_owner.uid = sys::host_id_of(mappings, owner.uid);
+  return open_terminal_in(root.get(), host_owner);
 }
 
 result<terminal> open_terminal_in(int root_fd, const user_spec& owner) {

@@ -5,6 +5,7 @@
 #include "exec/sandbox/namespaces.hpp"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -265,4 +266,75 @@ TEST_CASE("hold_namespaces works while other threads allocate, as in the daemon"
   for (auto& t : busy) t.join();
   CHECK(all_held);
   CHECK(mounts_under(pod.pod_dir).empty());
+}
+
+namespace {
+
+// The inode of the user namespace that owns the namespace held at `path`
+// (ioctl NS_GET_USERNS), as the host sees it.
+ino_t owner_of(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  int owner = ::ioctl(fd, NS_GET_USERNS);
+  ::close(fd);
+  REQUIRE(owner >= 0);
+  struct stat st;
+  REQUIRE(::fstat(owner, &st) == 0);
+  ::close(owner);
+  return st.st_ino;
+}
+
+sb::namespace_request userns_request(const std::string& hostname) {
+  sb::namespace_request req{true, true, true, hostname};
+  req.uid_mappings = {{0, 400000, 65536}};
+  req.gid_mappings = {{0, 410000, 65536}};
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("with a user namespace, the pod's namespaces are owned by it") {
+  need_root("make namespaces and bind mounts");
+  held_pod pod;
+  auto held = sb::hold_namespaces(pod.pod_dir, userns_request("pod-userns"));
+  INFO((held ? "" : held.error().message()));
+  REQUIRE(held);
+  REQUIRE(held->user == (pod.pod_dir / "ns" / "user").string());
+  const ino_t user = inode_of(held->user);
+  CHECK(user != own_ns_inode("user"));
+  CHECK(owner_of(held->network) == user);
+  CHECK(owner_of(held->ipc) == user);
+  CHECK(owner_of(held->uts) == user);
+
+  // The maps, as a process that joined the held namespace shows them.
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int fd = ::open(held->user.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWUSER) != 0) ::_exit(1);
+    std::string map = read_file("/proc/self/uid_map");
+    ::_exit(map.find("400000") != std::string::npos && map.find("65536") != std::string::npos ? 0
+                                                                                              : 2);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  REQUIRE(sb::release_namespaces(pod.pod_dir));
+  CHECK(mounts_under(pod.pod_dir).empty());
+  CHECK_FALSE(fs::exists(pod.pod_dir / "ns"));
+}
+
+TEST_CASE("with a user namespace, a failure in the child leaves nothing") {
+  need_root("make namespaces and bind mounts");
+  temp_dir tmp;
+  const fs::path pod_dir = tmp.path / "pod";
+  auto held =
+      sb::detail::hold_namespaces(pod_dir, userns_request("p"), sb::detail::hold_step::open_ipc);
+  REQUIRE_FALSE(held);
+  INFO(held.error().message());
+  CHECK(held.error().message().find("open /proc/self/ns/ipc") != std::string::npos);
+  CHECK(mounts_under(tmp.path).empty());
+  CHECK_FALSE(fs::exists(pod_dir));
 }
