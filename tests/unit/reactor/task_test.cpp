@@ -14,8 +14,10 @@
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
 #include "support/io_checks.hpp"
+#include "support/skip.hpp"
 
 using namespace ringcri::reactor;
+using ringcri::testing::skip_case;
 namespace io = ringcri::reactor;
 
 namespace {
@@ -84,6 +86,16 @@ TEST_CASE("an exception in a task reaches its awaiter") {
 }
 
 TEST_CASE("deep chains of awaits use symmetric transfer, not the stack") {
+#if defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+  // g++ 12 emits the resume of a symmetric transfer as a plain call and
+  // leaves it to the optimiser to make it a tail call. Under ASan it never
+  // can: the frame's stack redzones and scope poisoning must be undone
+  // after the call returns. Each await then nests a native frame, so this
+  // chain overflows the stack in that build only; the regular build
+  // compiles the same resume to a jmp.
+  skip_case("g++ does not tail-call symmetric transfer under -fsanitize=address");
+  return;
+#endif
   reactor r;
   // 100,000 nested awaits would overflow an 8 MiB stack if each resumption
   // nested a call.
