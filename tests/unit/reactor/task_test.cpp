@@ -5,6 +5,7 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -198,4 +199,29 @@ TEST_CASE("spawned tasks run to completion and run() waits for them") {
   r.run();
   CHECK(done == 10);
   CHECK(r.tasks_running() == 0);
+}
+
+TEST_CASE("a reactor destroyed before its spawned tasks end frees their frames, not leaks them") {
+  // Each task holds a share of `held` in its frame and waits on a read
+  // that never completes; block_on returns without waiting for them.
+  auto held = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = held;
+  pipe_pair never;
+  {
+    reactor r;
+    auto waiting = [](std::shared_ptr<int> held, int fd) -> task<void> {
+      std::array<std::byte, 1> b{};
+      (void)co_await io::read(fd, b);
+      ++*held;
+    };
+    r.spawn(waiting(held, never.in));
+    r.spawn([](std::shared_ptr<int> held, int fd, auto waiting) -> task<void> {
+      co_await waiting(std::move(held), fd);
+    }(held, never.in, waiting));
+    held.reset();
+    r.block_on([]() -> task<void> { co_await yield_now{}; }());
+    CHECK(r.tasks_running() == 2);
+    CHECK(watch.use_count() == 2);
+  }
+  CHECK(watch.expired());
 }
