@@ -64,7 +64,10 @@ bench-parts: build
 
 # Sanitizer builds, each in its own build dir, beside the regular one.
 # ASan+UBSan over the unit and integration suites (ASAN_SUITES=unit for
-# the unit suite alone); UBSan findings fail the test.
+# the unit suite alone); UBSan findings fail the test, and so does any
+# report the daemon or its keeper writes to their logs (tests/support).
+# On the 2-core CI machine: the first build ~60 min, so CI does not run
+# it; then the unit suite ~2 min and the integration suite ~7 min.
 ASAN_BUILD ?= build-asan
 ASAN_SUITES ?= unit integration
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0 \

@@ -32,35 +32,81 @@ thread_local reactor* current_reactor = nullptr;
 
 }  // namespace
 
+// A spawned task's place on its reactor's list of tasks not yet ended. The
+// list runs through the frames of their drivers, so spawning allocates
+// nothing beyond the driver's frame.
+struct spawned_link {
+  spawned_link* prev = this;
+  spawned_link* next = this;
+  std::coroutine_handle<> frame;
+
+  void link_before(spawned_link& at) noexcept {
+    prev = at.prev;
+    next = &at;
+    at.prev->next = this;
+    at.prev = this;
+  }
+  void unlink() noexcept {
+    prev->next = next;
+    next->prev = prev;
+    prev = next = this;
+  }
+};
+
 struct reactor::ring {
   io_uring uring{};
+  spawned_link spawned;  // the list's head: the spawned tasks not yet ended
 };
 
 struct reactor::posted_queue {
   moodycamel::ConcurrentQueue<std::function<void()>> queue;
 };
 
-// A spawned task's driver: owns the task, frees its own frame at the end.
+struct detached_promise {
+  static void ended(reactor& r, spawned_link& link) noexcept {
+    link.unlink();
+    r.task_finished();
+    link.frame.destroy();
+  }
+};
+
+// A spawned task's driver: owns the task, and sits on its home reactor's
+// list until its frame is freed. The frame is freed on the home reactor's
+// thread, whose alone the list and the count are: at once when the task
+// ends there, by a post() when it ends on another reactor (reactor_pool::
+// hop), and by ~reactor when it never ends.
 struct detached {
-  struct promise_type {
+  struct promise_type : spawned_link {
+    reactor* home = nullptr;
+
     detached get_return_object() noexcept {
       return detached{std::coroutine_handle<promise_type>::from_promise(*this)};
     }
     std::suspend_always initial_suspend() const noexcept { return {}; }
-    std::suspend_never final_suspend() const noexcept { return {}; }
+    auto final_suspend() const noexcept { return ended{}; }
     void return_void() noexcept {}
     void unhandled_exception() noexcept { std::terminate(); }
   };
-  std::coroutine_handle<promise_type> handle;
-};
 
-struct detached_promise {
-  static void finished(reactor& r) noexcept { r.task_finished(); }
+  struct ended {
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<promise_type> h) const noexcept {
+      reactor* home = h.promise().home;
+      spawned_link* link = &h.promise();
+      if (reactor::current() == home)
+        detached_promise::ended(*home, *link);
+      else
+        home->post([home, link] { detached_promise::ended(*home, *link); });
+    }
+    void await_resume() const noexcept {}
+  };
+
+  std::coroutine_handle<promise_type> handle;
 };
 
 namespace {
 
-detached run_detached(task<void> t, reactor* r) {
+detached run_detached(task<void> t) {
   try {
     co_await t;
   } catch (const std::exception& e) {
@@ -68,14 +114,6 @@ detached run_detached(task<void> t, reactor* r) {
   } catch (...) {
     spdlog::error("reactor: a spawned task ended with an unknown exception");
   }
-  // A task that hopped to another reactor (reactor_pool::hop) ends on that
-  // reactor's thread, but it counts on the one it was spawned on: the
-  // count is that thread's alone, so the end goes back to it by post(),
-  // which also wakes it to see its last task gone.
-  if (reactor::current() == r)
-    detached_promise::finished(*r);
-  else
-    r->post([r] { detached_promise::finished(*r); });
 }
 
 }  // namespace
@@ -120,6 +158,16 @@ reactor::~reactor() {
   // Cancel whatever is still in flight (ops of tasks never finished) and
   // wait for the kernel to let go of them before the ring goes away.
   shutdown_.cancel();
+  // Spawned tasks that never ended (a block_on returned before them, or
+  // run() never ran) are destroyed, as asio's io_context destroys the
+  // handlers it never ran: else their frames, and all they hold, leak.
+  // Each op they wait on is cancelled and waited for by its destructor, so
+  // this comes before the ring goes. Handles of theirs that are ready or
+  // completed are never resumed.
+  spawned_link& spawned = ring_->spawned;
+  while (spawned.next != &spawned) detached_promise::ended(*this, *spawned.next);
+  ready_.clear();
+  completed_.clear();
   if (in_flight_ > 0) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_->uring);
     if (sqe) {
@@ -303,7 +351,10 @@ void reactor::run() {
 
 void reactor::spawn(task<void> t) {
   ++live_tasks_;
-  detached d = run_detached(std::move(t), this);
+  detached d = run_detached(std::move(t));
+  d.handle.promise().home = this;
+  d.handle.promise().frame = d.handle;
+  d.handle.promise().link_before(ring_->spawned);
   ready_.push_back(d.handle);
 }
 

@@ -46,8 +46,8 @@ class reactor {
   template <class T>
   T block_on(task<T> t);
 
-  // Starts `t` on this reactor; it runs to completion on its own. run()
-  // does not return before it has finished.
+  // Starts `t` on this reactor; it runs to completion on its own. run() waits
+  // for it; a reactor destroyed before it ended destroys it, ops cancelled.
   void spawn(task<void> t);
 
   // Thread-safe: runs `fn` on this reactor's thread.

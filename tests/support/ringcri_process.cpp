@@ -1,19 +1,20 @@
 #include "support/ringcri_process.hpp"
 
 #include <fcntl.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 
 namespace ringcri::testing {
 
@@ -113,10 +114,36 @@ void release_leftovers(const fs::path& dir, const fs::path& state) {
 
 }  // namespace
 
+std::string sanitizer_reports(const fs::path& log_path) {
+  std::ifstream in(log_path, std::ios::binary);
+  std::string log((std::istreambuf_iterator<char>(in)), {});
+  std::string found;
+  for (const char* mark :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: "}) {
+    auto at = log.find(mark);
+    if (at == std::string::npos) continue;
+    auto start = log.rfind('\n', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    found += log_path.string() + ":\n" + log.substr(start, 8000) + "\n";
+  }
+  return found;
+}
+
 ringcri_process::~ringcri_process() {
   if (pid_ > 0) kill();
   if (stderr_fd_ >= 0) ::close(stderr_fd_);
   release_leftovers(dir(), state());
+  // In a sanitizer build the daemon and the keeper write their reports to
+  // their logs. A report may not stop them (UBSan goes on unless told to
+  // halt) and a daemon that aborts on one shows the test only a broken
+  // socket: the test binary aborts here, the report on its stderr. (Not a
+  // Catch2 failure: the benchmarks link this file without Catch2.)
+  std::string reports =
+      sanitizer_reports(dir() / "ringcri.log") + sanitizer_reports(state() / "keeper.log");
+  if (!reports.empty()) {
+    std::fprintf(stderr, "sanitizer report from the daemon or its keeper:\n%s", reports.c_str());
+    std::abort();
+  }
 }
 
 void ringcri_process::start() {

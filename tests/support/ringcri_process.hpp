@@ -61,6 +61,10 @@ class ringcri_process {
   std::size_t log_start_ = 0;  // where the current run's log begins in <dir>/ringcri.log
 };
 
+// The AddressSanitizer, LeakSanitizer and UBSan reports in a log, with the
+// lines that follow each; empty when there are none.
+std::string sanitizer_reports(const std::filesystem::path& log);
+
 // Runs ringcri with `args` to completion; returns {wait status, its output
 // (stdout and stderr)}.
 std::pair<int, std::string> run_ringcri(const std::vector<std::string>& args);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -14,8 +15,10 @@
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
 #include "support/io_checks.hpp"
+#include "support/skip.hpp"
 
 using namespace ringcri::reactor;
+using ringcri::testing::skip_case;
 namespace io = ringcri::reactor;
 
 namespace {
@@ -84,6 +87,16 @@ TEST_CASE("an exception in a task reaches its awaiter") {
 }
 
 TEST_CASE("deep chains of awaits use symmetric transfer, not the stack") {
+#if defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+  // g++ 12 emits the resume of a symmetric transfer as a plain call and
+  // leaves it to the optimiser to make it a tail call. Under ASan it never
+  // can: the frame's stack redzones and scope poisoning must be undone
+  // after the call returns. Each await then nests a native frame, so this
+  // chain overflows the stack in that build only; the regular build
+  // compiles the same resume to a jmp.
+  skip_case("g++ does not tail-call symmetric transfer under -fsanitize=address");
+  return;
+#endif
   reactor r;
   // 100,000 nested awaits would overflow an 8 MiB stack if each resumption
   // nested a call.
@@ -186,4 +199,29 @@ TEST_CASE("spawned tasks run to completion and run() waits for them") {
   r.run();
   CHECK(done == 10);
   CHECK(r.tasks_running() == 0);
+}
+
+TEST_CASE("a reactor destroyed before its spawned tasks end frees their frames, not leaks them") {
+  // Each task holds a share of `held` in its frame and waits on a read
+  // that never completes; block_on returns without waiting for them.
+  auto held = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = held;
+  pipe_pair never;
+  {
+    reactor r;
+    auto waiting = [](std::shared_ptr<int> held, int fd) -> task<void> {
+      std::array<std::byte, 1> b{};
+      (void)co_await io::read(fd, b);
+      ++*held;
+    };
+    r.spawn(waiting(held, never.in));
+    r.spawn([](std::shared_ptr<int> held, int fd, auto waiting) -> task<void> {
+      co_await waiting(std::move(held), fd);
+    }(held, never.in, waiting));
+    held.reset();
+    r.block_on([]() -> task<void> { co_await yield_now{}; }());
+    CHECK(r.tasks_running() == 2);
+    CHECK(watch.use_count() == 2);
+  }
+  CHECK(watch.expired());
 }

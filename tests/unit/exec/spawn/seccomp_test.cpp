@@ -80,17 +80,26 @@ TEST_CASE("a profile with an unknown action is refused before the clone", "[spaw
   CHECK(c.error().message().find("SCMP_ACT_BOGUS") != std::string::npos);
 }
 
+// No ": " in a test's name: Catch2's console reporter indents the wrapped
+// lines of a failing test's name to just after it, and asserts (aborting
+// the run) when that is wider than the console.
 TEST_CASE(
-    "without no_new_privs the filter is loaded before the user switch, whose failure is "
-    "reported at create: a created container waits already confined",
+    "without no_new_privs the filter is loaded before the user switch, so a created container "
+    "waits already confined and the switch's failure is reported at create",
     "[spawn][seccomp]") {
   skip_unless_able();
   image img;
   auto spec = default_spec(img.rootfs("early"), {"true"});
   // Everything but writing the report and exiting fails with EPERM: the
   // first step after the filter (the bounding set) is refused.
-  spec.process.seccomp =
-      seccomp_spec{"SCMP_ACT_ERRNO", 1, {{{"write", "exit_group"}, "SCMP_ACT_ALLOW", 1, {}}}};
+  std::vector<std::string> allowed{"write", "exit_group"};
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's runtime calls sigaltstack before every noreturn call (here the
+  // child's _exit after its report) and, when that fails, dies before the
+  // report is written. The query changes nothing this test checks.
+  allowed.push_back("sigaltstack");
+#endif
+  spec.process.seccomp = seccomp_spec{"SCMP_ACT_ERRNO", 1, {{allowed, "SCMP_ACT_ALLOW", 1, {}}}};
   auto r = run(spec);
   CHECK(r.created.kind == report_kind::error);
   CHECK(r.created.sys_errno == EPERM);
