@@ -115,11 +115,13 @@ int main(int argc, char** argv) try {
   // Warm up (page cache of the plugins, the keeper started).
   write_config("net.d");
   daemon.restart();
+  client.reconnect();
   (void)run_pods(client, dir.path(), "warm", false, 5);
   auto cni = run_pods(client, dir.path(), "cni", false, pods);
   auto cni_port = run_pods(client, dir.path(), "cni-port", false, pods, true);
   write_config("none.d");
   daemon.restart();
+  client.reconnect();
   auto host = run_pods(client, dir.path(), "host", true, pods);
   auto loopback = run_pods(client, dir.path(), "loopback", false, pods);
   shell_output("ip link del " + bridge + " 2>/dev/null");
