@@ -7,6 +7,8 @@
 // with a host port on 127.0.0.1. The difference between the second and
 // third is what CNI ADD and DEL cost; the fourth adds portmap's iptables
 // work. Prints p50/p99 of RunPodSandbox and of Stop+RemovePodSandbox.
+// `--native off` runs every plugin as a program (cni.native), for the
+// difference the in-process bridge makes.
 
 #include <unistd.h>
 
@@ -77,8 +79,11 @@ timings run_pods(cri_client& client, const fs::path& logs, const std::string& ki
 
 int main(int argc, char** argv) try {
   int pods = 100;
-  for (int i = 1; i + 1 < argc; ++i)
+  std::string native = "auto";  // cni.native: "off" runs every plugin, for comparison
+  for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--pods") pods = std::stoi(argv[++i]);
+    else if (std::string(argv[i]) == "--native") native = argv[++i];
+  }
   if (::geteuid() != 0) {
     std::printf("SKIP: pods need root\n");
     return 77;
@@ -100,7 +105,8 @@ int main(int argc, char** argv) try {
         {"type":"portmap","capabilities":{"portMappings":true}}]})";
   auto write_config = [&](const char* conf_dir) {
     std::ofstream(dir.path() / "ringcri.toml", std::ios::trunc)
-        << "[cni]\nconf_dir = \"" << (dir.path() / conf_dir).string() << "\"\n";
+        << "[cni]\nconf_dir = \"" << (dir.path() / conf_dir).string() << "\"\nnative = \"" << native
+        << "\"\n";
   };
 
   write_config("none.d");
@@ -109,16 +115,19 @@ int main(int argc, char** argv) try {
   // Warm up (page cache of the plugins, the keeper started).
   write_config("net.d");
   daemon.restart();
+  client.reconnect();
   (void)run_pods(client, dir.path(), "warm", false, 5);
   auto cni = run_pods(client, dir.path(), "cni", false, pods);
   auto cni_port = run_pods(client, dir.path(), "cni-port", false, pods, true);
   write_config("none.d");
   daemon.restart();
+  client.reconnect();
   auto host = run_pods(client, dir.path(), "host", true, pods);
   auto loopback = run_pods(client, dir.path(), "loopback", false, pods);
   shell_output("ip link del " + bridge + " 2>/dev/null");
 
-  std::printf("pod network, %d pods of each kind one after another (ms)\n", pods);
+  std::printf("pod network, %d pods of each kind one after another, cni.native %s (ms)\n", pods,
+              native.c_str());
   std::printf("  %-36s %8s %8s\n", "step", "p50", "p99");
   auto row = [](const std::string& name, const std::vector<double>& v) {
     std::printf("  %-36s %8.3f %8.3f\n", name.c_str(), percentile(v, 0.50), percentile(v, 0.99));

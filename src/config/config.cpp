@@ -203,7 +203,7 @@ result<void> read_cni(const toml::node& node, const std::string& origin, cni_con
   auto t = node.as_table();
   if (!t) return fail(error_kind::invalid_argument, fmt::format("{}: key 'cni' must be a table", origin));
   for (const auto& [key, value] : *t) {
-    if (key.str() != "conf_dir" && key.str() != "plugin_dirs")
+    if (key.str() != "conf_dir" && key.str() != "plugin_dirs" && key.str() != "native")
       return fail(error_kind::invalid_argument,
                   fmt::format("{}: unknown key 'cni.{}'", origin, key_name(key.str())));
   }
@@ -213,6 +213,13 @@ result<void> read_cni(const toml::node& node, const std::string& origin, cni_con
       return fail(error_kind::invalid_argument,
                   fmt::format("{}: key 'cni.conf_dir' must be an absolute path", origin));
     cni.conf_dir = v->get();
+  }
+  if (auto n = t->get("native")) {
+    auto v = n->as_string();
+    if (!v || (v->get() != "auto" && v->get() != "off"))
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'cni.native' must be \"auto\" or \"off\"", origin));
+    cni.native = v->get() == "auto";
   }
   if (auto n = t->get("plugin_dirs")) {
     auto list = n->as_array();

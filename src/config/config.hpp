@@ -55,6 +55,10 @@ struct image_pull_config {
 struct cni_config {
   std::filesystem::path conf_dir = "/etc/cni/net.d";
   std::vector<std::filesystem::path> plugin_dirs = {"/usr/lib/cni", "/opt/cni/bin"};
+  // "auto": the plugins the daemon implements (bridge with host-local,
+  // loopback) run in-process where their config allows; "off": every
+  // plugin is exec'd.
+  bool native = true;
 };
 
 // [runtimes."<name>"]: a runtime handler (a RuntimeClass's `handler`),

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "net/cni/network.hpp"
+#include "net/native/chain.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/reactor.hpp"
 
@@ -54,12 +55,19 @@ cni::attachment attachment_of(const records::pod_sandbox& pod) {
   return a;
 }
 
+net::native::chain_options chain_options_of(const config::config& cfg) {
+  net::native::chain_options o;
+  o.mode = cfg.cni.native ? net::native::native_mode::automatic : net::native::native_mode::off;
+  o.plugin_dirs = plugin_dirs_of(cfg);
+  return o;
+}
+
 }  // namespace
 
 reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbox& pod,
                                                std::function<reactor::task<result<void>>()> before_add) {
   const auto conf_dir = ctx.cfg.cni.conf_dir;
-  const auto dirs = plugin_dirs_of(ctx.cfg);
+  const auto options = chain_options_of(ctx.cfg);
   const auto a = attachment_of(pod);
   auto t0 = std::chrono::steady_clock::now();
   auto loaded = co_await reactor::run_blocking([&] { return cni::load_default_network(conf_dir); });
@@ -75,13 +83,14 @@ reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbo
   if (before_add)
     if (auto noted = co_await before_add(); !noted) co_return tl::unexpected(noted.error());
   const cni::network_list& network = **loaded;
-  auto added = co_await reactor::run_blocking([&] { return cni::add(network, a, dirs); });
+  auto added = co_await net::native::add(network, a, options);
   if (!added) {
     pod.set_cni_network("");  // ADD undid itself: nothing for a DEL
     co_return tl::unexpected(added.error().context("set up the pod's network (CNI ADD)"));
   }
   auto& done = *added;
   pod.set_cni_result(done.result_json);
+  pod.set_cni_plugins(net::native::describe(done.runs));
   pod.clear_ips();
   for (const auto& ip : done.ips) pod.add_ips(ip.address);
   spdlog::debug("msg=\"pod network attached\" id={} ips={} ms={:.1f}", pod.id(), fmt::join(pod.ips(), ","),
@@ -91,31 +100,31 @@ reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbo
 
 reactor::task<result<void>> detach_pod_network(context& ctx, const records::pod_sandbox& pod) {
   if (pod.cni_network().empty()) co_return result<void>{};
-  const auto dirs = plugin_dirs_of(ctx.cfg);
+  const auto options = chain_options_of(ctx.cfg);
   const auto a = attachment_of(pod);
-  auto deleted = co_await reactor::run_blocking([&]() -> result<void> {
+  auto deleted = co_await [&]() -> reactor::task<result<void>> {
     auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
-    if (!network) return tl::unexpected(network.error());
-    return cni::del(*network, a, pod.cni_result(), dirs);
-  });
+    if (!network) co_return tl::unexpected(network.error());
+    co_return co_await net::native::del(*network, a, pod.cni_result(), options);
+  }();
   if (!deleted) co_return tl::unexpected(deleted.error().context("tear down the pod's network (CNI DEL)"));
   spdlog::debug("msg=\"pod network detached\" id={}", pod.id());
   co_return result<void>{};
 }
 
 reactor::task<void> check_pod_networks(context& ctx) {
-  const auto dirs = plugin_dirs_of(ctx.cfg);
+  const auto options = chain_options_of(ctx.cfg);
   const auto pods = ctx.state.list_pods(nullptr);
   std::size_t checked = 0, failed = 0;
   for (const auto& pod : pods) {
     if (pod.state() != v1::SANDBOX_READY || pod.cni_network().empty()) continue;
     if (reactor::reactor::current()->shutdown_token().cancelled()) co_return;
     const auto a = attachment_of(pod);
-    auto ok = co_await reactor::run_blocking([&]() -> result<void> {
+    auto ok = co_await [&]() -> reactor::task<result<void>> {
       auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
-      if (!network) return tl::unexpected(network.error());
-      return cni::check(*network, a, pod.cni_result(), dirs);
-    });
+      if (!network) co_return tl::unexpected(network.error());
+      co_return co_await net::native::check(*network, a, pod.cni_result(), options);
+    }();
     ++checked;
     if (!ok) {
       ++failed;

@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <nlohmann/json.hpp>
+
 
 #include "support/node_network.hpp"
 #include "support/test_network.hpp"
@@ -85,6 +87,17 @@ TEST_CASE("network: pods on the bridge get an IP in their netns and reach each o
   CHECK(shell_output("ip -4 -o addr show").find(a_ip + "/") == std::string::npos);
   CHECK(net.reservations().size() == 2);
   CHECK(net.veths() == 2);
+  // With cni.native at its default the bridge ran in-process, portmap as
+  // a plugin, and the verbose status says so.
+  {
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(a);
+    req.set_verbose(true);
+    v1::PodSandboxStatusResponse resp;
+    REQUIRE(f.client.runtime_call(&S::PodSandboxStatus, req, &resp).ok());
+    auto info = nlohmann::json::parse(resp.info().at("info"));
+    CHECK(info.value("cniPlugins", "") == "bridge=native portmap=exec");
+  }
 
   // B fetches from A over the bridge.
   grpc::Status exec_st;
@@ -173,6 +186,9 @@ TEST_CASE("network: a config or plugin that fails fails RunPodSandbox with its w
 
 TEST_CASE("network: a DEL that failed is done again after a restart") {
   test_network net;
+  // Every plugin exec'd: the node below loses all of them at once, which
+  // a native bridge would not notice.
+  net.write_config({"/usr/lib/cni"}, "off");
   runtime_fixture f(net.daemon_flags());
   auto config = f.pod_config("retried");
   std::string pod;
@@ -182,7 +198,7 @@ TEST_CASE("network: a DEL that failed is done again after a restart") {
 
   // The plugins are gone (a broken node): StopPodSandbox fails, saying
   // why, and the pod keeps its network.
-  net.write_config({(net.dir.path() / "empty-plugins").string()});
+  net.write_config({(net.dir.path() / "empty-plugins").string()}, "off");
   f.daemon.restart();
   f.client.reconnect();
   // The restart's CHECK of the pod's network says so too.
@@ -193,7 +209,7 @@ TEST_CASE("network: a DEL that failed is done again after a restart") {
   CHECK(net.reservations().size() == 1);
 
   // Mended and restarted, the next StopPodSandbox detaches it.
-  net.write_config({"/usr/lib/cni"});
+  net.write_config({"/usr/lib/cni"}, "off");
   f.daemon.kill();
   f.daemon.restart();
   f.client.reconnect();
@@ -302,7 +318,7 @@ TEST_CASE("network: the CNI plugins run on the blocking pool, never on a reactor
 
   auto lines = lines_of(read_file(record));
   INFO(read_file(record));
-  CHECK(lines == std::set<std::string>{"ADD bridge blocking", "ADD portmap blocking",
-                                       "DEL bridge blocking", "DEL portmap blocking"});
+  // bridge ran in-process (cni.native = "auto"): only portmap was exec'd.
+  CHECK(lines == std::set<std::string>{"ADD portmap blocking", "DEL portmap blocking"});
   f.check_nothing_left();
 }

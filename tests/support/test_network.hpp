@@ -63,9 +63,11 @@ struct test_network {
   void write_conflist(const std::string& text) const {
     std::ofstream(dir.path() / "net.d" / "10-test.conflist", std::ios::trunc) << text;
   }
-  void write_config(const std::vector<std::string>& plugin_dirs) const {
+  // `native`: the daemon's cni.native ("auto" or "off").
+  void write_config(const std::vector<std::string>& plugin_dirs, const std::string& native = "auto") const {
     std::ofstream out(config(), std::ios::trunc);
-    out << "[cni]\nconf_dir = \"" << (dir.path() / "net.d").string() << "\"\nplugin_dirs = [";
+    out << "[cni]\nconf_dir = \"" << (dir.path() / "net.d").string() << "\"\nnative = \"" << native
+        << "\"\nplugin_dirs = [";
     for (std::size_t i = 0; i < plugin_dirs.size(); ++i) out << (i ? ", " : "") << '"' << plugin_dirs[i] << '"';
     out << "]\n";
   }

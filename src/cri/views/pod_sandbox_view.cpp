@@ -51,6 +51,8 @@ std::string pod_sandbox_info(const records::pod_sandbox& pod) {
   info["hostsPath"] = pod.hosts_path();
   info["resolvConfPath"] = pod.resolv_conf_path();
   info["runtimeHandler"] = pod.runtime_handler();
+  // How each CNI plugin ran at ADD: in-process or exec'd, and why exec'd.
+  if (!pod.cni_plugins().empty()) info["cniPlugins"] = pod.cni_plugins();
   std::string config;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

@@ -39,9 +39,12 @@ result<invocation> invocation_for(const network_list& list, size_t index, const 
   return inv;
 }
 
-result<std::string> run(command cmd, const network_list& list, size_t index, const attachment& pod,
-                        std::string_view prev_result, const std::vector<std::string>& plugin_dirs,
-                        std::chrono::milliseconds timeout) {
+}  // namespace
+
+result<std::string> run_plugin(command cmd, const network_list& list, size_t index,
+                               const attachment& pod, std::string_view prev_result,
+                               const std::vector<std::string>& plugin_dirs,
+                               std::chrono::milliseconds timeout) {
   auto inv = invocation_for(list, index, pod, plugin_dirs, timeout);
   if (!inv) return tl::unexpected(std::move(inv.error()));
   inv->cmd = cmd;
@@ -52,6 +55,10 @@ result<std::string> run(command cmd, const network_list& list, size_t index, con
   inv->stdin_json = std::move(*conf);
   return invoke_plugin(*inv);
 }
+
+std::string plugin_type(const network_list& list, size_t index) { return type_of(list, index); }
+
+namespace {
 
 std::string context_of(command cmd, const network_list& list) {
   return fmt::format("CNI {} network \"{}\"", to_string(cmd), list.name);
@@ -64,7 +71,7 @@ result<void> del_all(const network_list& list, const attachment& pod, std::strin
   if (!version_has_check(list.cni_version)) prev_result = {};
   std::optional<error> first;
   for (size_t i = list.plugins.size(); i-- > 0;) {
-    auto done = run(command::del, list, i, pod, prev_result, plugin_dirs, timeout);
+    auto done = run_plugin(command::del, list, i, pod, prev_result, plugin_dirs, timeout);
     if (!done && !first) first = std::move(done.error());
   }
   if (first) return tl::unexpected(std::move(*first));
@@ -85,7 +92,7 @@ result<add_result> add(const network_list& list, const attachment& pod,
   std::string prev;
   auto added = [&]() -> result<add_result> {
     for (size_t i = 0; i < list.plugins.size(); ++i) {
-      auto out = run(command::add, list, i, pod, prev, plugin_dirs, timeout);
+      auto out = run_plugin(command::add, list, i, pod, prev, plugin_dirs, timeout);
       if (!out) return tl::unexpected(std::move(out.error()));
       auto doc = nlohmann::json::parse(*out, nullptr, false);
       if (doc.is_discarded() || !doc.is_object())
@@ -122,7 +129,7 @@ result<void> check(const network_list& list, const attachment& pod,
     return fail(error_kind::failed_precondition, fmt::format("{}: no ADD result to check against",
                                                              context_of(command::check, list)));
   for (size_t i = 0; i < list.plugins.size(); ++i) {
-    auto done = run(command::check, list, i, pod, prev_result_json, plugin_dirs, timeout);
+    auto done = run_plugin(command::check, list, i, pod, prev_result_json, plugin_dirs, timeout);
     if (!done)
       return tl::unexpected(std::move(done.error()).context(context_of(command::check, list)));
   }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -46,6 +47,18 @@ result<void> del(const network_list& list, const attachment& pod,
 result<void> check(const network_list& list, const attachment& pod,
                    const std::string& prev_result_json, const std::vector<std::string>& plugin_dirs,
                    std::chrono::milliseconds timeout = default_plugin_timeout);
+
+// One plugin of `list` for `pod`: plugin `index` run with `cmd`, given
+// `prev_result` (may be empty), its stdout returned. For DEL, a netns path
+// that is no longer a network namespace is passed empty, as del() does.
+// The building block of a chain whose other plugins run in-process.
+result<std::string> run_plugin(command cmd, const network_list& list, size_t index,
+                               const attachment& pod, std::string_view prev_result,
+                               const std::vector<std::string>& plugin_dirs,
+                               std::chrono::milliseconds timeout = default_plugin_timeout);
+
+// The "type" of plugin `index` of `list` (empty when it has none).
+std::string plugin_type(const network_list& list, size_t index);
 
 // Whether `path` is a network namespace file (nsfs), as a pinned netns
 // is while its bind mount is in place.

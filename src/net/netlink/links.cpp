@@ -103,6 +103,12 @@ message set_promiscuous(const link_ref& link, bool on) {
   return m;
 }
 
+message set_mac(const link_ref& link, std::span<const std::uint8_t> mac) {
+  message m = change_link(link, "set the hardware address of");
+  m.put_bytes(IFLA_ADDRESS, mac);
+  return m;
+}
+
 message set_hairpin(int port_index, bool on) {
   message m(RTM_SETLINK, 0,
             fmt::format("set hairpin mode {} on bridge port #{}", on ? "on" : "off", port_index));
@@ -137,6 +143,13 @@ int on_link_attr(const nlattr* attr, void* data) {
       if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
         info->master_index = static_cast<int>(mnl_attr_get_u32(attr));
       break;
+    case IFLA_ADDRESS: {
+      const auto* bytes = static_cast<const std::uint8_t*>(mnl_attr_get_payload(attr));
+      info->mac_bytes.assign(bytes, bytes + mnl_attr_get_payload_len(attr));
+      for (std::uint8_t b : info->mac_bytes)
+        info->mac += fmt::format("{}{:02x}", info->mac.empty() ? "" : ":", b);
+      break;
+    }
     case IFLA_LINKINFO:
       mnl_attr_parse_nested(attr, on_linkinfo_attr, info);
       break;

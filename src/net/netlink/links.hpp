@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 #include "net/netlink/message.hpp"
@@ -48,6 +50,10 @@ message set_master(const link_ref& link, int master_index);
 message set_mtu(const link_ref& link, unsigned mtu);
 message set_up(const link_ref& link, bool up = true);
 message set_promiscuous(const link_ref& link, bool on);
+// The link's hardware address, 6 bytes. A bridge given its own address
+// keeps it, where it would otherwise take the lowest of its ports' and
+// change as pods come and go (the bridge plugin does the same).
+message set_mac(const link_ref& link, std::span<const std::uint8_t> mac);
 // Hairpin mode of a bridge port (IFLA_BRPORT_MODE in the AF_BRIDGE
 // IFLA_PROTINFO, as `ip link set ... type bridge_slave hairpin on` and the
 // bridge plugin send it): frames may leave by the port they came in.
@@ -61,6 +67,8 @@ struct link_info {
   unsigned flags = 0;  // IFF_UP, IFF_PROMISC...
   int master_index = 0;
   std::string kind;  // "bridge", "veth"; empty for a plain device
+  std::string mac;   // "aa:bb:cc:dd:ee:ff", as Go prints it; empty without one
+  std::vector<std::uint8_t> mac_bytes;
 };
 
 // The link, or a not_found error naming it.

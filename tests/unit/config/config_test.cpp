@@ -226,6 +226,21 @@ plugin_dirs = ["/srv/cni/bin"]
   CHECK_THAT(negative.error().message(), Catch::Contains("'pids_limit'"));
 }
 
+TEST_CASE("cni.native: auto by default, off, and nothing else") {
+  auto d = config::parse("", "t.toml");
+  REQUIRE(d);
+  CHECK(d->cni.native);
+  auto off = config::parse("[cni]\nnative = \"off\"", "t.toml");
+  REQUIRE(off);
+  CHECK_FALSE(off->cni.native);
+  auto on = config::parse("[cni]\nnative = \"auto\"", "t.toml");
+  REQUIRE(on);
+  CHECK(on->cni.native);
+  auto bad = config::parse("[cni]\nnative = true", "n.toml");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message() == "n.toml: key 'cni.native' must be \"auto\" or \"off\"");
+}
+
 TEST_CASE("[image] defaults: 16 GiB a layer, 512 MiB kept free, 60 s without progress") {
   auto c = config::parse("", "t.toml");
   REQUIRE(c);

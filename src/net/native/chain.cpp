@@ -1,0 +1,208 @@
+#include "net/native/chain.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "net/cni/network.hpp"
+#include "net/cni/plugin_config.hpp"
+#include "net/cni/version.hpp"
+#include "net/native/bridge.hpp"
+#include "net/native/loopback.hpp"
+#include "reactor/blocking.hpp"
+
+namespace ringcri::net::native {
+
+namespace {
+
+using nlohmann::json;
+
+// Which way plugin `index` runs, and for a native bridge its config.
+struct choice {
+  plugin_run run;
+  std::optional<bridge_config> bridge;
+};
+
+choice choose(const cni::network_list& list, std::size_t index, const cni::attachment& pod,
+              const chain_options& options) {
+  choice c;
+  c.run.type = cni::plugin_type(list, index);
+  if (c.run.type != "bridge" && c.run.type != "loopback") return c;
+  if (options.mode == native_mode::off) {
+    c.run.exec_reason = "native path off";
+    return c;
+  }
+  if (!cni::is_supported_version(list.cni_version)) {
+    c.run.exec_reason = "CNI version " + list.cni_version;
+    return c;
+  }
+  if (c.run.type == "loopback") {
+    c.run.native = true;
+    return c;
+  }
+  auto conf = cni::plugin_stdin(list, index, {}, pod.port_mappings);
+  json parsed = conf ? json::parse(*conf, nullptr, false) : json();
+  if (!parsed.is_object()) {
+    c.run.exec_reason = "config not understood";
+    return c;
+  }
+  auto picked = choose_bridge(parsed);
+  if (!picked.config) {
+    c.run.exec_reason = picked.exec_reason;
+    return c;
+  }
+  c.run.native = true;
+  c.bridge = std::move(picked.config);
+  return c;
+}
+
+error in_plugin(error e, const plugin_run& run) {
+  return std::move(e).context(fmt::format("plugin {} (native)", run.type));
+}
+
+reactor::task<result<std::string>> run_one(cni::command cmd, const cni::network_list& list,
+                                           std::size_t index, const cni::attachment& pod,
+                                           const std::string& prev, const chain_options& options,
+                                           const choice& c) {
+  if (!c.run.native) {
+    co_return co_await reactor::run_blocking([&] {
+      return cni::run_plugin(cmd, list, index, pod, prev, options.plugin_dirs, options.timeout);
+    });
+  }
+  result<std::string> out = std::string();
+  if (c.run.type == "loopback") {
+    switch (cmd) {
+      case cni::command::add:
+        out = co_await loopback_add(list.cni_version, pod, prev);
+        break;
+      case cni::command::del:
+        if (auto r = co_await loopback_del(pod); !r) out = tl::unexpected(std::move(r.error()));
+        break;
+      default:
+        if (auto r = co_await loopback_check(pod); !r) out = tl::unexpected(std::move(r.error()));
+        break;
+    }
+  } else {
+    switch (cmd) {
+      case cni::command::add:
+        out = co_await bridge_add(*c.bridge, list.cni_version, pod, options.host_netns_fd);
+        break;
+      case cni::command::del:
+        if (auto r = co_await bridge_del(*c.bridge, pod, options.host_netns_fd); !r)
+          out = tl::unexpected(std::move(r.error()));
+        break;
+      default:
+        if (auto r = co_await bridge_check(*c.bridge, pod, prev, options.host_netns_fd); !r)
+          out = tl::unexpected(std::move(r.error()));
+        break;
+    }
+  }
+  if (!out) co_return tl::unexpected(in_plugin(std::move(out.error()), c.run));
+  co_return out;
+}
+
+std::string context_of(cni::command cmd, const cni::network_list& list) {
+  return fmt::format("CNI {} network \"{}\"", cni::to_string(cmd), list.name);
+}
+
+// A DEL is told no namespace when the pod's is gone, as cni::del does.
+reactor::task<cni::attachment> for_del(const cni::attachment& pod) {
+  cni::attachment a = pod;
+  if (!a.netns_path.empty()) {
+    bool is_netns =
+        co_await reactor::run_blocking([&] { return cni::is_netns_file(a.netns_path); });
+    if (!is_netns) a.netns_path.clear();
+  }
+  co_return a;
+}
+
+reactor::task<result<void>> del_all(const cni::network_list& list, const cni::attachment& pod,
+                                    std::string prev, const chain_options& options) {
+  if (!cni::version_has_check(list.cni_version)) prev.clear();
+  cni::attachment a = co_await for_del(pod);
+  std::optional<error> first;
+  for (std::size_t i = list.plugins.size(); i-- > 0;) {
+    choice c = choose(list, i, a, options);
+    auto done = co_await run_one(cni::command::del, list, i, a, prev, options, c);
+    if (!done && !first) first = std::move(done.error());
+  }
+  if (first) co_return tl::unexpected(std::move(*first));
+  co_return result<void>{};
+}
+
+}  // namespace
+
+std::string describe(const std::vector<plugin_run>& runs) {
+  std::string out;
+  for (const auto& r : runs) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}={}", r.type, r.native ? "native" : "exec");
+    if (!r.native && !r.exec_reason.empty()) out += fmt::format(" ({})", r.exec_reason);
+  }
+  return out;
+}
+
+reactor::task<result<chain_add_result>> add(const cni::network_list& list,
+                                            const cni::attachment& pod,
+                                            const chain_options& options) {
+  chain_add_result done;
+  std::string prev;
+  std::optional<error> failed;
+  for (std::size_t i = 0; i < list.plugins.size() && !failed; ++i) {
+    choice c = choose(list, i, pod, options);
+    done.runs.push_back(c.run);
+    auto out = co_await run_one(cni::command::add, list, i, pod, prev, options, c);
+    if (!out) {
+      failed = std::move(out.error());
+      break;
+    }
+    auto doc = json::parse(*out, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      failed =
+          error(error_kind::internal, fmt::format("plugin {}: ADD printed no result", c.run.type));
+      break;
+    }
+    prev = std::move(*out);
+  }
+  if (!failed) {
+    auto ips = cni::parse_pod_ips(prev, pod.netns_path);
+    if (ips) {
+      done.ips = std::move(*ips);
+      done.result_json = std::move(prev);
+      co_return done;
+    }
+    failed = std::move(ips.error());
+  }
+  // Undo what the plugins that ran (and the one that failed) may have
+  // made; the ADD error is the caller's concern, not the DEL's.
+  (void)co_await del_all(list, pod, prev, options);
+  co_return tl::unexpected(std::move(*failed).context(context_of(cni::command::add, list)));
+}
+
+reactor::task<result<void>> del(const cni::network_list& list, const cni::attachment& pod,
+                                const std::string& prev_result, const chain_options& options) {
+  auto done = co_await del_all(list, pod, prev_result, options);
+  if (!done)
+    co_return tl::unexpected(std::move(done.error()).context(context_of(cni::command::del, list)));
+  co_return result<void>{};
+}
+
+reactor::task<result<void>> check(const cni::network_list& list, const cni::attachment& pod,
+                                  const std::string& prev_result, const chain_options& options) {
+  if (list.disable_check || !cni::version_has_check(list.cni_version)) co_return result<void>{};
+  if (prev_result.empty())
+    co_return fail(
+        error_kind::failed_precondition,
+        fmt::format("{}: no ADD result to check against", context_of(cni::command::check, list)));
+  for (std::size_t i = 0; i < list.plugins.size(); ++i) {
+    choice c = choose(list, i, pod, options);
+    auto done = co_await run_one(cni::command::check, list, i, pod, prev_result, options, c);
+    if (!done)
+      co_return tl::unexpected(
+          std::move(done.error()).context(context_of(cni::command::check, list)));
+  }
+  co_return result<void>{};
+}
+
+}  // namespace ringcri::net::native

@@ -1,0 +1,315 @@
+// The native bridge + host-local path against Debian's real plugins, on
+// the same conflist, each in network namespaces of the test's own: one
+// plays the host (the plugin is run inside it through nsenter, the native
+// path is handed it), one is the pod. Compared from outside with iproute2
+// and by reading the store: the result JSON, the pod's links, addresses
+// and routes, the bridge's address and MTU, the host port's master and
+// hairpin, ip_forward, the reservation files. Then interop (ADD one way,
+// DEL the other), exhaustion of a /30, and a failed ADD that leaves
+// nothing. Closing the namespaces' fds frees every link made: nothing is
+// left on the host. Needs root, iproute2, nsenter and the plugins (exit 77).
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "net/cni/network.hpp"
+#include "net/native/chain.hpp"
+#include "reactor/reactor.hpp"
+#include "support/io_checks.hpp"
+#include "support/node_network.hpp"
+#include "support/skip.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cni = ringcri::net::cni;
+namespace native = ringcri::net::native;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+void need_root_and_tools() {
+  static bool checked = false;
+  if (checked) return;
+  if (::geteuid() != 0) ringcri::testing::skip_binary("needs root to make network namespaces");
+  for (const char* tool : {"ip", "nsenter"})
+    if (ringcri::testing::shell_output(std::string("command -v ") + tool).empty())
+      ringcri::testing::skip_binary(std::string("no ") + tool);
+  for (const char* plugin : {"bridge", "host-local"})
+    if (!fs::exists(fs::path("/usr/lib/cni") / plugin))
+      ringcri::testing::skip_binary(std::string("no /usr/lib/cni/") + plugin +
+                                    " (Debian package containernetworking-plugins)");
+  checked = true;
+}
+
+class scratch_netns {
+ public:
+  scratch_netns() {
+    need_root_and_tools();
+    int err = 0;
+    std::thread maker([&] {
+      if (::unshare(CLONE_NEWNET) != 0)
+        err = errno;
+      else
+        fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    });
+    maker.join();
+    if (err != 0)
+      ringcri::testing::skip_binary(std::string("unshare(CLONE_NEWNET): ") + std::strerror(err));
+    REQUIRE(fd_ >= 0);
+  }
+  ~scratch_netns() { ::close(fd_); }
+  scratch_netns(const scratch_netns&) = delete;
+  scratch_netns& operator=(const scratch_netns&) = delete;
+
+  int fd() const { return fd_; }
+  std::string path() const {
+    return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_);
+  }
+
+  std::string run(const std::string& command) const {
+    int status = 0;
+    std::string out =
+        ringcri::testing::shell_output("nsenter --net=" + path() + " " + command, &status);
+    INFO(command << " -> " << out);
+    REQUIRE(status == 0);
+    return out;
+  }
+  json ip(const std::string& args) const {
+    std::string out = run("ip -j " + args);
+    return out.empty() ? json::array() : json::parse(out);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// What the bridge and host-local made, in words both paths must share:
+// names that are random (the veth) and MACs replaced by their role.
+struct observed {
+  json result;
+  json pod_links, pod_routes, bridge, host_port, reservations;
+  std::string ip_forward;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+json reservations_of(const fs::path& store) {
+  json out = json::object();
+  if (!fs::exists(store)) return out;
+  for (const auto& e : fs::directory_iterator(store))
+    if (e.path().filename() != "lock") out[e.path().filename().string()] = read_file(e.path());
+  return out;
+}
+
+json strip_link(json link) {
+  for (const char* volatile_key :
+       {"ifindex", "address", "link_index", "link_netnsid", "link", "operstate", "qdisc", "group",
+        "txqlen", "broadcast", "addr_info", "ifname", "stats", "stats64"})
+    link.erase(volatile_key);
+  return link;
+}
+
+observed observe(const scratch_netns& host, const scratch_netns& pod,
+                 const std::string& result_json, const fs::path& store) {
+  observed o;
+  o.result = json::parse(result_json);
+  REQUIRE(o.result.at("interfaces").size() == 3);
+  std::string veth = o.result["interfaces"][1]["name"];
+  CHECK(std::regex_match(veth, std::regex("veth[0-9a-f]{8}")));
+  // The MACs are the links' own.
+  CHECK(o.result["interfaces"][0]["mac"] == host.ip("link show dev rcnbr0").at(0).at("address"));
+  CHECK(o.result["interfaces"][1]["mac"] == host.ip("link show dev " + veth).at(0).at("address"));
+  CHECK(o.result["interfaces"][2]["mac"] == pod.ip("link show dev eth0").at(0).at("address"));
+  CHECK(o.result["interfaces"][2]["sandbox"] == pod.path());
+  for (auto& i : o.result["interfaces"]) {
+    i["mac"] = "mac";
+    if (i.contains("sandbox")) i["sandbox"] = "sandbox";
+  }
+  o.result["interfaces"][1]["name"] = "veth";
+  json eth0 = pod.ip("addr show dev eth0").at(0);
+  o.pod_links = json::array({strip_link(eth0)});
+  // Link-local addresses follow the random MAC.
+  for (auto& a : eth0.at("addr_info"))
+    if (a.value("local", "").rfind("fe80:", 0) != 0)
+      o.pod_links.push_back(json{{"local", a.value("local", "")},
+                                 {"prefixlen", a.value("prefixlen", 0)},
+                                 {"family", a.value("family", "")}});
+  o.pod_routes = pod.ip("route show");
+  json br = host.ip("-d addr show dev rcnbr0").at(0);
+  o.bridge = json{{"mtu", br.at("mtu")}, {"flags", br.at("flags")}, {"addr", json::array()}};
+  for (auto& a : br.at("addr_info"))
+    if (a.value("family", "") == "inet")
+      o.bridge["addr"].push_back(a.value("local", "") + "/" +
+                                 std::to_string(a.value("prefixlen", 0)));
+  json port = host.ip("-d link show dev " + veth).at(0);
+  o.host_port = json{{"master", port.at("master")},
+                     {"mtu", port.at("mtu")},
+                     {"hairpin", port.at("linkinfo").at("info_slave_data").at("hairpin")},
+                     {"up", port.at("flags")}};
+  o.reservations = reservations_of(store);
+  o.ip_forward = host.run("cat /proc/sys/net/ipv4/ip_forward");
+  return o;
+}
+
+// The network: bridge rcnbr0 with a gateway and a default route, hairpin,
+// MTU 1400, a static route, host-local on `data_dir`.
+cni::network_list network(const fs::path& data_dir, const std::string& subnet = "10.77.0.0/24") {
+  std::string conf = R"({"cniVersion": "1.0.0", "name": "rcnative", "plugins": [
+    {"type": "bridge", "bridge": "rcnbr0", "isGateway": true, "isDefaultGateway": true,
+     "hairpinMode": true, "mtu": 1400,
+     "ipam": {"type": "host-local", "dataDir": ")" +
+                     data_dir.string() + R"(",
+              "routes": [{"dst": "10.99.0.0/16"}],
+              "ranges": [[{"subnet": ")" +
+                     subnet + R"("}]]}}]})";
+  auto list = cni::parse_network_list(conf, "rcnative.conflist");
+  REQUIRE(list);
+  return *list;
+}
+
+// A plugin dir whose bridge runs Debian's inside `host`.
+fs::path plugin_dir_for(const ringcri::testing::temp_dir& dir, const scratch_netns& host) {
+  fs::path wrapper = dir.path() / "bridge";
+  std::ofstream(wrapper) << "#!/bin/sh\nexec nsenter --net=" << host.path()
+                         << " /usr/lib/cni/bridge \"$@\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  return dir.path();
+}
+
+cni::attachment pod_of(const scratch_netns& pod, const std::string& id) {
+  cni::attachment a;
+  a.container_id = id;
+  a.netns_path = pod.path();
+  return a;
+}
+
+ringcri::result<native::chain_add_result> native_add(const cni::network_list& list,
+                                                     const cni::attachment& pod, int host_fd) {
+  ringcri::reactor::reactor r;
+  native::chain_options o;
+  o.host_netns_fd = host_fd;
+  o.plugin_dirs = {"/usr/lib/cni"};
+  return r.block_on(native::add(list, pod, o));
+}
+
+ringcri::result<void> native_del(const cni::network_list& list, const cni::attachment& pod,
+                                 const std::string& prev, int host_fd) {
+  ringcri::reactor::reactor r;
+  native::chain_options o;
+  o.host_netns_fd = host_fd;
+  o.plugin_dirs = {"/usr/lib/cni"};
+  return r.block_on(native::del(list, pod, prev, o));
+}
+
+}  // namespace
+
+TEST_CASE("native bridge ADD makes what the bridge plugin makes, and gives its result") {
+  ringcri::testing::temp_dir dir("ringcri-native");
+  scratch_netns native_host, native_pod, plugin_host, plugin_pod;
+  fs::create_directories(dir.path() / "plugins");
+  ringcri::testing::temp_dir plugins("ringcri-native-plugins");
+  std::vector<std::string> dirs{plugin_dir_for(plugins, plugin_host).string(), "/usr/lib/cni"};
+
+  auto native_list = network(dir.path() / "native");
+  auto plugin_list = network(dir.path() / "plugin");
+  auto n = native_add(native_list, pod_of(native_pod, "c1"), native_host.fd());
+  INFO((n ? std::string() : n.error().message()));
+  REQUIRE(n);
+  REQUIRE(n->runs.size() == 1);
+  CHECK(n->runs[0].native);
+  auto p = cni::add(plugin_list, pod_of(plugin_pod, "c1"), dirs);
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p);
+
+  observed on =
+      observe(native_host, native_pod, n->result_json, dir.path() / "native" / "rcnative");
+  observed op =
+      observe(plugin_host, plugin_pod, p->result_json, dir.path() / "plugin" / "rcnative");
+  CHECK(on.result == op.result);
+  CHECK(on.pod_links == op.pod_links);
+  CHECK(on.pod_routes == op.pod_routes);
+  CHECK(on.bridge == op.bridge);
+  CHECK(on.host_port == op.host_port);
+  CHECK(on.reservations == op.reservations);
+  CHECK(on.ip_forward == op.ip_forward);
+  CHECK(on.ip_forward == "1\n");
+  CHECK(on.reservations.contains("10.77.0.2"));
+  CHECK(on.result.at("ips").at(0) ==
+        json{{"interface", 2}, {"address", "10.77.0.2/24"}, {"gateway", "10.77.0.1"}});
+  CHECK(n->ips.size() == 1);
+}
+
+TEST_CASE("a pod ADDed natively is DELeted by the plugin, and the reverse") {
+  ringcri::testing::temp_dir dir("ringcri-native");
+  scratch_netns host, pod_a, pod_b;
+  ringcri::testing::temp_dir plugins("ringcri-native-plugins");
+  std::vector<std::string> dirs{plugin_dir_for(plugins, host).string(), "/usr/lib/cni"};
+  auto list = network(dir.path());
+  fs::path store = dir.path() / "rcnative";
+
+  auto n = native_add(list, pod_of(pod_a, "a"), host.fd());
+  REQUIRE(n);
+  auto p = cni::add(list, pod_of(pod_b, "b"), dirs);
+  REQUIRE(p);
+  // host-local's round robin goes on from the native reservation.
+  CHECK(reservations_of(store).contains("10.77.0.2"));
+  CHECK(reservations_of(store).contains("10.77.0.3"));
+  std::string veth_a = json::parse(n->result_json)["interfaces"][1]["name"];
+  std::string veth_b = json::parse(p->result_json)["interfaces"][1]["name"];
+
+  auto deleted_by_plugin = cni::del(list, pod_of(pod_a, "a"), n->result_json, dirs);
+  INFO((deleted_by_plugin ? std::string() : deleted_by_plugin.error().message()));
+  CHECK(deleted_by_plugin);
+  CHECK(pod_a.ip("link show").size() == 1);  // lo
+  CHECK(!reservations_of(store).contains("10.77.0.2"));
+
+  auto deleted_natively = native_del(list, pod_of(pod_b, "b"), p->result_json, host.fd());
+  INFO((deleted_natively ? std::string() : deleted_natively.error().message()));
+  CHECK(deleted_natively);
+  CHECK(pod_b.ip("link show").size() == 1);
+  CHECK(!reservations_of(store).contains("10.77.0.3"));
+  for (const auto& link : host.ip("link show")) {
+    CHECK(link.at("ifname") != veth_a);
+    CHECK(link.at("ifname") != veth_b);
+  }
+  // DEL again, and with the namespace gone: both succeed.
+  CHECK(native_del(list, pod_of(pod_b, "b"), p->result_json, host.fd()));
+  cni::attachment gone = pod_of(pod_b, "b");
+  gone.netns_path = "/proc/self/fd/999999";
+  CHECK(native_del(list, gone, p->result_json, host.fd()));
+}
+
+TEST_CASE(
+    "an exhausted range fails the native ADD with RESOURCE_EXHAUSTED naming it, leaving nothing") {
+  ringcri::testing::temp_dir dir("ringcri-native");
+  scratch_netns host, pod_a, pod_b;
+  // A /30: .1 is the gateway, .2 the only address to hand out (host-local
+  // names the range from .1, the gateway skipped as it goes).
+  auto list = network(dir.path(), "10.78.0.0/30");
+  auto first = native_add(list, pod_of(pod_a, "a"), host.fd());
+  REQUIRE(first);
+  auto second = native_add(list, pod_of(pod_b, "b"), host.fd());
+  REQUIRE(!second);
+  CHECK(second.error().kind() == ringcri::error_kind::resource_exhausted);
+  CHECK_THAT(second.error().message(), Catch::Contains("10.78.0.1-10.78.0.2"));
+  // The half-made ADD undid itself: no second veth, pod b has only lo.
+  CHECK(pod_b.ip("link show").size() == 1);
+  int veths = 0;
+  for (const auto& link : host.ip("link show"))
+    if (link.at("ifname").get<std::string>().rfind("veth", 0) == 0) ++veths;
+  CHECK(veths == 1);
+  CHECK(reservations_of(dir.path() / "rcnative").size() == 2);  // 10.78.0.2, last_reserved_ip.0
+}
