@@ -7,10 +7,11 @@
 // uncompressed tar grows past max_bytes, or when the filesystem that
 // holds it has less than min_free_bytes available (f_bavail: what is left
 // before the blocks reserved for root, as the kubelet's eviction reads
-// it). Bytes past max_bytes are never written. The free space is read at
-// the first byte and then again after every check_every bytes: a statvfs
-// per write would cost a syscall per file, one per MiB costs next to
-// nothing and lets a layer overshoot min_free_bytes by at most that much.
+// it), or would have once the next piece is written. Bytes past max_bytes
+// are never written. The free space is read at the first byte and then
+// again after every check_every bytes: a statvfs per write would cost a
+// syscall per file, one per MiB costs next to nothing and lets a layer
+// overshoot min_free_bytes by at most that much.
 //
 //   layer_budget budget(limits, root_fd);
 //   ... total += tar.size(); if (auto r = budget.reached(total); !r) return r;
@@ -42,6 +43,7 @@ class layer_budget {
   int fs_fd_;
   bool checked_ = false;
   std::uint64_t next_check_ = 0;  // statvfs again once total reaches this
+  std::uint64_t seen_ = 0;        // total at the previous call
 };
 
 }  // namespace ringcri::image

@@ -4,12 +4,15 @@
 
 #include "image/unpack/layer_unpacker.hpp"
 
+#include <sys/statvfs.h>
+
 #include <catch2/catch.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
 
 #include "extract_support.hpp"
+#include "image/unpack/layer_limits.hpp"
 
 using namespace ringcri;
 using namespace ringcri::image;
@@ -311,6 +314,38 @@ TEST_CASE(
   temp_dir t2;
   limits.min_free_bytes = 1;
   CHECK(unpack_with(b, t2.path, limits));
+}
+
+// Regression (pull_faults' free-space case failed now and then): the
+// budget compared the floor with what was on the disk before the piece
+// about to be written, so a check that landed just short of the crossing
+// let the layer through, depending on how the stream was chunked.
+TEST_CASE("min_free_bytes flake: the piece about to be written counts against the free space",
+          "[unpacker][limits]") {
+  temp_dir t;
+  unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  struct statvfs fs {};
+  REQUIRE(::fstatvfs(fd.get(), &fs) == 0);
+  std::uint64_t available = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  REQUIRE(available > (std::uint64_t{256} << 20));
+
+  // The floor sits 64 MiB under what is free now: a 1 GiB piece would go
+  // through it although nothing is written yet.
+  layer_limits limits;
+  limits.min_free_bytes = available - (std::uint64_t{64} << 20);
+  layer_budget big(limits, fd.get());
+  auto r = big.reached(std::uint64_t{1} << 30);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind() == error_kind::resource_exhausted);
+  CHECK_THAT(r.error().message(), Catch::Contains(std::to_string(limits.min_free_bytes)) &&
+                                      Catch::Contains("image.min_free_bytes"));
+
+  // A piece that fits over the floor passes, and so does the next one,
+  // which is measured by its own size, not by the layer's total.
+  limits.min_free_bytes = available - (std::uint64_t{128} << 20);
+  layer_budget small(limits, fd.get());
+  CHECK(small.reached(4096));
+  CHECK(small.reached((std::uint64_t{1} << 20) + 4096));
 }
 
 TEST_CASE("a broken download resumes at consumed() with the same unpacker", "[unpacker]") {
