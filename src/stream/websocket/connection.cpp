@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/sys/random.hpp"
+#include "stream/websocket/control_frame_gate.hpp"
 
 namespace ringcri::stream::websocket {
 namespace {
@@ -63,7 +64,8 @@ std::string_view close_code_meaning(std::uint16_t code) {
 
 struct connection::state {
   wslay_event_context_ptr ctx = nullptr;
-  std::string_view input;  // what feed() was given and wslay has not read yet
+  control_frame_gate gate;  // control frames reach wslay whole
+  std::string_view input;   // what feed() let through and wslay has not read yet
   std::string output;
   std::deque<message> received;
   std::optional<error> failure;
@@ -126,10 +128,10 @@ struct connection::state {
     if (m.op == opcode::close) {
       m.close_code = arg->status_code;
       payload = payload.size() >= 2 ? payload.substr(2) : std::string_view{};
-      // wslay checks a close reason's UTF-8 only when the whole frame came
-      // in one read; a reason split across reads reaches us unchecked.
-      // Refused the same way here, whatever the reads: 1007, queued before
-      // wslay's own reply so that one is not sent.
+      // wslay checks a close reason's UTF-8 right only when the whole
+      // frame comes in one read, which control_frame_gate sees to; checked
+      // again here all the same: 1007, queued before wslay's own reply so
+      // that one is not sent.
       if (!is_utf8(payload)) {
         wslay_event_queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, nullptr, 0);
         s.fail(error_kind::invalid_argument,
@@ -171,7 +173,7 @@ result<void> connection::feed(std::string_view bytes) {
   // Known before reading: once our own close went out, the code wslay sends
   // is ours, not the reason for a failure found now.
   bool we_closed = wslay_event_get_close_sent(s.ctx) != 0;
-  s.input = bytes;
+  s.input = s.gate.admit(bytes);
   int rv = wslay_event_recv(s.ctx);
   s.input = {};
   // wslay answers most violations by queueing a close and stopping reads

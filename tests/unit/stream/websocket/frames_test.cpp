@@ -218,3 +218,56 @@ TEST_CASE("close-reason-utf8-split: a close reason that is not UTF-8 is refused 
   CHECK(m->close_code == 1000);
   CHECK(m->payload == "by\xc3\xa9");
 }
+
+// Regression (close-reason-split-offsets, found by the websocket fuzz
+// target): wslay starts its UTF-8 check of a close reason two bytes into
+// every read, not only the first, so a valid reason split across reads
+// could be refused with 1007 (here: "é" cut after its first byte), and a
+// partly read invalid one failed in one read but not in two. Control
+// frames now reach wslay whole.
+TEST_CASE("close-reason-split-offsets: a valid close reason passes in any reads") {
+  const std::string frame = client_frame(0x88, bytes({0x03, 0xe8, 0xc3, 0xa9, 'a', 'b'}));
+  for (std::size_t split = 1; split < frame.size(); ++split) {
+    for (std::size_t second_split = split + 1; second_split <= frame.size(); ++second_split) {
+      INFO("reads end at " << split << " and " << second_split);
+      ws::connection server(role::server);
+      REQUIRE(server.feed(frame.substr(0, split)));
+      REQUIRE(server.feed(frame.substr(split, second_split - split)));
+      REQUIRE(server.feed(frame.substr(second_split)));
+      auto m = server.next_message();
+      REQUIRE(m);
+      CHECK(m->op == ws::opcode::close);
+      CHECK(m->close_code == 1000);
+      CHECK(m->payload ==
+            "\xc3\xa9"
+            "ab");
+      CHECK(server.close_received());
+    }
+  }
+}
+
+TEST_CASE("close-reason-split-offsets: an unfinished control frame waits, a data frame does not") {
+  // Half a close frame whose reason is already not UTF-8: nothing is
+  // decided until the frame is whole, however the bytes came.
+  const std::string close = client_frame(0x88, bytes({0x03, 0xe8, 'b', 'y', 0xff, 'z'}));
+  ws::connection whole(role::server);
+  REQUIRE(whole.feed(close.substr(0, close.size() - 1)));
+  CHECK_FALSE(whole.close_sent());
+  CHECK_FALSE(whole.feed(close.substr(close.size() - 1)));
+  CHECK(whole.take_output() == bytes({0x88, 0x02, 0x03, 0xef}));
+
+  // A text frame's bytes go through as they come: its message is whole
+  // once its last byte is in, and a ping between its fragments is
+  // answered as soon as the ping is whole.
+  const std::string text =
+      client_frame(0x01, "hel") + client_frame(0x89, "ping") + client_frame(0x80, "lo");
+  ws::connection server(role::server);
+  for (char c : text) REQUIRE(server.feed(std::string(1, c)));
+  auto ping = server.next_message();
+  REQUIRE(ping);
+  CHECK(ping->op == ws::opcode::ping);
+  auto hello = server.next_message();
+  REQUIRE(hello);
+  CHECK(hello->payload == "hello");
+  CHECK(server.take_output().substr(0, 2) == bytes({0x8a, 0x04}));
+}
