@@ -14,10 +14,12 @@ packages=(
   libseccomp-dev libmimalloc-dev catch2 libexpected-dev libconcurrentqueue-dev
   libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libcap-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev libdeflate-dev
-  libcurl4-openssl-dev libwslay-dev libhttp-parser-dev libmnl-dev
+  libcurl4-openssl-dev libwslay-dev libhttp-parser-dev libmnl-dev libnftnl-dev
   # pod networking: the CNI plugins (bridge, host-local, portmap...) and
   # what they call
   containernetworking-plugins iproute2 iptables
+  # nft: tests read the daemon's nftables table from outside
+  nftables
   # tests
   util-linux procps python3
   # test fixtures (tests/fixtures: registries on loopback, test images)

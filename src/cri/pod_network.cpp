@@ -100,7 +100,8 @@ reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbo
 
 reactor::task<result<void>> detach_pod_network(context& ctx, const records::pod_sandbox& pod) {
   if (pod.cni_network().empty()) co_return result<void>{};
-  const auto options = chain_options_of(ctx.cfg);
+  auto options = chain_options_of(ctx.cfg);
+  options.added = net::native::parse_runs(pod.cni_plugins());
   const auto a = attachment_of(pod);
   auto deleted = co_await [&]() -> reactor::task<result<void>> {
     auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
@@ -120,10 +121,12 @@ reactor::task<void> check_pod_networks(context& ctx) {
     if (pod.state() != v1::SANDBOX_READY || pod.cni_network().empty()) continue;
     if (reactor::reactor::current()->shutdown_token().cancelled()) co_return;
     const auto a = attachment_of(pod);
+    auto as_added = options;
+    as_added.added = net::native::parse_runs(pod.cni_plugins());
     auto ok = co_await [&]() -> reactor::task<result<void>> {
       auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
       if (!network) co_return tl::unexpected(network.error());
-      co_return co_await net::native::check(*network, a, pod.cni_result(), options);
+      co_return co_await net::native::check(*network, a, pod.cni_result(), as_added);
     }();
     ++checked;
     if (!ok) {

@@ -87,8 +87,8 @@ TEST_CASE("network: pods on the bridge get an IP in their netns and reach each o
   CHECK(shell_output("ip -4 -o addr show").find(a_ip + "/") == std::string::npos);
   CHECK(net.reservations().size() == 2);
   CHECK(net.veths() == 2);
-  // With cni.native at its default the bridge ran in-process, portmap as
-  // a plugin, and the verbose status says so.
+  // With cni.native at its default the bridge and portmap ran in-process,
+  // and the verbose status says so.
   {
     v1::PodSandboxStatusRequest req;
     req.set_pod_sandbox_id(a);
@@ -96,7 +96,7 @@ TEST_CASE("network: pods on the bridge get an IP in their netns and reach each o
     v1::PodSandboxStatusResponse resp;
     REQUIRE(f.client.runtime_call(&S::PodSandboxStatus, req, &resp).ok());
     auto info = nlohmann::json::parse(resp.info().at("info"));
-    CHECK(info.value("cniPlugins", "") == "bridge=native portmap=exec");
+    CHECK(info.value("cniPlugins", "") == "bridge=native portmap=native");
   }
 
   // B fetches from A over the bridge.
@@ -302,7 +302,8 @@ TEST_CASE("network: the CNI plugins run on the blocking pool, never on a reactor
                                            fs::perms::group_exec | fs::perms::others_read |
                                            fs::perms::others_exec);
   }
-  net.write_config({wrappers.string(), "/usr/lib/cni"});
+  // With the native path off, every plugin is exec'd.
+  net.write_config({wrappers.string(), "/usr/lib/cni"}, "off");
   runtime_fixture f(net.daemon_flags());
   // The daemon's threads have the names looked for.
   auto names = shell_output("cat /proc/" + std::to_string(f.daemon.pid()) + "/task/*/comm");
@@ -318,7 +319,7 @@ TEST_CASE("network: the CNI plugins run on the blocking pool, never on a reactor
 
   auto lines = lines_of(read_file(record));
   INFO(read_file(record));
-  // bridge ran in-process (cni.native = "auto"): only portmap was exec'd.
-  CHECK(lines == std::set<std::string>{"ADD portmap blocking", "DEL portmap blocking"});
+  CHECK(lines == std::set<std::string>{"ADD bridge blocking", "ADD portmap blocking", "DEL portmap blocking",
+                                       "DEL bridge blocking"});
   f.check_nothing_left();
 }

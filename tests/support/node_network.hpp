@@ -1,10 +1,11 @@
 #pragma once
 // The node's network state that CNI plugins change and that tests must
 // give back: net.ipv4.ip_forward (bridge's isGateway turns it on for the
-// whole node) and the iptables rules and chains of CNI's (portmap's
-// shared CNI-HOSTPORT-* chains stay after the last pod is gone). A test
-// takes a snapshot first; its destructor deletes what CNI added since and
-// puts ip_forward back. Header-only: unit and integration tests use it.
+// whole node), the iptables rules and chains of CNI's (portmap's shared
+// CNI-HOSTPORT-* chains stay after the last pod is gone) and the daemon's
+// nftables table `ip ringcri` (its chains stay too). A test takes a
+// snapshot first; its destructor deletes what was added since and puts
+// ip_forward back. Header-only: unit and integration tests use it.
 
 #include <sys/wait.h>
 
@@ -44,8 +45,13 @@ class node_network_snapshot {
   node_network_snapshot()
       : ip_forward_(read("/proc/sys/net/ipv4/ip_forward")),
         nat_(lines_of(shell_output("iptables -t nat -S 2>/dev/null"))),
-        filter_(lines_of(shell_output("iptables -S 2>/dev/null"))) {}
+        filter_(lines_of(shell_output("iptables -S 2>/dev/null"))),
+        had_nat_table_(has_nat_table()) {}
   ~node_network_snapshot() {
+    if (!had_nat_table_ && has_nat_table()) {
+      shell_output("nft delete table ip ringcri 2>/dev/null");
+      std::printf("removed the nftables table ip ringcri\n");
+    }
     restore_table("nat", nat_);
     restore_table("filter", filter_);
     if (!ip_forward_.empty()) std::ofstream("/proc/sys/net/ipv4/ip_forward") << ip_forward_;
@@ -54,6 +60,12 @@ class node_network_snapshot {
   node_network_snapshot& operator=(const node_network_snapshot&) = delete;
 
  private:
+  static bool has_nat_table() {
+    int status = 0;
+    shell_output("nft list table ip ringcri >/dev/null 2>&1", &status);
+    return status == 0;
+  }
+
   static std::string read(const char* path) {
     std::ifstream in(path);
     std::ostringstream out;
@@ -79,6 +91,7 @@ class node_network_snapshot {
 
   std::string ip_forward_;
   std::set<std::string> nat_, filter_;
+  bool had_nat_table_;
 };
 
 }  // namespace ringcri::testing

@@ -11,11 +11,13 @@
 #include "base/unique_fd.hpp"
 #include "net/ipam/allocator.hpp"
 #include "net/ipam/store.hpp"
+#include "net/native/nat_owner.hpp"
 #include "net/native/sysctl.hpp"
 #include "net/netlink/addresses.hpp"
 #include "net/netlink/links.hpp"
 #include "net/netlink/netns.hpp"
 #include "net/netlink/routes.hpp"
+#include "net/nft/nat_table.hpp"
 #include "reactor/blocking.hpp"
 
 namespace ringcri::net::native {
@@ -26,8 +28,8 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 namespace nl = netlink;
 
-reactor::task<result<nl::route_socket>> host_socket(int host_netns_fd) {
-  if (host_netns_fd < 0) co_return nl::route_socket::open();
+reactor::task<result<nl::socket>> host_socket(int host_netns_fd) {
+  if (host_netns_fd < 0) co_return nl::socket::open();
   co_return co_await nl::open_in_network_namespace(host_netns_fd);
 }
 
@@ -35,7 +37,7 @@ bool is_errno(const error& e, int sys_errno) { return e.sys_errno() == sys_errno
 
 // ensureBridge: made when missing, promiscuous if asked, a bridge, its
 // IPv6 router advertisements ignored (the plugin owns its routes), up.
-reactor::task<result<nl::link_info>> ensure_bridge(nl::route_socket& host, int host_netns_fd,
+reactor::task<result<nl::link_info>> ensure_bridge(nl::socket& host, int host_netns_fd,
                                                    const bridge_config& config) {
   auto fail_with = [&](error e) {
     return tl::unexpected(
@@ -69,12 +71,21 @@ reactor::task<result<nl::link_info>> ensure_bridge(nl::route_socket& host, int h
 
 // What a half-done ADD has made, undone when it is dropped unfinished.
 struct add_undo {
-  std::optional<nl::route_socket> host;
+  std::optional<nl::socket> host;
   std::optional<std::string> veth;
   bool reserved = false;
+  bool masqueraded = false;
 };
 
-reactor::task<void> undo(add_undo& u, const bridge_config& config, const cni::attachment& pod) {
+reactor::task<result<void>> remove_masquerade(const cni::attachment& pod, int host_netns_fd) {
+  auto nf = co_await nft::open(host_netns_fd);
+  if (!nf) co_return tl::unexpected(std::move(nf.error()));
+  co_return co_await nft::remove(*nf, nat_owner(pod), nft::share::masquerade);
+}
+
+reactor::task<void> undo(add_undo& u, const bridge_config& config, const cni::attachment& pod,
+                         int host_netns_fd) {
+  if (u.masqueraded) (void)co_await remove_masquerade(pod, host_netns_fd);
   if (u.reserved) (void)co_await ipam::release_async(config.ipam, pod.container_id, pod.ifname);
   if (u.veth && u.host) (void)co_await u.host->run(nl::delete_link(nl::link_ref::by_name(*u.veth)));
 }
@@ -229,6 +240,19 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
       co_return tl::unexpected(std::move(forward.error()).context("failed to enable forwarding"));
   }
 
+  // ipMasq: what the pod sends outside its subnet leaves with the host's
+  // address (setupIPMasq, with nftables instead of a CNI-* iptables chain).
+  if (config.ip_masq) {
+    auto nf = co_await nft::open(host_netns_fd);
+    if (!nf) co_return tl::unexpected(std::move(nf.error()));
+    u.masqueraded = true;
+    for (const auto& a : *ips) {
+      ip::prefix subnet{a.address.network(), a.address.length};
+      auto masq = co_await nft::add_masquerade(*nf, nat_owner(pod), a.address.addr, subnet);
+      if (!masq) co_return tl::unexpected(std::move(masq.error()).context("failed to setup IP masquerade"));
+    }
+  }
+
   auto br_now = co_await nl::get_link(*host, nl::link_ref::by_index(br->index));
   if (!br_now) co_return tl::unexpected(std::move(br_now.error()));
   auto out = result_json(config, cni_version, pod, *br_now, *host_veth, *pod_link, *ips, routes);
@@ -242,13 +266,16 @@ reactor::task<result<std::string>> bridge_add(const bridge_config& config,
                                               const cni::attachment& pod, int host_netns_fd) {
   add_undo u;
   auto added = co_await add(config, cni_version, pod, host_netns_fd, u);
-  if (!added) co_await undo(u, config, pod);
+  if (!added) co_await undo(u, config, pod, host_netns_fd);
   co_return added;
 }
 
 reactor::task<result<void>> bridge_del(const bridge_config& config, const cni::attachment& pod,
                                        int host_netns_fd) {
-  (void)host_netns_fd;  // the host end goes with the pod's
+  // The host end of the veth goes with the pod's.
+  if (config.ip_masq)
+    if (auto gone = co_await remove_masquerade(pod, host_netns_fd); !gone)
+      co_return tl::unexpected(std::move(gone.error()));
   if (!pod.netns_path.empty()) {
     auto netns = co_await open_netns(pod.netns_path);
     if (!netns && !is_errno(netns.error(), ENOENT))
@@ -321,6 +348,16 @@ reactor::task<result<void>> bridge_check(const bridge_config& config, const cni:
     co_return fail(
         error_kind::failed_precondition,
         fmt::format("host-local: Failed to find address added by container {}", pod.container_id));
+  if (config.ip_masq) {
+    auto nf = co_await nft::open(host_netns_fd);
+    if (!nf) co_return tl::unexpected(std::move(nf.error()));
+    auto masq = co_await nft::count(*nf, nat_owner(pod), nft::share::masquerade);
+    if (!masq) co_return tl::unexpected(std::move(masq.error()));
+    if (*masq == 0)
+      co_return fail(error_kind::failed_precondition,
+                     fmt::format("bridge: the masquerade of {} is missing from nftables table ip {}",
+                                 pod.container_id, nft::nat_table));
+  }
   co_return result<void>{};
 }
 

@@ -5,7 +5,8 @@
 // missing and brought up (its gateway address and its own MAC when
 // isGateway, ip_forward on), a veth "veth" + 8 random hex digits on the
 // host, enslaved with the config's hairpin mode, its peer born in the pod
-// as CNI_IFNAME with the IPAM addresses and routes, and the result the
+// as CNI_IFNAME with the IPAM addresses and routes, ipMasq's masquerade in
+// the daemon's nftables table (net/nft/nat_table.hpp), and the result the
 // plugin prints, so that DEL and CHECK work whichever of the two did ADD
 // and the plugins after it (portmap) get the prevResult they expect.
 //

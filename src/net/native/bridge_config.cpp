@@ -1,22 +1,13 @@
 #include "net/native/bridge_config.hpp"
 
-#include <strings.h>
+#include "net/native/json_member.hpp"
+
 
 namespace ringcri::net::native {
 
 namespace {
 
 using nlohmann::json;
-
-// Go's encoding/json: an exact key wins, else one that matches without
-// regard to case.
-const json* member(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  if (auto it = object.find(key); it != object.end()) return &*it;
-  for (auto it = object.begin(); it != object.end(); ++it)
-    if (::strcasecmp(it.key().c_str(), key) == 0) return &*it;
-  return nullptr;
-}
 
 bridge_choice exec_because(std::string reason) { return {std::nullopt, std::move(reason)}; }
 
@@ -59,7 +50,6 @@ bridge_choice choose_bridge(const json& plugin) {
     return exec_because("\"args\"");
   if (c.is_default_gateway) c.is_gateway = true;
   if (c.hairpin_mode && c.promisc_mode) return exec_because("hairpinMode with promiscMode");
-  if (c.ip_masq) return exec_because("ipMasq (masquerade is not native yet)");
 
   const json* ipam = member(plugin, "ipam");
   const json* type = ipam ? member(*ipam, "type") : nullptr;

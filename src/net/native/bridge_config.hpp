@@ -3,8 +3,8 @@
 // plugins v1.1.1, Debian 12's), read with its keys and defaults, and
 // whether the daemon can do what it asks in-process. A config the native
 // path does not cover (a VLAN, MAC spoof checking, a fixed MAC, an IPAM
-// other than host-local, IPv6 ranges, ipMasq until masquerade is done with
-// nftables) says why, and the chain runs the plugin instead.
+// other than host-local, IPv6 ranges) says why, and the chain runs the
+// plugin instead. ipMasq is done with the daemon's nftables table.
 
 #include <nlohmann/json.hpp>
 #include <optional>

@@ -10,6 +10,7 @@
 #include "net/cni/version.hpp"
 #include "net/native/bridge.hpp"
 #include "net/native/loopback.hpp"
+#include "net/native/portmap.hpp"
 #include "reactor/blocking.hpp"
 
 namespace ringcri::net::native {
@@ -18,17 +19,19 @@ namespace {
 
 using nlohmann::json;
 
-// Which way plugin `index` runs, and for a native bridge its config.
+// Which way plugin `index` runs, and for a native bridge or portmap its
+// config.
 struct choice {
   plugin_run run;
   std::optional<bridge_config> bridge;
+  std::optional<portmap_config> portmap;
 };
 
 choice choose(const cni::network_list& list, std::size_t index, const cni::attachment& pod,
               const chain_options& options) {
   choice c;
   c.run.type = cni::plugin_type(list, index);
-  if (c.run.type != "bridge" && c.run.type != "loopback") return c;
+  if (c.run.type != "bridge" && c.run.type != "loopback" && c.run.type != "portmap") return c;
   if (options.mode == native_mode::off) {
     c.run.exec_reason = "native path off";
     return c;
@@ -47,6 +50,25 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     c.run.exec_reason = "config not understood";
     return c;
   }
+  if (c.run.type == "portmap") {
+    // Native after a native bridge only: its result is then IPv4 alone,
+    // all the nftables table maps.
+    std::optional<std::size_t> bridge;
+    for (std::size_t i = 0; i < index; ++i)
+      if (cni::plugin_type(list, i) == "bridge") bridge = i;
+    if (!bridge || !choose(list, *bridge, pod, options).run.native) {
+      c.run.exec_reason = "the interface is not made by a native bridge";
+      return c;
+    }
+    auto picked = choose_portmap(parsed);
+    if (!picked.config) {
+      c.run.exec_reason = picked.exec_reason;
+      return c;
+    }
+    c.run.native = true;
+    c.portmap = std::move(picked.config);
+    return c;
+  }
   auto picked = choose_bridge(parsed);
   if (!picked.config) {
     c.run.exec_reason = picked.exec_reason;
@@ -55,6 +77,18 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
   c.run.native = true;
   c.bridge = std::move(picked.config);
   return c;
+}
+
+// DEL and CHECK take the way ADD took for each plugin, when it is known,
+// whatever the native mode is now: a pod ADDed by the plugins keeps their
+// iptables chains until their DEL, one ADDed natively its nftables elements.
+choice choose_as_added(const cni::network_list& list, std::size_t index,
+                       const cni::attachment& pod, const chain_options& options) {
+  if (options.added.size() != list.plugins.size() || options.added[index].type != cni::plugin_type(list, index))
+    return choose(list, index, pod, options);
+  chain_options as_added = options;
+  as_added.mode = options.added[index].native ? native_mode::automatic : native_mode::off;
+  return choose(list, index, pod, as_added);
 }
 
 error in_plugin(error e, const plugin_run& run) {
@@ -81,6 +115,20 @@ reactor::task<result<std::string>> run_one(cni::command cmd, const cni::network_
         break;
       default:
         if (auto r = co_await loopback_check(pod); !r) out = tl::unexpected(std::move(r.error()));
+        break;
+    }
+  } else if (c.run.type == "portmap") {
+    switch (cmd) {
+      case cni::command::add:
+        out = co_await portmap_add(*c.portmap, pod, prev, options.host_netns_fd);
+        break;
+      case cni::command::del:
+        if (auto r = co_await portmap_del(pod, options.host_netns_fd); !r)
+          out = tl::unexpected(std::move(r.error()));
+        break;
+      default:
+        if (auto r = co_await portmap_check(*c.portmap, pod, prev, options.host_netns_fd); !r)
+          out = tl::unexpected(std::move(r.error()));
         break;
     }
   } else {
@@ -123,7 +171,7 @@ reactor::task<result<void>> del_all(const cni::network_list& list, const cni::at
   cni::attachment a = co_await for_del(pod);
   std::optional<error> first;
   for (std::size_t i = list.plugins.size(); i-- > 0;) {
-    choice c = choose(list, i, a, options);
+    choice c = choose_as_added(list, i, a, options);
     auto done = co_await run_one(cni::command::del, list, i, a, prev, options, c);
     if (!done && !first) first = std::move(done.error());
   }
@@ -132,6 +180,32 @@ reactor::task<result<void>> del_all(const cni::network_list& list, const cni::at
 }
 
 }  // namespace
+
+std::vector<plugin_run> parse_runs(std::string_view described) {
+  std::vector<plugin_run> runs;
+  int depth = 0;
+  std::size_t start = 0;
+  auto take = [&](std::string_view word) {
+    auto eq = word.find('=');
+    if (eq == std::string_view::npos) return;
+    std::string_view way = word.substr(eq + 1);
+    if (way != "native" && way != "exec") return;
+    plugin_run r;
+    r.type = std::string(word.substr(0, eq));
+    r.native = way == "native";
+    runs.push_back(std::move(r));
+  };
+  for (std::size_t i = 0; i <= described.size(); ++i) {
+    char ch = i < described.size() ? described[i] : ' ';
+    if (ch == '(') ++depth;
+    if (ch == ')' && depth > 0) --depth;
+    if (ch == ' ') {
+      if (depth == 0 && i > start) take(described.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return runs;
+}
 
 std::string describe(const std::vector<plugin_run>& runs) {
   std::string out;
@@ -196,7 +270,7 @@ reactor::task<result<void>> check(const cni::network_list& list, const cni::atta
         error_kind::failed_precondition,
         fmt::format("{}: no ADD result to check against", context_of(cni::command::check, list)));
   for (std::size_t i = 0; i < list.plugins.size(); ++i) {
-    choice c = choose(list, i, pod, options);
+    choice c = choose_as_added(list, i, pod, options);
     auto done = co_await run_one(cni::command::check, list, i, pod, prev_result, options, c);
     if (!done)
       co_return tl::unexpected(

@@ -1,14 +1,15 @@
 #pragma once
 // A network list run for one pod with each plugin either done in-process
-// or exec'd: `bridge` with host-local IPAM and `loopback` run natively
-// (bridge.hpp, loopback.hpp) when the config allows it, every other plugin
-// (portmap, tuning, bandwidth, anything unknown) is exec'd as the CNI spec
-// says, on the blocking pool, given the previous plugin's result whichever
-// way that one ran. The chaining is the spec's; the native path grows
-// plugin by plugin.
+// or exec'd: `bridge` with host-local IPAM, `loopback` and `portmap` after
+// a native bridge run natively (bridge.hpp, loopback.hpp, portmap.hpp)
+// when the config allows it, every other plugin (tuning, bandwidth,
+// anything unknown) is exec'd as the CNI spec says, on the blocking pool,
+// given the previous plugin's result whichever way that one ran. The
+// chaining is the spec's; the native path grows plugin by plugin.
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -22,6 +23,13 @@ namespace ringcri::net::native {
 
 enum class native_mode { automatic, off };
 
+// How one plugin of the list ran.
+struct plugin_run {
+  std::string type;
+  bool native = false;
+  std::string exec_reason;  // why it was exec'd ("native path off", "a VLAN")
+};
+
 struct chain_options {
   native_mode mode = native_mode::automatic;
   std::vector<std::string> plugin_dirs;
@@ -29,13 +37,9 @@ struct chain_options {
   // daemon's own). Exec'd plugins run in the daemon's.
   int host_netns_fd = -1;
   std::chrono::milliseconds timeout = cni::default_plugin_timeout;
-};
-
-// How one plugin of the list ran.
-struct plugin_run {
-  std::string type;
-  bool native = false;
-  std::string exec_reason;  // why it was exec'd ("native path off", "ipMasq ...")
+  // For DEL and CHECK: how the ADD ran each plugin (parse_runs of the
+  // pod's record); each then runs the same way. Empty: chosen as for ADD.
+  std::vector<plugin_run> added;
 };
 
 struct chain_add_result {
@@ -48,6 +52,8 @@ struct chain_add_result {
 // status; an exec'd plugin that could have been native says why in
 // parentheses.
 std::string describe(const std::vector<plugin_run>& runs);
+// The runs back from describe()'s words (the reasons are dropped).
+std::vector<plugin_run> parse_runs(std::string_view described);
 
 // As cni::add: on failure every plugin's DEL runs (reverse order, errors
 // ignored) and the failing plugin's error is returned.

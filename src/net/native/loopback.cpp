@@ -18,19 +18,19 @@ namespace {
 namespace nl = netlink;
 
 // A socket in the pod's namespace; nothing when the namespace is gone.
-reactor::task<result<std::optional<nl::route_socket>>> pod_socket(const std::string& path) {
+reactor::task<result<std::optional<nl::socket>>> pod_socket(const std::string& path) {
   auto fd = co_await reactor::run_blocking([&]() -> result<unique_fd> {
     unique_fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!f) return fail_errno(errno, fmt::format("open netns \"{}\"", path));
     return f;
   });
   if (!fd) {
-    if (fd.error().sys_errno() == ENOENT) co_return std::optional<nl::route_socket>();
+    if (fd.error().sys_errno() == ENOENT) co_return std::optional<nl::socket>();
     co_return tl::unexpected(std::move(fd.error()));
   }
   auto s = co_await nl::open_in_network_namespace(fd->get());
   if (!s) co_return tl::unexpected(std::move(s.error()));
-  co_return std::optional<nl::route_socket>(std::move(*s));
+  co_return std::optional<nl::socket>(std::move(*s));
 }
 
 }  // namespace

@@ -161,13 +161,13 @@ int on_link_attr(const nlattr* attr, void* data) {
 
 }  // namespace
 
-reactor::task<result<link_info>> get_link(route_socket& socket, link_ref link) {
+reactor::task<result<link_info>> get_link(socket& on, link_ref link) {
   message m(RTM_GETLINK, 0, fmt::format("look up {}", link.to_string()));
   put_link_header(m, link);
   // Without this the kernel also sends every VF's statistics.
   m.put_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
   std::optional<link_info> found;
-  auto asked = co_await socket.query(std::move(m), [&found](const nlmsghdr* h) {
+  auto asked = co_await on.query(std::move(m), [&found](const nlmsghdr* h) {
     if (h->nlmsg_type != RTM_NEWLINK) return;
     const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(h));
     link_info info;

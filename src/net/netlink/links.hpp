@@ -72,6 +72,6 @@ struct link_info {
 };
 
 // The link, or a not_found error naming it.
-reactor::task<result<link_info>> get_link(route_socket& socket, link_ref link);
+reactor::task<result<link_info>> get_link(socket& on, link_ref link);
 
 }  // namespace ringcri::net::netlink

@@ -1,12 +1,13 @@
 #pragma once
-// message: one rtnetlink request being built, with libmnl, in a buffer of
-// its own, and the words that name it in an error ("create veth
-// veth1a2b3c4d"). The socket stamps the sequence number and NLM_F_ACK
-// when it sends it.
+// message: one netlink request being built in a buffer of its own, and
+// the words that name it in an error ("create veth veth1a2b3c4d"). An
+// rtnetlink request is built here with libmnl and asks for an ACK; an
+// nftables one is built into raw() by libnftnl (net/nft/). The socket
+// stamps the sequence number when it sends it.
 //
-// Cost: one 1 KiB buffer per message (an rtnetlink request for a link,
-// an address or a route is a few hundred bytes at most, nested veth peer
-// included), freed with the message.
+// Cost: one buffer per message, 1 KiB unless asked otherwise (an
+// rtnetlink request for a link, an address or a route is a few hundred
+// bytes at most, nested veth peer included), freed with the message.
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
@@ -24,11 +25,17 @@ namespace ringcri::net::netlink {
 
 class message {
  public:
-  static constexpr std::size_t capacity = 1024;
+  static constexpr std::size_t default_capacity = 1024;
 
   // A request of `type` (RTM_NEWLINK...) with `flags` besides NLM_F_REQUEST
   // and NLM_F_ACK, which every request carries.
   message(std::uint16_t type, std::uint16_t flags, std::string what);
+
+  // An empty buffer of `size` bytes for a builder of its own to write a
+  // whole message into (header included: it sets its own flags).
+  static message raw(std::size_t size, std::string what);
+  char* raw_buffer() { return reinterpret_cast<char*>(buf_.get()); }
+  std::size_t size() const { return capacity_; }
 
   message(message&&) noexcept = default;
   message& operator=(message&&) noexcept = default;
@@ -62,9 +69,11 @@ class message {
   const std::string& what() const { return what_; }
 
  private:
+  message(std::size_t size, std::string what);
   bool room(std::size_t bytes);
 
   std::unique_ptr<std::byte[]> buf_;
+  std::size_t capacity_ = default_capacity;
   std::string what_;
   bool overflowed_ = false;
   // Where put_extra writes once the buffer is full.

@@ -1,5 +1,5 @@
 #pragma once
-// A rtnetlink socket inside another network namespace (a pod's). The
+// A netlink socket inside another network namespace (a pod's). The
 // socket is made on a blocking-pool thread that enters the namespace and
 // comes back (a reactor thread never calls setns); the socket keeps the
 // namespace it was born in, and the reactor drives it like any other.
@@ -12,6 +12,6 @@ namespace ringcri::net::netlink {
 
 // `netns_fd`: an open network namespace file; it need not stay open once
 // the socket is made.
-reactor::task<result<route_socket>> open_in_network_namespace(int netns_fd);
+reactor::task<result<socket>> open_in_network_namespace(int netns_fd, int protocol = NETLINK_ROUTE);
 
 }  // namespace ringcri::net::netlink

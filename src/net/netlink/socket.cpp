@@ -13,7 +13,7 @@
 
 namespace ringcri::net::netlink {
 
-struct route_socket::state {
+struct socket::state {
   unique_fd fd;
   std::uint32_t port_id = 0;
   std::uint32_t next_seq = 1;
@@ -24,20 +24,20 @@ struct route_socket::state {
   reactor::turns turns;
 };
 
-route_socket::route_socket(std::unique_ptr<state> s) : state_(std::move(s)) {}
-route_socket::route_socket(route_socket&&) noexcept = default;
-route_socket& route_socket::operator=(route_socket&&) noexcept = default;
-route_socket::~route_socket() = default;
+socket::socket(std::unique_ptr<state> s) : state_(std::move(s)) {}
+socket::socket(socket&&) noexcept = default;
+socket& socket::operator=(socket&&) noexcept = default;
+socket::~socket() = default;
 
-int route_socket::fd() const { return state_->fd.get(); }
+int socket::fd() const { return state_->fd.get(); }
 
-result<route_socket> route_socket::open() {
-  unique_fd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!fd) return fail_errno(errno, "open a rtnetlink socket");
+result<socket> socket::open(int protocol) {
+  unique_fd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+  if (!fd) return fail_errno(errno, "open a netlink socket");
   return adopt(std::move(fd));
 }
 
-result<route_socket> route_socket::adopt(unique_fd fd) {
+result<socket> socket::adopt(unique_fd fd) {
   int on = 1;
   // The kernel's own sentence in errors, and ACKs that echo only the
   // request's header rather than the whole request.
@@ -46,30 +46,30 @@ result<route_socket> route_socket::adopt(unique_fd fd) {
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
-    return fail_errno(errno, "bind a rtnetlink socket");
+    return fail_errno(errno, "bind a netlink socket");
   socklen_t len = sizeof local;
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0)
-    return fail_errno(errno, "name a rtnetlink socket");
+    return fail_errno(errno, "name a netlink socket");
   auto s = std::make_unique<state>();
   s->fd = std::move(fd);
   s->port_id = local.nl_pid;
-  return route_socket(std::move(s));
+  return socket(std::move(s));
 }
 
-reactor::task<result<void>> route_socket::run(std::span<message> batch) {
+reactor::task<result<void>> socket::run(std::span<message> batch) {
   co_return co_await exchange(batch, nullptr);
 }
 
-reactor::task<result<void>> route_socket::run(message request) {
+reactor::task<result<void>> socket::run(message request) {
   co_return co_await exchange(std::span<message>(&request, 1), nullptr);
 }
 
-reactor::task<result<void>> route_socket::query(message request,
+reactor::task<result<void>> socket::query(message request,
                                                 std::function<void(const nlmsghdr*)> on_reply) {
   co_return co_await exchange(std::span<message>(&request, 1), &on_reply);
 }
 
-reactor::task<result<void>> route_socket::exchange(
+reactor::task<result<void>> socket::exchange(
     std::span<message> batch, const std::function<void(const nlmsghdr*)>* on_reply) {
   if (batch.empty()) co_return result<void>{};
   for (const message& m : batch)
@@ -99,8 +99,14 @@ reactor::task<result<void>> route_socket::exchange(
   auto sent = co_await reactor::sendmsg(s.fd.get(), &out, 0);
   if (!sent) co_return tl::unexpected(error::from_error_code(sent.error(), batch[0].what()));
 
-  std::size_t pending = batch.size();
+  std::size_t pending = 0;
   std::vector<bool> answered(batch.size(), false);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].header()->nlmsg_flags & NLM_F_ACK)
+      ++pending;
+    else
+      answered[i] = true;  // a transaction marker: the kernel answers nothing
+  }
   std::optional<error> first_failure;
   std::size_t first_failure_index = batch.size();
   while (pending > 0) {
@@ -112,7 +118,7 @@ reactor::task<result<void>> route_socket::exchange(
     int len = *got;
     if (len == 0)
       co_return fail(error_kind::internal,
-                     fmt::format("{}: the rtnetlink socket closed", batch[0].what()));
+                     fmt::format("{}: the netlink socket closed", batch[0].what()));
     for (auto* h = reinterpret_cast<const nlmsghdr*>(s.receive_buffer.data()); mnl_nlmsg_ok(h, len);
          h = mnl_nlmsg_next(h, &len)) {
       std::uint32_t index = h->nlmsg_seq - first;

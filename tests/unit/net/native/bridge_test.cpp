@@ -27,6 +27,7 @@
 #include "reactor/reactor.hpp"
 #include "support/io_checks.hpp"
 #include "support/node_network.hpp"
+#include "support/scratch_netns.hpp"
 #include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 
@@ -40,10 +41,7 @@ namespace {
 void need_root_and_tools() {
   static bool checked = false;
   if (checked) return;
-  if (::geteuid() != 0) ringcri::testing::skip_binary("needs root to make network namespaces");
-  for (const char* tool : {"ip", "nsenter"})
-    if (ringcri::testing::shell_output(std::string("command -v ") + tool).empty())
-      ringcri::testing::skip_binary(std::string("no ") + tool);
+  ringcri::testing::need_root_ip_nsenter();
   for (const char* plugin : {"bridge", "host-local"})
     if (!fs::exists(fs::path("/usr/lib/cni") / plugin))
       ringcri::testing::skip_binary(std::string("no /usr/lib/cni/") + plugin +
@@ -51,46 +49,9 @@ void need_root_and_tools() {
   checked = true;
 }
 
-class scratch_netns {
- public:
-  scratch_netns() {
-    need_root_and_tools();
-    int err = 0;
-    std::thread maker([&] {
-      if (::unshare(CLONE_NEWNET) != 0)
-        err = errno;
-      else
-        fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    });
-    maker.join();
-    if (err != 0)
-      ringcri::testing::skip_binary(std::string("unshare(CLONE_NEWNET): ") + std::strerror(err));
-    REQUIRE(fd_ >= 0);
-  }
-  ~scratch_netns() { ::close(fd_); }
-  scratch_netns(const scratch_netns&) = delete;
-  scratch_netns& operator=(const scratch_netns&) = delete;
-
-  int fd() const { return fd_; }
-  std::string path() const {
-    return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_);
-  }
-
-  std::string run(const std::string& command) const {
-    int status = 0;
-    std::string out =
-        ringcri::testing::shell_output("nsenter --net=" + path() + " " + command, &status);
-    INFO(command << " -> " << out);
-    REQUIRE(status == 0);
-    return out;
-  }
-  json ip(const std::string& args) const {
-    std::string out = run("ip -j " + args);
-    return out.empty() ? json::array() : json::parse(out);
-  }
-
- private:
-  int fd_ = -1;
+// A namespace of the test's own, once the plugins are known to be there.
+struct scratch_netns : ringcri::testing::scratch_netns {
+  scratch_netns() { need_root_and_tools(); }
 };
 
 // What the bridge and host-local made, in words both paths must share:

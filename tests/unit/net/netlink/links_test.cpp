@@ -370,7 +370,7 @@ TEST_CASE("coroutines sharing one socket take turns and each gets its own answer
   r.block_on([](int node_ns) -> task<void> {
     auto node = co_await nl::open_in_network_namespace(node_ns);
     REQUIRE(node);
-    auto make = [](nl::route_socket& s, std::string name) -> task<ringcri::result<nl::link_info>> {
+    auto make = [](nl::socket& s, std::string name) -> task<ringcri::result<nl::link_info>> {
       auto made = co_await s.run(nl::create_bridge(name));
       if (!made) co_return tl::unexpected(made.error());
       co_return co_await nl::get_link(s, nl::link_ref::by_name(name));
