@@ -80,7 +80,8 @@ struct add_undo {
 reactor::task<result<void>> remove_masquerade(const cni::attachment& pod, int host_netns_fd) {
   auto nf = co_await nft::open(host_netns_fd);
   if (!nf) co_return tl::unexpected(std::move(nf.error()));
-  co_return co_await nft::remove(*nf, nat_owner(pod), nft::share::masquerade);
+  const std::string owner = nat_owner(pod);
+  co_return co_await nft::remove(*nf, owner, nft::share::masquerade);
 }
 
 reactor::task<void> undo(add_undo& u, const bridge_config& config, const cni::attachment& pod,
@@ -246,9 +247,10 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
     auto nf = co_await nft::open(host_netns_fd);
     if (!nf) co_return tl::unexpected(std::move(nf.error()));
     u.masqueraded = true;
+    const std::string owner = nat_owner(pod);
     for (const auto& a : *ips) {
       ip::prefix subnet{a.address.network(), a.address.length};
-      auto masq = co_await nft::add_masquerade(*nf, nat_owner(pod), a.address.addr, subnet);
+      auto masq = co_await nft::add_masquerade(*nf, owner, a.address.addr, subnet);
       if (!masq) co_return tl::unexpected(std::move(masq.error()).context("failed to setup IP masquerade"));
     }
   }
@@ -272,10 +274,9 @@ reactor::task<result<std::string>> bridge_add(const bridge_config& config,
 
 reactor::task<result<void>> bridge_del(const bridge_config& config, const cni::attachment& pod,
                                        int host_netns_fd) {
-  // The host end of the veth goes with the pod's.
-  if (config.ip_masq)
-    if (auto gone = co_await remove_masquerade(pod, host_netns_fd); !gone)
-      co_return tl::unexpected(std::move(gone.error()));
+  // The host end of the veth goes with the pod's; the masquerade goes with
+  // the pod's other nftables elements, removed by the chain.
+  (void)host_netns_fd;
   if (!pod.netns_path.empty()) {
     auto netns = co_await open_netns(pod.netns_path);
     if (!netns && !is_errno(netns.error(), ENOENT))
@@ -351,7 +352,8 @@ reactor::task<result<void>> bridge_check(const bridge_config& config, const cni:
   if (config.ip_masq) {
     auto nf = co_await nft::open(host_netns_fd);
     if (!nf) co_return tl::unexpected(std::move(nf.error()));
-    auto masq = co_await nft::count(*nf, nat_owner(pod), nft::share::masquerade);
+    const std::string owner = nat_owner(pod);
+    auto masq = co_await nft::count(*nf, owner, nft::share::masquerade);
     if (!masq) co_return tl::unexpected(std::move(masq.error()));
     if (*masq == 0)
       co_return fail(error_kind::failed_precondition,

@@ -31,6 +31,8 @@ reactor::task<result<std::string>> bridge_add(const bridge_config& config,
 
 // Deletes the pod's interface (its host end goes with it) and releases its
 // addresses. Succeeds when the namespace or the interface is already gone.
+// The masquerade is left to the chain, which deletes all the pod's
+// nftables elements in one transaction (chain.hpp).
 reactor::task<result<void>> bridge_del(const bridge_config& config, const cni::attachment& pod,
                                        int host_netns_fd = -1);
 

@@ -10,7 +10,9 @@
 #include "net/cni/version.hpp"
 #include "net/native/bridge.hpp"
 #include "net/native/loopback.hpp"
+#include "net/native/nat_owner.hpp"
 #include "net/native/portmap.hpp"
+#include "net/nft/nat_table.hpp"
 #include "reactor/blocking.hpp"
 
 namespace ringcri::net::native {
@@ -123,9 +125,7 @@ reactor::task<result<std::string>> run_one(cni::command cmd, const cni::network_
         out = co_await portmap_add(*c.portmap, pod, prev, options.host_netns_fd);
         break;
       case cni::command::del:
-        if (auto r = co_await portmap_del(pod, options.host_netns_fd); !r)
-          out = tl::unexpected(std::move(r.error()));
-        break;
+        break;  // the chain deletes the pod's nftables elements at the end
       default:
         if (auto r = co_await portmap_check(*c.portmap, pod, prev, options.host_netns_fd); !r)
           out = tl::unexpected(std::move(r.error()));
@@ -170,10 +170,24 @@ reactor::task<result<void>> del_all(const cni::network_list& list, const cni::at
   if (!cni::version_has_check(list.cni_version)) prev.clear();
   cni::attachment a = co_await for_del(pod);
   std::optional<error> first;
+  bool has_nat = false;
   for (std::size_t i = list.plugins.size(); i-- > 0;) {
     choice c = choose_as_added(list, i, a, options);
+    has_nat |= c.portmap || (c.bridge && c.bridge->ip_masq);
     auto done = co_await run_one(cni::command::del, list, i, a, prev, options, c);
     if (!done && !first) first = std::move(done.error());
+  }
+  // The native bridge's masquerade and portmap's host ports: the pod's
+  // elements of the nftables table, in one transaction.
+  if (has_nat) {
+    const std::string owner = nat_owner(a);
+    auto nf = co_await nft::open(options.host_netns_fd);
+    result<void> gone = tl::unexpected(error(error_kind::internal, ""));
+    if (nf)
+      gone = co_await nft::remove(*nf, owner, nft::share::all);
+    else
+      gone = tl::unexpected(std::move(nf.error()));
+    if (!gone && !first) first = std::move(gone.error()).context("delete the pod's nftables elements");
   }
   if (first) co_return tl::unexpected(std::move(*first));
   co_return result<void>{};

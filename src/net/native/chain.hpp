@@ -60,7 +60,8 @@ std::vector<plugin_run> parse_runs(std::string_view described);
 reactor::task<result<chain_add_result>> add(const cni::network_list& list,
                                             const cni::attachment& pod,
                                             const chain_options& options);
-// As cni::del: every plugin, reverse order, the first error.
+// As cni::del: every plugin, reverse order, the first error. The native
+// plugins' nftables elements (masquerade, host ports) go last, together.
 reactor::task<result<void>> del(const cni::network_list& list, const cni::attachment& pod,
                                 const std::string& prev_result, const chain_options& options);
 // As cni::check.

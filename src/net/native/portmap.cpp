@@ -134,18 +134,13 @@ reactor::task<result<std::string>> portmap_add(const portmap_config& config,
   if (!nf) co_return tl::unexpected(std::move(nf.error()));
   // With snat every pod is a client, mappings or not: the plugin
   // masquerades hairpin traffic from the mapped pod's whole subnet.
-  auto added = co_await nft::add_host_ports(*nf, nat_owner(pod), *side.address, ports, config.snat);
+  const std::string owner = nat_owner(pod);
+  auto added = co_await nft::add_host_ports(*nf, owner, *side.address, ports, config.snat);
   if (!added) {
-    (void)co_await nft::remove(*nf, nat_owner(pod), nft::share::host_ports);
+    (void)co_await nft::remove(*nf, owner, nft::share::host_ports);
     co_return tl::unexpected(std::move(added.error()).context("unable to set up port mappings"));
   }
   co_return prev_result;
-}
-
-reactor::task<result<void>> portmap_del(const cni::attachment& pod, int host_netns_fd) {
-  auto nf = co_await nft::open(host_netns_fd);
-  if (!nf) co_return tl::unexpected(std::move(nf.error()));
-  co_return co_await nft::remove(*nf, nat_owner(pod), nft::share::host_ports);
 }
 
 reactor::task<result<void>> portmap_check(const portmap_config& config, const cni::attachment& pod,
@@ -156,7 +151,8 @@ reactor::task<result<void>> portmap_check(const portmap_config& config, const cn
   std::size_t expected = host_ports_of(config, *side.address).size() + (config.snat ? 1 : 0);
   auto nf = co_await nft::open(host_netns_fd);
   if (!nf) co_return tl::unexpected(std::move(nf.error()));
-  auto held = co_await nft::count(*nf, nat_owner(pod), nft::share::host_ports);
+  const std::string owner = nat_owner(pod);
+  auto held = co_await nft::count(*nf, owner, nft::share::host_ports);
   if (!held) co_return tl::unexpected(std::move(held.error()));
   if (*held < expected)
     co_return fail(error_kind::failed_precondition,

@@ -46,8 +46,8 @@ reactor::task<result<std::string>> portmap_add(const portmap_config& config,
                                                const cni::attachment& pod,
                                                const std::string& prev_result,
                                                int host_netns_fd = -1);
-// Deletes the pod's elements, found by their owner tag: needs no result.
-reactor::task<result<void>> portmap_del(const cni::attachment& pod, int host_netns_fd = -1);
+// DEL: the chain deletes the pod's elements, found by their owner tag,
+// with the bridge's in one transaction (chain.hpp).
 // Every mapping of the config has its element.
 reactor::task<result<void>> portmap_check(const portmap_config& config, const cni::attachment& pod,
                                           const std::string& prev_result, int host_netns_fd = -1);

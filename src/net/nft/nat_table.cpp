@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstring>
+#include <functional>
 #include <span>
 
 #include "net/netlink/netns.hpp"
@@ -43,7 +44,8 @@ constexpr set_layout host_port_clients_set{"host_port_clients", 4, type_ipv4, 4,
 
 std::vector<const set_layout*> sets_of(share which) {
   if (which == share::masquerade) return {&masquerade_map};
-  return {&host_ports_map, &host_ports_on_ip_map, &host_port_clients_set};
+  if (which == share::host_ports) return {&host_ports_map, &host_ports_on_ip_map, &host_port_clients_set};
+  return {&masquerade_map, &host_ports_map, &host_ports_on_ip_map, &host_port_clients_set};
 }
 
 bool is_errno(const error& e, int sys_errno) { return e.sys_errno() == sys_errno; }
@@ -211,7 +213,9 @@ transaction table_layout() {
 }
 
 reactor::task<result<void>> ensure_table(netlink::socket& nf) {
-  auto found = co_await nf.query(get_table(family, nat_table), [](const nlmsghdr*) {});
+  netlink::message ask = get_table(family, nat_table);
+  std::function<void(const nlmsghdr*)> ignore = [](const nlmsghdr*) {};
+  auto found = co_await nf.query(std::move(ask), std::move(ignore));
   if (found) co_return result<void>{};
   if (!is_errno(found.error(), ENOENT)) co_return tl::unexpected(std::move(found.error()));
   transaction t = table_layout();
@@ -222,7 +226,9 @@ reactor::task<result<void>> ensure_table(netlink::socket& nf) {
 
 reactor::task<result<void>> ensure_masq_chain(netlink::socket& nf, const ip::prefix& subnet) {
   const std::string name = masq_chain(subnet);
-  auto found = co_await nf.query(get_chain(family, nat_table, name), [](const nlmsghdr*) {});
+  netlink::message ask = get_chain(family, nat_table, name);
+  std::function<void(const nlmsghdr*)> ignore = [](const nlmsghdr*) {};
+  auto found = co_await nf.query(std::move(ask), std::move(ignore));
   if (found) co_return result<void>{};
   if (!is_errno(found.error(), ENOENT)) co_return tl::unexpected(std::move(found.error()));
   transaction t(family);
@@ -286,7 +292,8 @@ std::optional<std::uint8_t> protocol_number(const std::string& name) {
 reactor::task<result<std::vector<bytes>>> owned_keys(netlink::socket& nf, const set_layout& l,
                                                      const bytes& tag) {
   std::vector<bytes> keys;
-  auto listed = co_await nf.query(dump_elements(family, nat_table, l.name), [&](const nlmsghdr* h) {
+  netlink::message ask = dump_elements(family, nat_table, l.name);
+  std::function<void(const nlmsghdr*)> collect = [&](const nlmsghdr* h) {
     set_ptr s(nftnl_set_alloc());
     if (nftnl_set_elems_nlmsg_parse(h, s.get()) < 0) return;
     struct walk {
@@ -309,7 +316,8 @@ reactor::task<result<std::vector<bytes>>> owned_keys(netlink::socket& nf, const 
           return 0;
         },
         &w);
-  });
+  };
+  auto listed = co_await nf.query(std::move(ask), std::move(collect));
   if (!listed) {
     if (is_errno(listed.error(), ENOENT)) co_return keys;  // no table or set: nothing held
     co_return tl::unexpected(std::move(listed.error()));

@@ -49,8 +49,10 @@ struct host_port {
   std::uint16_t pod_port = 0;
 };
 
-// The table's sets a plugin's elements live in.
-enum class share { masquerade, host_ports };
+// The table's sets a plugin's elements live in; `all` for a pod's whole
+// share at once (one transaction: each one that deletes elements waits
+// out an RCU grace period in the kernel, ~20 ms here).
+enum class share { masquerade, host_ports, all };
 
 // A NETLINK_NETFILTER socket in `netns_fd` (-1: the daemon's namespace).
 reactor::task<result<netlink::socket>> open(int netns_fd);
