@@ -24,7 +24,8 @@ inline void need_root_ip_nsenter() {
   if (checked) return;
   if (::geteuid() != 0) skip_binary("needs root to make network namespaces");
   for (const char* tool : {"ip", "nsenter"})
-    if (shell_output(std::string("command -v ") + tool).empty()) skip_binary(std::string("no ") + tool);
+    if (shell_output(std::string("command -v ") + tool).empty())
+      skip_binary(std::string("no ") + tool + " (Debian packages iproute2, util-linux)");
   checked = true;
 }
 

@@ -52,6 +52,13 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     c.run.exec_reason = "config not understood";
     return c;
   }
+  // The config the plugin's own choice gives, or why it is exec'd.
+  auto take = [&c](auto picked, auto& slot) {
+    c.run.native = picked.config.has_value();
+    if (!c.run.native) c.run.exec_reason = std::move(picked.exec_reason);
+    slot = std::move(picked.config);
+    return c;
+  };
   if (c.run.type == "portmap") {
     // Native after a native bridge only: its result is then IPv4 alone,
     // all the nftables table maps.
@@ -62,23 +69,9 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
       c.run.exec_reason = "the interface is not made by a native bridge";
       return c;
     }
-    auto picked = choose_portmap(parsed);
-    if (!picked.config) {
-      c.run.exec_reason = picked.exec_reason;
-      return c;
-    }
-    c.run.native = true;
-    c.portmap = std::move(picked.config);
-    return c;
+    return take(choose_portmap(parsed), c.portmap);
   }
-  auto picked = choose_bridge(parsed);
-  if (!picked.config) {
-    c.run.exec_reason = picked.exec_reason;
-    return c;
-  }
-  c.run.native = true;
-  c.bridge = std::move(picked.config);
-  return c;
+  return take(choose_bridge(parsed), c.bridge);
 }
 
 // DEL and CHECK take the way ADD took for each plugin, when it is known,

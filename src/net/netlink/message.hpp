@@ -35,7 +35,6 @@ class message {
   // whole message into (header included: it sets its own flags).
   static message raw(std::size_t size, std::string what);
   char* raw_buffer() { return reinterpret_cast<char*>(buf_.get()); }
-  std::size_t size() const { return capacity_; }
 
   message(message&&) noexcept = default;
   message& operator=(message&&) noexcept = default;

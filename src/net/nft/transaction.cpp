@@ -62,12 +62,8 @@ nftnl_expr* add_expr(nftnl_rule* rule, const char* kind) {
 
 transaction::transaction(std::uint16_t family) : family_(family) {}
 
-netlink::message transaction::request(std::size_t size, std::string what) {
-  return netlink::message::raw(size, std::move(what));
-}
-
 void transaction::add(const nftnl_table* t, std::uint16_t flags, std::string what) {
-  auto m = request(object_message_size, std::move(what));
+  auto m = netlink::message::raw(object_message_size, std::move(what));
   nlmsghdr* h = nftnl_table_nlmsg_build_hdr(m.raw_buffer(), NFT_MSG_NEWTABLE, family_,
                                             NLM_F_ACK | flags, 0);
   nftnl_table_nlmsg_build_payload(h, t);
@@ -75,7 +71,7 @@ void transaction::add(const nftnl_table* t, std::uint16_t flags, std::string wha
 }
 
 void transaction::add(const nftnl_chain* c, std::uint16_t flags, std::string what) {
-  auto m = request(object_message_size, std::move(what));
+  auto m = netlink::message::raw(object_message_size, std::move(what));
   nlmsghdr* h = nftnl_chain_nlmsg_build_hdr(m.raw_buffer(), NFT_MSG_NEWCHAIN, family_,
                                             NLM_F_ACK | flags, 0);
   nftnl_chain_nlmsg_build_payload(h, c);
@@ -83,7 +79,7 @@ void transaction::add(const nftnl_chain* c, std::uint16_t flags, std::string wha
 }
 
 void transaction::add(nftnl_set* s, std::uint16_t flags, std::string what) {
-  auto m = request(object_message_size, std::move(what));
+  auto m = netlink::message::raw(object_message_size, std::move(what));
   nlmsghdr* h =
       nftnl_set_nlmsg_build_hdr(m.raw_buffer(), NFT_MSG_NEWSET, family_, NLM_F_ACK | flags, 0);
   nftnl_set_nlmsg_build_payload(h, s);
@@ -91,7 +87,7 @@ void transaction::add(nftnl_set* s, std::uint16_t flags, std::string what) {
 }
 
 void transaction::add(nftnl_rule* r, std::string what) {
-  auto m = request(object_message_size, std::move(what));
+  auto m = netlink::message::raw(object_message_size, std::move(what));
   nlmsghdr* h = nftnl_rule_nlmsg_build_hdr(m.raw_buffer(), NFT_MSG_NEWRULE, family_,
                                            NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, 0);
   nftnl_rule_nlmsg_build_payload(h, r);
@@ -100,7 +96,7 @@ void transaction::add(nftnl_rule* r, std::string what) {
 
 void transaction::elements(std::uint16_t msg_type, nftnl_set* s, std::uint16_t flags,
                            std::string what) {
-  auto m = request(object_message_size + element_message_size * element_count(s), std::move(what));
+  auto m = netlink::message::raw(object_message_size + element_message_size * element_count(s), std::move(what));
   nlmsghdr* h =
       nftnl_set_elem_nlmsg_build_hdr(m.raw_buffer(), msg_type, family_, NLM_F_ACK | flags, 0);
   nftnl_set_elems_nlmsg_build_payload(h, s);
@@ -111,11 +107,11 @@ reactor::task<result<void>> transaction::commit(netlink::socket& nf) {
   if (requests_.empty()) co_return result<void>{};
   std::vector<netlink::message> batch;
   batch.reserve(requests_.size() + 2);
-  batch.push_back(request(NLMSG_HDRLEN + sizeof(nfgenmsg) + 16, "begin an nftables transaction"));
+  batch.push_back(netlink::message::raw(NLMSG_HDRLEN + sizeof(nfgenmsg) + 16, "begin an nftables transaction"));
   nftnl_batch_begin(batch.back().raw_buffer(), 0);
   for (auto& m : requests_) batch.push_back(std::move(m));
   requests_.clear();
-  batch.push_back(request(NLMSG_HDRLEN + sizeof(nfgenmsg) + 16, "end an nftables transaction"));
+  batch.push_back(netlink::message::raw(NLMSG_HDRLEN + sizeof(nfgenmsg) + 16, "end an nftables transaction"));
   nftnl_batch_end(batch.back().raw_buffer(), 0);
   co_return co_await nf.run(batch);
 }

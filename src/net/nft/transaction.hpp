@@ -65,13 +65,10 @@ class transaction {
   // NFT_MSG_NEWSETELEM or NFT_MSG_DELSETELEM with the elements of `s`.
   void elements(std::uint16_t msg_type, nftnl_set* s, std::uint16_t flags, std::string what);
 
-  bool empty() const { return requests_.empty(); }
   // Sends the whole transaction and waits for every request's ACK.
   reactor::task<result<void>> commit(netlink::socket& nf);
 
  private:
-  netlink::message request(std::size_t size, std::string what);
-
   std::uint16_t family_;
   std::vector<netlink::message> requests_;
 };

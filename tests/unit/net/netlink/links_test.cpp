@@ -11,16 +11,13 @@
 #include "net/netlink/links.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "base/sys/network_namespace.hpp"
 #include "net/netlink/addresses.hpp"
@@ -30,6 +27,7 @@
 #include "reactor/when_all.hpp"
 #include "support/io_checks.hpp"
 #include "support/node_network.hpp"
+#include "support/scratch_netns.hpp"
 #include "support/skip.hpp"
 
 namespace nl = ringcri::net::netlink;
@@ -39,65 +37,17 @@ using ringcri::reactor::task;
 
 namespace {
 
-void need_root_and_tools() {
-  static bool checked = false;
-  if (checked) return;
-  if (::geteuid() != 0) ringcri::testing::skip_binary("needs root to make network namespaces");
-  for (const char* tool : {"ip", "nsenter"})
-    if (ringcri::testing::shell_output(std::string("command -v ") + tool).empty())
-      ringcri::testing::skip_binary(std::string("no ") + tool +
-                                    " (Debian packages iproute2, util-linux)");
-  checked = true;
-}
-
-// A network namespace of the test's own, made by a thread that unshares
-// and held by an fd: it goes, with its links, when the fd is closed.
-class scratch_netns {
- public:
-  scratch_netns() {
-    need_root_and_tools();
-    int err = 0;
-    std::thread maker([&] {
-      if (::unshare(CLONE_NEWNET) != 0)
-        err = errno;
-      else
-        fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    });
-    maker.join();
-    if (err != 0)
-      ringcri::testing::skip_binary(std::string("unshare(CLONE_NEWNET): ") + std::strerror(err));
-    REQUIRE(fd_ >= 0);
-  }
-  ~scratch_netns() { ::close(fd_); }
-  scratch_netns(const scratch_netns&) = delete;
-  scratch_netns& operator=(const scratch_netns&) = delete;
-
-  int fd() const { return fd_; }
-
-  // `ip -j <args>` run inside, parsed.
-  json ip(const std::string& args) const {
-    int status = 0;
-    std::string out =
-        ringcri::testing::shell_output("nsenter --net=/proc/" + std::to_string(::getpid()) +
-                                           "/fd/" + std::to_string(fd_) + " ip -j " + args,
-                                       &status);
-    INFO("ip -j " << args << " -> " << out);
-    REQUIRE(status == 0);
-    return out.empty() ? json::array() : json::parse(out);
-  }
-
-  // A socket made inside (sockets keep the namespace they are born in).
+// A namespace of the test's own (support/scratch_netns.hpp) that can also
+// make a socket inside (sockets keep the namespace they are born in).
+struct scratch_netns : ringcri::testing::scratch_netns {
   int socket(int family, int type) const {
     int s = -1;
     auto entered = ringcri::sys::in_network_namespace(
-        fd_, [&] { s = ::socket(family, type | SOCK_CLOEXEC, 0); });
+        fd(), [&] { s = ::socket(family, type | SOCK_CLOEXEC, 0); });
     REQUIRE(entered);
     REQUIRE(s >= 0);
     return s;
   }
-
- private:
-  int fd_ = -1;
 };
 
 bool has(const json& list, const std::string& item) {
