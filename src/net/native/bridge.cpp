@@ -96,17 +96,37 @@ bool version_has_ip_version(const std::string& cni_version) {
 }
 
 // The routes of the result: IPAM's, and with isDefaultGateway a default
-// route via the first address's gateway unless IPAM gave one (calcGateways).
+// route for each family via its first address's gateway, unless IPAM gave
+// one with a gateway (calcGateways).
 json result_routes(const bridge_config& config, const std::vector<ipam::allocation>& ips) {
   json routes = config.ipam_routes;
-  if (config.is_default_gateway) {
+  if (!config.is_default_gateway) return routes;
+  for (bool v4 : {true, false}) {
+    const std::string any = v4 ? "0.0.0.0/0" : "::/0";
     bool found = false;
     for (const json& r : routes)
-      if (r.contains("gw") && r["dst"] == "0.0.0.0/0") found = true;
-    if (!found && !ips.empty())
-      routes.push_back({{"dst", "0.0.0.0/0"}, {"gw", ips.front().gateway.to_string()}});
+      if (r.contains("gw") && r["dst"] == any) found = true;
+    for (const auto& a : ips)
+      if (!found && a.address.addr.is_v4() == v4) {
+        routes.push_back({{"dst", any}, {"gw", a.gateway.to_string()}});
+        found = true;
+      }
   }
   return routes;
+}
+
+// The gateway a route without one takes: its family's first (ConfigureIface).
+std::optional<ip::address> gateway_for(const ip::address& destination,
+                                       const std::vector<ipam::allocation>& ips) {
+  for (const auto& a : ips)
+    if (a.gateway.is_v4() == destination.is_v4()) return a.gateway;
+  return std::nullopt;
+}
+
+bool has_family(const std::vector<ipam::allocation>& ips, bool v4) {
+  for (const auto& a : ips)
+    if (a.address.addr.is_v4() == v4) return true;
+  return false;
 }
 
 ordered_json result_json(const bridge_config& config, const std::string& cni_version,
@@ -203,6 +223,10 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
   std::vector<sysctl_write> pod_sysctls{
       make_sysctl(fmt::format("net/ipv6/conf/{}/accept_dad", pod.ifname), "0"),
       make_sysctl(fmt::format("net/ipv4/conf/{}/arp_notify", pod.ifname), "1")};
+  // An IPv6 address needs IPv6 on, on lo and the interface.
+  if (has_family(*ips, false))
+    for (const std::string& link : {std::string("lo"), pod.ifname})
+      pod_sysctls.push_back(make_sysctl(fmt::format("net/ipv6/conf/{}/disable_ipv6", link), "0"));
   (void)co_await write_sysctls(netns->get(), std::move(pod_sysctls));
   auto pod_link = co_await nl::get_link(*pod_socket, nl::link_ref::by_name(pod.ifname));
   if (!pod_link) co_return tl::unexpected(std::move(pod_link.error()));
@@ -214,7 +238,7 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
       nl::route route;
       route.destination = *ip::prefix::parse(r["dst"].get<std::string>());
       route.gateway = r.contains("gw") ? ip::address::parse(r["gw"].get<std::string>())
-                                       : std::optional<ip::address>(ips->front().gateway);
+                                       : gateway_for(route.destination.addr, *ips);
       route.link_index = pod_link->index;
       batch.push_back(nl::add_route(route));
     }
@@ -235,7 +259,11 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
               co_await host->run(nl::set_mac(nl::link_ref::by_index(br->index), br->mac_bytes));
           !kept)
         co_return tl::unexpected(std::move(kept.error()).context("could not set bridge's mac"));
-    std::vector<sysctl_write> forwarding{make_sysctl("net/ipv4/ip_forward", "1", true)};
+    std::vector<sysctl_write> forwarding;
+    if (has_family(*ips, true))
+      forwarding.push_back(make_sysctl("net/ipv4/ip_forward", "1", true));
+    if (has_family(*ips, false))
+      forwarding.push_back(make_sysctl("net/ipv6/conf/all/forwarding", "1", true));
     auto forward = co_await write_sysctls(host_netns_fd, std::move(forwarding));
     if (!forward)
       co_return tl::unexpected(std::move(forward.error()).context("failed to enable forwarding"));

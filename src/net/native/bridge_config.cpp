@@ -57,8 +57,9 @@ bridge_choice choose_bridge(const json& plugin) {
     return exec_because("an IPAM other than host-local");
   auto parsed = ipam::parse_ipam_config(plugin);
   if (!parsed) return exec_because("an IPAM config host-local would refuse");
-  for (const auto& set : parsed->ranges)
-    if (!set.front().start.is_v4()) return exec_because("an IPv6 range");
+  if (c.ip_masq)
+    for (const auto& set : parsed->ranges)
+      if (!set.front().start.is_v4()) return exec_because("ipMasq with an IPv6 range");
   c.ipam = std::move(*parsed);
   if (const json* routes = member(*ipam, "routes"); routes && !routes->is_null()) {
     if (!routes->is_array()) return exec_because("malformed \"ipam.routes\"");
@@ -67,7 +68,6 @@ bridge_choice choose_bridge(const json& plugin) {
       const json* gw = member(r, "gw");
       auto d = dst && dst->is_string() ? ip::prefix::parse(dst->get<std::string>()) : std::nullopt;
       if (!d) return exec_because("malformed \"ipam.routes\"");
-      if (!d->addr.is_v4()) return exec_because("an IPv6 route");
       json route = {{"dst", ip::prefix{d->network(), d->length}.to_string()}};
       if (gw && !gw->is_null()) {
         auto g = gw->is_string() ? ip::address::parse(gw->get<std::string>()) : std::nullopt;

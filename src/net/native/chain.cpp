@@ -60,15 +60,25 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     return c;
   };
   if (c.run.type == "portmap") {
-    // Native after a native bridge only: its result is then IPv4 alone,
-    // all the nftables table maps.
+    // Native after a native bridge of IPv4 ranges only: the nftables
+    // table maps IPv4 alone.
     std::optional<std::size_t> bridge;
     for (std::size_t i = 0; i < index; ++i)
       if (cni::plugin_type(list, i) == "bridge") bridge = i;
-    if (!bridge || !choose(list, *bridge, pod, options).run.native) {
+    if (!bridge) {
       c.run.exec_reason = "the interface is not made by a native bridge";
       return c;
     }
+    choice made_by = choose(list, *bridge, pod, options);
+    if (!made_by.run.native) {
+      c.run.exec_reason = "the interface is not made by a native bridge";
+      return c;
+    }
+    for (const auto& set : made_by.bridge->ipam.ranges)
+      if (!set.front().start.is_v4()) {
+        c.run.exec_reason = "the pod has an IPv6 address";
+        return c;
+      }
     return take(choose_portmap(parsed), c.portmap);
   }
   return take(choose_bridge(parsed), c.bridge);

@@ -61,9 +61,9 @@ TEST_CASE("bridge config: what the native path does not cover runs the plugin, s
   CHECK_THAT(reason({{"hairpinMode", true}, {"promiscMode", true}}),
              Catch::Contains("hairpinMode"));
   CHECK_THAT(reason({{"ipam", {{"type", "dhcp"}}}}), Catch::Contains("IPAM"));
-  CHECK_THAT(
-      reason({{"ipam", {{"type", "host-local"}, {"ranges", {{{{"subnet", "fd00:40::/64"}}}}}}}}),
-      Catch::Contains("IPv6"));
+  CHECK_THAT(reason({{"ipMasq", true},
+                     {"ipam", {{"type", "host-local"}, {"ranges", {{{{"subnet", "fd00:40::/64"}}}}}}}}),
+             Catch::Contains("IPv6"));
   // A range host-local would refuse: the plugin gives its own words.
   CHECK_THAT(reason({{"ipam", {{"type", "host-local"}, {"subnet", "10.40.300.0/24"}}}}),
              Catch::Contains("refuse"));

@@ -59,7 +59,7 @@ struct scratch_netns : ringcri::testing::scratch_netns {
 struct observed {
   json result;
   json pod_links, pod_routes, bridge, host_port, reservations;
-  std::string ip_forward;
+  std::string ip_forward, ipv6_forwarding;
 };
 
 std::string read_file(const fs::path& p) {
@@ -109,10 +109,11 @@ observed observe(const scratch_netns& host, const scratch_netns& pod,
                                  {"prefixlen", a.value("prefixlen", 0)},
                                  {"family", a.value("family", "")}});
   o.pod_routes = pod.ip("route show");
+  for (auto& r : pod.ip("-6 route show")) o.pod_routes.push_back(r);
   json br = host.ip("-d addr show dev rcnbr0").at(0);
   o.bridge = json{{"mtu", br.at("mtu")}, {"flags", br.at("flags")}, {"addr", json::array()}};
   for (auto& a : br.at("addr_info"))
-    if (a.value("family", "") == "inet")
+    if (a.value("local", "").rfind("fe80:", 0) != 0)
       o.bridge["addr"].push_back(a.value("local", "") + "/" +
                                  std::to_string(a.value("prefixlen", 0)));
   json port = host.ip("-d link show dev " + veth).at(0);
@@ -122,21 +123,28 @@ observed observe(const scratch_netns& host, const scratch_netns& pod,
                      {"up", port.at("flags")}};
   o.reservations = reservations_of(store);
   o.ip_forward = host.run("cat /proc/sys/net/ipv4/ip_forward");
+  o.ipv6_forwarding = host.run("cat /proc/sys/net/ipv6/conf/all/forwarding");
   return o;
 }
 
 // The network: bridge rcnbr0 with a gateway and a default route, hairpin,
-// MTU 1400, a static route, host-local on `data_dir`.
-cni::network_list network(const fs::path& data_dir, const std::string& subnet = "10.77.0.0/24") {
-  std::string conf = R"({"cniVersion": "1.0.0", "name": "rcnative", "plugins": [
-    {"type": "bridge", "bridge": "rcnbr0", "isGateway": true, "isDefaultGateway": true,
-     "hairpinMode": true, "mtu": 1400,
-     "ipam": {"type": "host-local", "dataDir": ")" +
-                     data_dir.string() + R"(",
-              "routes": [{"dst": "10.99.0.0/16"}],
-              "ranges": [[{"subnet": ")" +
-                     subnet + R"("}]]}}]})";
-  auto list = cni::parse_network_list(conf, "rcnative.conflist");
+// MTU 1400, a static route, host-local on `data_dir`. `ipv6_subnet` adds
+// a second range set and a route of that family (dual stack).
+cni::network_list network(const fs::path& data_dir, const std::string& subnet = "10.77.0.0/24",
+                          const std::string& ipv6_subnet = "") {
+  json ipam = {{"type", "host-local"},
+               {"dataDir", data_dir.string()},
+               {"routes", json::array({{{"dst", "10.99.0.0/16"}}})},
+               {"ranges", json::array({json::array({{{"subnet", subnet}}})})}};
+  if (!ipv6_subnet.empty()) {
+    ipam["routes"].push_back({{"dst", "fd00:99::/48"}});
+    ipam["ranges"].push_back(json::array({{{"subnet", ipv6_subnet}}}));
+  }
+  json bridge = {{"type", "bridge"},      {"bridge", "rcnbr0"}, {"isGateway", true},
+                 {"isDefaultGateway", true}, {"hairpinMode", true}, {"mtu", 1400},
+                 {"ipam", ipam}};
+  json conf = {{"cniVersion", "1.0.0"}, {"name", "rcnative"}, {"plugins", {bridge}}};
+  auto list = cni::parse_network_list(conf.dump(), "rcnative.conflist");
   REQUIRE(list);
   return *list;
 }
@@ -177,15 +185,19 @@ ringcri::result<void> native_del(const cni::network_list& list, const cni::attac
 
 }  // namespace
 
-TEST_CASE("native bridge ADD makes what the bridge plugin makes, and gives its result") {
+namespace {
+
+// ADDs the same network natively and with the plugins, each in its own
+// host and pod, and compares what each made.
+std::pair<observed, native::chain_add_result> add_both_ways(const std::string& subnet,
+                                                            const std::string& ipv6_subnet) {
   ringcri::testing::temp_dir dir("ringcri-native");
   scratch_netns native_host, native_pod, plugin_host, plugin_pod;
-  fs::create_directories(dir.path() / "plugins");
   ringcri::testing::temp_dir plugins("ringcri-native-plugins");
   std::vector<std::string> dirs{plugin_dir_for(plugins, plugin_host).string(), "/usr/lib/cni"};
 
-  auto native_list = network(dir.path() / "native");
-  auto plugin_list = network(dir.path() / "plugin");
+  auto native_list = network(dir.path() / "native", subnet, ipv6_subnet);
+  auto plugin_list = network(dir.path() / "plugin", subnet, ipv6_subnet);
   auto n = native_add(native_list, pod_of(native_pod, "c1"), native_host.fd());
   INFO((n ? std::string() : n.error().message()));
   REQUIRE(n);
@@ -206,11 +218,35 @@ TEST_CASE("native bridge ADD makes what the bridge plugin makes, and gives its r
   CHECK(on.host_port == op.host_port);
   CHECK(on.reservations == op.reservations);
   CHECK(on.ip_forward == op.ip_forward);
+  CHECK(on.ipv6_forwarding == op.ipv6_forwarding);
   CHECK(on.ip_forward == "1\n");
+  return {on, *n};
+}
+
+}  // namespace
+
+TEST_CASE("native bridge ADD makes what the bridge plugin makes, and gives its result") {
+  auto [on, n] = add_both_ways("10.77.0.0/24", "");
+  CHECK(on.ipv6_forwarding == "0\n");
   CHECK(on.reservations.contains("10.77.0.2"));
   CHECK(on.result.at("ips").at(0) ==
         json{{"interface", 2}, {"address", "10.77.0.2/24"}, {"gateway", "10.77.0.1"}});
-  CHECK(n->ips.size() == 1);
+  CHECK(n.ips.size() == 1);
+}
+
+TEST_CASE("native dual-stack ADD makes what the bridge plugin makes: both families, both defaults") {
+  auto [on, n] = add_both_ways("10.79.0.0/24", "fd00:79::/64");
+  CHECK(on.ipv6_forwarding == "1\n");
+  CHECK(on.reservations.contains("10.79.0.2"));
+  CHECK(on.reservations.contains("fd00:79::2"));
+  CHECK(on.result.at("ips").at(1) ==
+        json{{"interface", 2}, {"address", "fd00:79::2/64"}, {"gateway", "fd00:79::1"}});
+  CHECK(on.bridge.at("addr") == json::array({"10.79.0.1/24", "fd00:79::1/64"}));
+  bool v6_default = false;
+  for (const auto& r : on.pod_routes)
+    if (r.value("dst", "") == "default" && r.value("gateway", "") == "fd00:79::1") v6_default = true;
+  CHECK(v6_default);
+  CHECK(n.ips.size() == 2);
 }
 
 TEST_CASE("a pod ADDed natively is DELeted by the plugin, and the reverse") {
