@@ -323,3 +323,64 @@ TEST_CASE("network: the CNI plugins run on the blocking pool, never on a reactor
                                        "DEL bridge blocking"});
   f.check_nothing_left();
 }
+
+TEST_CASE("network: a native pod's network outlives a SIGKILL of the daemon and is DELeted whole after") {
+  test_network net;
+  auto masqueraded = net.conflist();
+  const std::string no_masq = "\"ipMasq\":false";
+  REQUIRE(masqueraded.find(no_masq) != std::string::npos);
+  masqueraded.replace(masqueraded.find(no_masq), no_masq.size(), "\"ipMasq\":true");
+  net.write_conflist(masqueraded);
+  runtime_fixture f(net.daemon_flags());
+  const int host_port = 20000 + (::getpid() + 7) % 20000;
+  auto config = f.pod_config("survivor");
+  auto* mapping = config.add_port_mappings();
+  mapping->set_protocol(v1::TCP);
+  mapping->set_container_port(8080);
+  mapping->set_host_port(host_port);
+  mapping->set_host_ip("127.0.0.1");
+  std::string pod;
+  auto st = f.run_pod(config, &pod);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  const auto ip = f.pod_status(pod).network().ip();
+  // The pod's masquerade and host port are elements of the nftables table.
+  auto table = [] { return shell_output("nft list table ip ringcri 2>&1"); };
+  CHECK_THAT(table(), Catch::Contains("jump masq-") && Catch::Contains(ip + " comment") &&
+                          Catch::Contains(std::to_string(host_port)));
+
+  f.daemon.kill();
+  f.daemon.restart();
+  f.client.reconnect();
+  CHECK(f.daemon.wait_for_log("msg=\"pod networks checked\" pods=1 failed=0"));
+  CHECK(f.pod_status(pod).network().ip() == ip);
+  st = f.stop_pod(pod);
+  INFO(st.error_message());
+  CHECK(st.ok());
+  CHECK(net.reservations().empty());
+  CHECK(net.veths() == 0);
+  CHECK(table().find(ip + " ") == std::string::npos);
+  CHECK(table().find(std::to_string(host_port)) == std::string::npos);
+  f.remove_pod(pod);
+  f.check_nothing_left();
+}
+
+TEST_CASE("network: a full /30 fails RunPodSandbox with RESOURCE_EXHAUSTED naming the range") {
+  test_network net;
+  net.write_conflist(net.conflist(net.subnet_prefix + "0/30"));
+  runtime_fixture f(net.daemon_flags());
+  std::string first, second;
+  REQUIRE(f.run_pod(f.pod_config("first"), &first).ok());
+  auto st = f.run_pod(f.pod_config("second"), &second);
+  CHECK(st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(st.error_message(), Catch::Contains(net.subnet_prefix + "1-" + net.subnet_prefix + "2"));
+  // The second pod is not there and left nothing.
+  v1::ListPodSandboxResponse pods;
+  REQUIRE(f.client.runtime_call(&S::ListPodSandbox, v1::ListPodSandboxRequest{}, &pods).ok());
+  CHECK(pods.items_size() == 1);
+  CHECK(net.reservations().size() == 1);
+  CHECK(net.veths() == 1);
+  f.remove_pod(first);
+  CHECK(net.reservations().empty());
+  f.check_nothing_left();
+}

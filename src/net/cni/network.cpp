@@ -23,13 +23,13 @@ std::string type_of(const network_list& list, size_t index) {
 }
 
 // One plugin call for `pod`, everything but the command and config set.
-result<invocation> invocation_for(const network_list& list, size_t index, const attachment& pod,
+result<invocation> invocation_for(std::string type, const attachment& pod,
                                   const std::vector<std::string>& plugin_dirs,
                                   std::chrono::milliseconds timeout) {
   auto args = cni_args(pod.args);
   if (!args) return tl::unexpected(std::move(args.error()));
   invocation inv;
-  inv.type = type_of(list, index);
+  inv.type = std::move(type);
   inv.plugin_dirs = plugin_dirs;
   inv.container_id = pod.container_id;
   inv.netns_path = pod.netns_path;
@@ -45,14 +45,21 @@ result<std::string> run_plugin(command cmd, const network_list& list, size_t ind
                                const attachment& pod, std::string_view prev_result,
                                const std::vector<std::string>& plugin_dirs,
                                std::chrono::milliseconds timeout) {
-  auto inv = invocation_for(list, index, pod, plugin_dirs, timeout);
+  auto conf = plugin_stdin(list, index, prev_result, pod.port_mappings);
+  if (!conf) return tl::unexpected(std::move(conf.error()));
+  return run_delegate(cmd, type_of(list, index), std::move(*conf), pod, plugin_dirs, timeout);
+}
+
+result<std::string> run_delegate(command cmd, const std::string& type, std::string stdin_json,
+                                 const attachment& pod,
+                                 const std::vector<std::string>& plugin_dirs,
+                                 std::chrono::milliseconds timeout) {
+  auto inv = invocation_for(type, pod, plugin_dirs, timeout);
   if (!inv) return tl::unexpected(std::move(inv.error()));
   inv->cmd = cmd;
   if (cmd == command::del && !inv->netns_path.empty() && !is_netns_file(inv->netns_path))
     inv->netns_path.clear();
-  auto conf = plugin_stdin(list, index, prev_result, pod.port_mappings);
-  if (!conf) return tl::unexpected(std::move(conf.error()));
-  inv->stdin_json = std::move(*conf);
+  inv->stdin_json = std::move(stdin_json);
   return invoke_plugin(*inv);
 }
 

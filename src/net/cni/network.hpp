@@ -60,6 +60,13 @@ result<std::string> run_plugin(command cmd, const network_list& list, size_t ind
 // The "type" of plugin `index` of `list` (empty when it has none).
 std::string plugin_type(const network_list& list, size_t index);
 
+// A plugin that is no entry of a list, run for `pod` with the config it is
+// given as it is: a meta plugin's delegate (flannel's bridge). Blocking.
+result<std::string> run_delegate(command cmd, const std::string& type, std::string stdin_json,
+                                 const attachment& pod,
+                                 const std::vector<std::string>& plugin_dirs,
+                                 std::chrono::milliseconds timeout);
+
 // Whether `path` is a network namespace file (nsfs), as a pinned netns
 // is while its bind mount is in place.
 bool is_netns_file(const std::string& path);

@@ -9,6 +9,7 @@
 #include "net/cni/plugin_config.hpp"
 #include "net/cni/version.hpp"
 #include "net/native/bridge.hpp"
+#include "net/native/flannel.hpp"
 #include "net/native/loopback.hpp"
 #include "net/native/nat_owner.hpp"
 #include "net/native/portmap.hpp"
@@ -21,19 +22,31 @@ namespace {
 
 using nlohmann::json;
 
-// Which way plugin `index` runs, and for a native bridge or portmap its
-// config.
+// Which way plugin `index` runs, and for a native bridge, flannel or
+// portmap its config.
 struct choice {
   plugin_run run;
   std::optional<bridge_config> bridge;
+  std::optional<flannel_config> flannel;
   std::optional<portmap_config> portmap;
 };
 
+bool has_ipv6_address(const std::string& prev) {
+  json r = json::parse(prev, nullptr, false);
+  if (!r.is_object() || !r.contains("ips") || !r["ips"].is_array()) return false;
+  for (const json& ip : r["ips"])
+    if (ip.is_object() && ip.value("address", "").find(':') != std::string::npos) return true;
+  return false;
+}
+
+// `prev` is the result the plugin is given (for DEL and CHECK, ADD's).
 choice choose(const cni::network_list& list, std::size_t index, const cni::attachment& pod,
-              const chain_options& options) {
+              const chain_options& options, const std::string& prev) {
   choice c;
   c.run.type = cni::plugin_type(list, index);
-  if (c.run.type != "bridge" && c.run.type != "loopback" && c.run.type != "portmap") return c;
+  if (c.run.type != "bridge" && c.run.type != "loopback" && c.run.type != "portmap" &&
+      c.run.type != "flannel")
+    return c;
   if (options.mode == native_mode::off) {
     c.run.exec_reason = "native path off";
     return c;
@@ -60,27 +73,22 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     return c;
   };
   if (c.run.type == "portmap") {
-    // Native after a native bridge of IPv4 ranges only: the nftables
-    // table maps IPv4 alone.
-    std::optional<std::size_t> bridge;
+    // Native after a native bridge (or flannel's) of IPv4 addresses only:
+    // the nftables table maps IPv4 alone.
+    std::optional<std::size_t> maker;
     for (std::size_t i = 0; i < index; ++i)
-      if (cni::plugin_type(list, i) == "bridge") bridge = i;
-    if (!bridge) {
+      if (auto t = cni::plugin_type(list, i); t == "bridge" || t == "flannel") maker = i;
+    if (!maker || !choose(list, *maker, pod, options, {}).run.native) {
       c.run.exec_reason = "the interface is not made by a native bridge";
       return c;
     }
-    choice made_by = choose(list, *bridge, pod, options);
-    if (!made_by.run.native) {
-      c.run.exec_reason = "the interface is not made by a native bridge";
+    if (has_ipv6_address(prev)) {
+      c.run.exec_reason = "the pod has an IPv6 address";
       return c;
     }
-    for (const auto& set : made_by.bridge->ipam.ranges)
-      if (!set.front().start.is_v4()) {
-        c.run.exec_reason = "the pod has an IPv6 address";
-        return c;
-      }
     return take(choose_portmap(parsed), c.portmap);
   }
+  if (c.run.type == "flannel") return take(choose_flannel(parsed), c.flannel);
   return take(choose_bridge(parsed), c.bridge);
 }
 
@@ -88,12 +96,14 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
 // whatever the native mode is now: a pod ADDed by the plugins keeps their
 // iptables chains until their DEL, one ADDed natively its nftables elements.
 choice choose_as_added(const cni::network_list& list, std::size_t index,
-                       const cni::attachment& pod, const chain_options& options) {
-  if (options.added.size() != list.plugins.size() || options.added[index].type != cni::plugin_type(list, index))
-    return choose(list, index, pod, options);
+                       const cni::attachment& pod, const chain_options& options,
+                       const std::string& prev) {
+  if (options.added.size() != list.plugins.size() ||
+      options.added[index].type != cni::plugin_type(list, index))
+    return choose(list, index, pod, options, prev);
   chain_options as_added = options;
   as_added.mode = options.added[index].native ? native_mode::automatic : native_mode::off;
-  return choose(list, index, pod, as_added);
+  return choose(list, index, pod, as_added, prev);
 }
 
 error in_plugin(error e, const plugin_run& run) {
@@ -121,6 +131,19 @@ reactor::task<result<std::string>> run_one(cni::command cmd, const cni::network_
       default:
         if (auto r = co_await loopback_check(pod); !r) out = tl::unexpected(std::move(r.error()));
         break;
+    }
+  } else if (c.run.type == "flannel") {
+    delegate_options delegate{options.plugin_dirs, options.timeout, options.host_netns_fd};
+    switch (cmd) {
+      case cni::command::add:
+        out = co_await flannel_add(*c.flannel, pod, delegate);
+        break;
+      case cni::command::del:
+        if (auto r = co_await flannel_del(*c.flannel, pod, delegate); !r)
+          out = tl::unexpected(std::move(r.error()));
+        break;
+      default:
+        break;  // the plugin checks nothing
     }
   } else if (c.run.type == "portmap") {
     switch (cmd) {
@@ -175,7 +198,7 @@ reactor::task<result<void>> del_all(const cni::network_list& list, const cni::at
   std::optional<error> first;
   bool has_nat = false;
   for (std::size_t i = list.plugins.size(); i-- > 0;) {
-    choice c = choose_as_added(list, i, a, options);
+    choice c = choose_as_added(list, i, a, options, prev);
     has_nat |= c.portmap || (c.bridge && c.bridge->ip_masq);
     auto done = co_await run_one(cni::command::del, list, i, a, prev, options, c);
     if (!done && !first) first = std::move(done.error());
@@ -241,7 +264,7 @@ reactor::task<result<chain_add_result>> add(const cni::network_list& list,
   std::string prev;
   std::optional<error> failed;
   for (std::size_t i = 0; i < list.plugins.size() && !failed; ++i) {
-    choice c = choose(list, i, pod, options);
+    choice c = choose(list, i, pod, options, prev);
     done.runs.push_back(c.run);
     auto out = co_await run_one(cni::command::add, list, i, pod, prev, options, c);
     if (!out) {
@@ -287,7 +310,7 @@ reactor::task<result<void>> check(const cni::network_list& list, const cni::atta
         error_kind::failed_precondition,
         fmt::format("{}: no ADD result to check against", context_of(cni::command::check, list)));
   for (std::size_t i = 0; i < list.plugins.size(); ++i) {
-    choice c = choose_as_added(list, i, pod, options);
+    choice c = choose_as_added(list, i, pod, options, prev_result);
     auto done = co_await run_one(cni::command::check, list, i, pod, prev_result, options, c);
     if (!done)
       co_return tl::unexpected(

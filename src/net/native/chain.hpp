@@ -1,7 +1,8 @@
 #pragma once
 // A network list run for one pod with each plugin either done in-process
-// or exec'd: `bridge` with host-local IPAM, `loopback` and `portmap` after
-// a native bridge run natively (bridge.hpp, loopback.hpp, portmap.hpp)
+// or exec'd: `bridge` with host-local IPAM, `flannel` delegating to it,
+// `loopback`, and `portmap` after a native bridge run natively
+// (bridge.hpp, flannel.hpp, loopback.hpp, portmap.hpp)
 // when the config allows it, every other plugin (tuning, bandwidth,
 // anything unknown) is exec'd as the CNI spec says, on the blocking pool,
 // given the previous plugin's result whichever way that one ran. The

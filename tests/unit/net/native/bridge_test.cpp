@@ -310,3 +310,150 @@ TEST_CASE(
   CHECK(veths == 1);
   CHECK(reservations_of(dir.path() / "rcnative").size() == 2);  // 10.78.0.2, last_reserved_ip.0
 }
+
+namespace {
+
+// flannel's entry as k3s writes it, on a node whose flanneld wrote
+// `env` into the test's subnet.env; its delegate saved under dir/flannel.
+struct flannel_node {
+  ringcri::testing::temp_dir dir{"ringcri-flannel"};
+  fs::path subnet_env = dir.path() / "subnet.env";
+  fs::path data_dir = dir.path() / "flannel";
+
+  explicit flannel_node(const std::string& env = "FLANNEL_NETWORK=10.76.0.0/16\n"
+                                                 "FLANNEL_SUBNET=10.76.3.1/24\n"
+                                                 "FLANNEL_MTU=1400\nFLANNEL_IPMASQ=true\n") {
+    if (!env.empty()) std::ofstream(subnet_env) << env;
+  }
+
+  cni::network_list list(bool with_portmap = false) const {
+    json flannel = {{"type", "flannel"},
+                    {"subnetFile", subnet_env.string()},
+                    {"dataDir", data_dir.string()},
+                    {"ipam", {{"dataDir", (dir.path() / "ipam").string()}}},
+                    {"delegate",
+                     {{"bridge", "rcnbr0"}, {"hairpinMode", true}, {"isDefaultGateway", true}}}};
+    json plugins = json::array({flannel});
+    if (with_portmap)
+      plugins.push_back({{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}});
+    json conf = {{"cniVersion", "1.0.0"}, {"name", "rcflannel"}, {"plugins", plugins}};
+    auto parsed = cni::parse_network_list(conf.dump(), "rcflannel.conflist");
+    REQUIRE(parsed);
+    return *parsed;
+  }
+
+  std::string saved(const std::string& id) const { return read_file(data_dir / id); }
+  fs::path store() const { return dir.path() / "ipam" / "rcflannel"; }
+};
+
+}  // namespace
+
+TEST_CASE("native flannel saves the delegate flannel saves and makes what its bridge makes") {
+  flannel_node node;
+  scratch_netns native_host, native_pod, plugin_host, plugin_pod;
+  ringcri::testing::temp_dir plugins("ringcri-native-plugins");
+  std::vector<std::string> dirs{plugin_dir_for(plugins, plugin_host).string(), "/usr/lib/cni"};
+
+  auto n = native_add(node.list(), pod_of(native_pod, "f1"), native_host.fd());
+  INFO((n ? std::string() : n.error().message()));
+  REQUIRE(n);
+  CHECK(native::describe(n->runs) == "flannel=native");
+  const std::string saved = node.saved("f1");
+  CHECK(saved ==
+        R"({"bridge":"rcnbr0","cniVersion":"1.0.0","hairpinMode":true,"ipMasq":false,)"
+        R"("ipam":{"dataDir":")" + (node.dir.path() / "ipam").string() +
+            R"(","ranges":[[{"subnet":"10.76.3.0/24"}]],"routes":[{"dst":"10.76.0.0/16"}],)"
+            R"("type":"host-local"},"isDefaultGateway":true,"isGateway":true,"mtu":1400,)"
+            R"("name":"rcflannel","type":"bridge"})");
+  const auto owner_rw = fs::perms::owner_read | fs::perms::owner_write;
+  CHECK((fs::status(node.data_dir / "f1").permissions() & fs::perms::all) == owner_rw);
+
+  // What the flannel plugin does next: the bridge plugin with that config.
+  // (Its reservations go to the same store: the second pod's address is
+  // the next one, so only the first is compared by name.)
+  fs::remove_all(node.store());
+  auto p = cni::run_delegate(cni::command::add, "bridge", saved, pod_of(plugin_pod, "f1"), dirs,
+                             std::chrono::seconds(30));
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p);
+  observed on = observe(native_host, native_pod, n->result_json, node.store());
+  observed op = observe(plugin_host, plugin_pod, *p, node.store());
+  CHECK(on.result == op.result);
+  CHECK(on.pod_links == op.pod_links);
+  CHECK(on.pod_routes == op.pod_routes);
+  CHECK(on.bridge == op.bridge);
+  CHECK(on.host_port == op.host_port);
+  CHECK(on.result.at("ips").at(0).at("address") == "10.76.3.2/24");
+  CHECK(on.bridge.at("mtu") == 1400);
+}
+
+TEST_CASE("a pod ADDed by native flannel is DELeted by flannel's delegate, and the reverse") {
+  flannel_node node;
+  scratch_netns host, pod_a, pod_b;
+  ringcri::testing::temp_dir plugins("ringcri-native-plugins");
+  std::vector<std::string> dirs{plugin_dir_for(plugins, host).string(), "/usr/lib/cni"};
+  auto list = node.list();
+
+  // Native ADD; the flannel plugin's DEL: its bridge, given the saved file.
+  auto n = native_add(list, pod_of(pod_a, "a"), host.fd());
+  REQUIRE(n);
+  auto gone = cni::run_delegate(cni::command::del, "bridge", node.saved("a"), pod_of(pod_a, "a"),
+                                dirs, std::chrono::seconds(30));
+  INFO((gone ? std::string() : gone.error().message()));
+  CHECK(gone);
+  CHECK(pod_a.ip("link show").size() == 1);
+  CHECK(reservations_of(node.store()).size() == 1);  // last_reserved_ip.0
+
+  // The flannel plugin's ADD (its saved file, its bridge); native DEL.
+  fs::create_directories(node.data_dir);
+  const std::string rendered = node.saved("a");
+  std::ofstream(node.data_dir / "b") << rendered;
+  auto p = cni::run_delegate(cni::command::add, "bridge", rendered, pod_of(pod_b, "b"), dirs,
+                             std::chrono::seconds(30));
+  REQUIRE(p);
+  CHECK(reservations_of(node.store()).size() == 2);
+  auto deleted = native_del(list, pod_of(pod_b, "b"), *p, host.fd());
+  INFO((deleted ? std::string() : deleted.error().message()));
+  CHECK(deleted);
+  CHECK(pod_b.ip("link show").size() == 1);
+  CHECK(reservations_of(node.store()).size() == 1);
+  CHECK_FALSE(fs::exists(node.data_dir / "b"));
+  // Again: no saved file, nothing to do.
+  CHECK(native_del(list, pod_of(pod_b, "b"), *p, host.fd()));
+}
+
+TEST_CASE("native flannel on a node flanneld has not set up fails in its words, leaving nothing") {
+  flannel_node node("");
+  scratch_netns host, pod;
+  auto n = native_add(node.list(), pod_of(pod, "f"), host.fd());
+  REQUIRE_FALSE(n);
+  CHECK(n.error().kind() == ringcri::error_kind::failed_precondition);
+  CHECK_THAT(n.error().message(), Catch::Contains("failed to load flannel 'subnet.env' file") &&
+                                      Catch::Contains(node.subnet_env.string()) &&
+                                      Catch::Contains("Check the flannel pod log"));
+  CHECK(pod.ip("link show").size() == 1);
+  CHECK_FALSE(fs::exists(node.data_dir / "f"));
+}
+
+TEST_CASE("portmap after native flannel is native; after a dual-stack pod it runs the plugin") {
+  flannel_node node;
+  scratch_netns host, pod;
+  auto n = native_add(node.list(true), pod_of(pod, "p"), host.fd());
+  INFO((n ? std::string() : n.error().message()));
+  REQUIRE(n);
+  CHECK(native::describe(n->runs) == "flannel=native portmap=native");
+  CHECK(native_del(node.list(true), pod_of(pod, "p"), n->result_json, host.fd()));
+  CHECK(pod.ip("link show").size() == 1);
+
+  flannel_node dual("FLANNEL_NETWORK=10.76.0.0/16\nFLANNEL_SUBNET=10.76.3.1/24\n"
+                    "FLANNEL_IPV6_NETWORK=fd00:76::/56\nFLANNEL_IPV6_SUBNET=fd00:76:0:3::1/64\n"
+                    "FLANNEL_MTU=1400\nFLANNEL_IPMASQ=true\n");
+  scratch_netns host2, pod2;
+  auto d = native_add(dual.list(true), pod_of(pod2, "d"), host2.fd());
+  INFO((d ? std::string() : d.error().message()));
+  REQUIRE(d);
+  CHECK(native::describe(d->runs) ==
+        "flannel=native portmap=exec (the pod has an IPv6 address)");
+  CHECK(d->ips.size() == 2);
+  CHECK(native_del(dual.list(true), pod_of(pod2, "d"), d->result_json, host2.fd()));
+}
