@@ -127,9 +127,10 @@ struct world {
   }
 };
 
-cni::network_list network(const fs::path& data_dir, const std::string& subnet = "10.77.0.0/24") {
-  std::string conf = R"({"cniVersion": "1.0.0", "name": "rcnat", "plugins": [
-    {"type": "bridge", "bridge": "rcnbr0", "isGateway": true, "isDefaultGateway": true,
+cni::network_list network(const fs::path& data_dir, const std::string& subnet = "10.77.0.0/24",
+                          const std::string& name = "rcnat", const std::string& bridge = "rcnbr0") {
+  std::string conf = R"({"cniVersion": "1.0.0", "name": ")" + name + R"(", "plugins": [
+    {"type": "bridge", "bridge": ")" + bridge + R"(", "isGateway": true, "isDefaultGateway": true,
      "hairpinMode": true, "ipMasq": true,
      "ipam": {"type": "host-local", "dataDir": ")" +
                      data_dir.string() + R"(", "ranges": [[{"subnet": ")" + subnet + R"("}]]}},
@@ -340,6 +341,41 @@ TEST_CASE("a host port another pod holds fails the native ADD with ALREADY_EXIST
   auto c = run_add(list, pod_of(pod_b, "b", 8081), o);
   INFO((c ? std::string() : c.error().message()));
   CHECK(c);
+}
+
+TEST_CASE("two networks on one node: each pod masqueraded and mapped, one's DEL leaves the other's") {
+  world w;
+  scratch_netns pod_b;
+  auto first = network(w.dir.path() / "ipam", "10.77.0.0/24");
+  auto second = network(w.dir.path() / "ipam", "10.78.0.0/24", "rcnat2", "rcnbr1");
+  auto o = options_for(w.host, {"/usr/lib/cni"}, native::native_mode::automatic);
+  auto a = run_add(first, pod_of(w.pod, "a"), o);
+  REQUIRE(a);
+  auto b = run_add(second, pod_of(pod_b, "b", 8081), o);
+  INFO((b ? std::string() : b.error().message()));
+  REQUIRE(b);
+  CHECK(native::describe(b->runs) == "bridge=native portmap=native");
+  CHECK(element_count(w.host) == 6);
+  const std::string masq = elements(w.host)["masquerade"].dump();
+  CHECK_THAT(masq, Catch::Contains("masq-10.77.0.0/24") && Catch::Contains("masq-10.78.0.0/24"));
+
+  // The servers answer for 8 s: long enough for both rounds.
+  w.serve(w.outside, 9000);
+  w.serve(w.pod, 80);
+  w.serve(pod_b, 80);
+  CHECK(w.connect(w.pod, "192.0.2.2", 9000) == "192.0.2.1");
+  CHECK(w.connect(pod_b, "192.0.2.2", 9000) == "192.0.2.1");
+  CHECK(w.connect(w.outside, "192.0.2.1", 8080) == "192.0.2.2");
+  CHECK(w.connect(w.outside, "192.0.2.1", 8081) == "192.0.2.2");
+
+  REQUIRE(run_del(second, pod_of(pod_b, "b", 8081), b->result_json, o));
+  CHECK(element_count(w.host) == 3);
+  CHECK(pod_b.ip("link show").size() == 1);
+  CHECK(w.connect(w.outside, "192.0.2.1", 8081).empty());
+  CHECK(w.connect(w.pod, "192.0.2.2", 9000) == "192.0.2.1");
+  CHECK(w.connect(w.outside, "192.0.2.1", 8080) == "192.0.2.2");
+  REQUIRE(run_del(first, pod_of(w.pod, "a"), a->result_json, o));
+  CHECK(element_count(w.host) == 0);
 }
 
 TEST_CASE("the runs of a pod's record read back from their description") {
