@@ -130,7 +130,7 @@ TEST_CASE("SIGKILL of the daemon at random moments of pod churn loses no contain
   f.remove_pod(steady);
   CHECK(churn_pods().empty());
   CHECK(f.container_count() == 0);
-  CHECK(net.veths() == 0);
+  CHECK(net.veths_settled(0) == 0);
   CHECK(net.reservations().empty());
   CHECK(processes_with("while :; do echo").empty());
   f.check_nothing_left();

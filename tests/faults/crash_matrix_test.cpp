@@ -131,7 +131,7 @@ struct world {
     }
     CHECK(pods().empty());
     CHECK(containers().empty());
-    CHECK(net.veths() == 0);
+    CHECK(net.veths_settled(0) == 0);
     CHECK(net.reservations().empty());
     CHECK(processes_with(std::string("sleep ") + marker).empty());
     for (const char* kind : {"pod_intents", "container_intents"}) {

@@ -70,7 +70,7 @@ TEST_CASE("pod cycles leave no file, mount, cgroup, netns, veth or IP behind") {
                     mounts_under(f.daemon.dir().string()).size(),
                     cgroups_named("ringcri").size(),
                     netns_files(f.daemon),
-                    net.veths(),
+                    net.veths_settled(0),
                     net.reservations().size(),
                     rss_kib(f.daemon.pid()),
                     rss_kib(keeper)};

@@ -121,11 +121,11 @@ TEST_CASE("network: pods on the bridge get an IP in their netns and reach each o
   REQUIRE(f.stop_pod(a).ok());
   REQUIRE(f.stop_pod(a).ok());
   CHECK(net.reservations().size() == 1);
-  CHECK(net.veths() == 1);
+  CHECK(net.veths_settled(1) == 1);
   f.remove_pod(a);
   f.remove_pod(b);
   CHECK(net.reservations().empty());
-  CHECK(net.veths() == 0);
+  CHECK(net.veths_settled(0) == 0);
   f.check_nothing_left();
 }
 
@@ -180,7 +180,7 @@ TEST_CASE("network: a config or plugin that fails fails RunPodSandbox with its w
   REQUIRE(f.client.runtime_call(&S::ListPodSandbox, v1::ListPodSandboxRequest{}, &pods).ok());
   CHECK(pods.items_size() == 0);
   CHECK(net.reservations().empty());
-  CHECK(net.veths() == 0);
+  CHECK(net.veths_settled(0) == 0);
   f.check_nothing_left();
 }
 
@@ -219,7 +219,7 @@ TEST_CASE("network: a DEL that failed is done again after a restart") {
   INFO(st.error_message());
   CHECK(st.ok());
   CHECK(net.reservations().empty());
-  CHECK(net.veths() == 0);
+  CHECK(net.veths_settled(0) == 0);
   f.remove_pod(pod);
   f.check_nothing_left();
 }
@@ -259,14 +259,14 @@ TEST_CASE("network: DEL uses the config kept from ADD after the conflist on disk
   INFO(st.error_message());
   REQUIRE(st.ok());
   CHECK_THAT(f.pod_status(fresh).network().ip(), Catch::StartsWith(new_prefix));
-  CHECK(net.veths() == 1);
+  CHECK(net.veths_settled(1) == 1);
 
   // The old pod's DEL frees its own address and veth.
   st = f.stop_pod(pod);
   INFO(st.error_message());
   CHECK(st.ok());
   CHECK(net.reservations().empty());
-  CHECK(net.veths() == 0);
+  CHECK(net.veths_settled(0) == 0);
   f.remove_pod(pod);
   f.remove_pod(fresh);
   std::error_code ec;
@@ -358,7 +358,7 @@ TEST_CASE("network: a native pod's network outlives a SIGKILL of the daemon and 
   INFO(st.error_message());
   CHECK(st.ok());
   CHECK(net.reservations().empty());
-  CHECK(net.veths() == 0);
+  CHECK(net.veths_settled(0) == 0);
   CHECK(table().find(ip + " ") == std::string::npos);
   CHECK(table().find(std::to_string(host_port)) == std::string::npos);
   f.remove_pod(pod);
@@ -379,7 +379,7 @@ TEST_CASE("network: a full /30 fails RunPodSandbox with RESOURCE_EXHAUSTED namin
   REQUIRE(f.client.runtime_call(&S::ListPodSandbox, v1::ListPodSandboxRequest{}, &pods).ok());
   CHECK(pods.items_size() == 1);
   CHECK(net.reservations().size() == 1);
-  CHECK(net.veths() == 1);
+  CHECK(net.veths_settled(1) == 1);
   f.remove_pod(first);
   CHECK(net.reservations().empty());
   f.check_nothing_left();

@@ -44,7 +44,9 @@ class scratch_netns {
     if (err != 0) skip_binary(std::string("unshare(CLONE_NEWNET): ") + std::strerror(err));
     REQUIRE(fd_ >= 0);
   }
-  ~scratch_netns() { ::close(fd_); }
+  ~scratch_netns() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   scratch_netns(const scratch_netns&) = delete;
   scratch_netns& operator=(const scratch_netns&) = delete;
 
@@ -62,6 +64,23 @@ class scratch_netns {
   nlohmann::json ip(const std::string& args) const {
     std::string out = run("ip -j " + args);
     return out.empty() ? nlohmann::json::array() : nlohmann::json::parse(out);
+  }
+
+  // Whether a pod in this namespace is off the network: no address on any
+  // interface but lo, other than link-local ones (a DEL of the native
+  // bridge leaves the veth addressless for the namespace's end to take).
+  bool off_network() const {
+    for (const auto& link : ip("addr show"))
+      if (link.value("ifname", "") != "lo")
+        for (const auto& a : link.value("addr_info", nlohmann::json::array()))
+          if (a.value("scope", "") != "link") return false;
+    return true;
+  }
+
+  // Closes the namespace: the kernel frees its links soon after.
+  void close() {
+    ::close(fd_);
+    fd_ = -1;
   }
 
  private:

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/node_network.hpp"
@@ -85,6 +86,17 @@ struct test_network {
   std::size_t veths() const {
     auto text = shell_output("ip -o link show master " + bridge + " 2>/dev/null");
     return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+  // The same once `expected` is reached, or after 5 s: the native bridge's
+  // DEL leaves a pod's veth to the end of its network namespace, which the
+  // kernel finishes a little after StopPodSandbox answers.
+  std::size_t veths_settled(std::size_t expected) const {
+    std::size_t n = veths();
+    for (int i = 0; i < 250 && n != expected; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      n = veths();
+    }
+    return n;
   }
 };
 

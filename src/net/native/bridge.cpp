@@ -184,6 +184,16 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
 
   auto netns = co_await open_netns(pod.netns_path);
   if (!netns) co_return tl::unexpected(std::move(netns.error()));
+  auto pod_socket = co_await nl::open_in_network_namespace(netns->get());
+  if (!pod_socket) co_return tl::unexpected(std::move(pod_socket.error()));
+  // A veth a DEL of ours left in the namespace (detach()) is the old
+  // attachment's: it goes before the new one is made.
+  if (auto left = co_await nl::get_link(*pod_socket, nl::link_ref::by_name(pod.ifname));
+      left && left->kind == "veth") {
+    auto gone = co_await pod_socket->run(nl::delete_link(nl::link_ref::by_index(left->index)));
+    if (!gone && !is_errno(gone.error(), ENODEV))
+      co_return tl::unexpected(std::move(gone.error()).context("failed to remove the old veth"));
+  }
 
   // The veth, its peer born in the pod as CNI_IFNAME, its host end on the
   // bridge. A random name that is taken is drawn again, as the plugin does.
@@ -217,9 +227,7 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
   json routes = result_routes(config, *ips);
 
   // The pod's side: the plugin's sysctls, then addresses, up, routes in
-  // one batch (each route's gateway defaults to the first address's).
-  auto pod_socket = co_await nl::open_in_network_namespace(netns->get());
-  if (!pod_socket) co_return tl::unexpected(std::move(pod_socket.error()));
+  // one batch (each route's gateway defaults to its family's first).
   std::vector<sysctl_write> pod_sysctls{
       make_sysctl(fmt::format("net/ipv6/conf/{}/accept_dad", pod.ifname), "0"),
       make_sysctl(fmt::format("net/ipv4/conf/{}/arp_notify", pod.ifname), "1")};
@@ -289,6 +297,44 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
   co_return out.dump();
 }
 
+// The pod's addresses as host-local holds them, each with its range's
+// prefix length. Blocking.
+result<std::vector<ip::prefix>> held_addresses(const bridge_config& config,
+                                               const cni::attachment& pod) {
+  auto s = ipam::store::open(config.ipam.data_dir, config.ipam.network);
+  if (!s) return tl::unexpected(std::move(s.error()));
+  auto locked = s->lock();
+  if (!locked) return tl::unexpected(std::move(locked.error()));
+  std::vector<ip::prefix> out;
+  for (const ip::address& a : s->held_by(pod.container_id, pod.ifname))
+    for (const auto& set : config.ipam.ranges)
+      for (const auto& r : set)
+        if (r.contains(a)) out.push_back(ip::prefix{a, r.subnet.length});
+  return out;
+}
+
+// Takes the pod's interface off the network. Its addresses go at once
+// (cheap); the veth itself goes with the pod's network namespace, which
+// the runtime destroys right after DEL: deleting a link waits for an RCU
+// grace period (10-40 ms on these machines), the kernel's namespace
+// cleanup does it off the request path, many at a time. Addressless, a
+// veth kept by someone holding the namespace can clash with nothing.
+// When the addresses are not known, the link is deleted, as the plugin
+// deletes it.
+reactor::task<result<void>> detach(nl::socket& pod_socket, const nl::link_info& link,
+                                   const bridge_config& config, const cni::attachment& pod) {
+  auto held = co_await reactor::run_blocking([&] { return held_addresses(config, pod); });
+  if (held && !held->empty()) {
+    std::vector<nl::message> batch;
+    for (const auto& a : *held) batch.push_back(nl::delete_address(link.index, a));
+    auto flushed = co_await pod_socket.run(batch);
+    if (flushed || is_errno(flushed.error(), EADDRNOTAVAIL)) co_return result<void>{};
+  }
+  auto gone = co_await pod_socket.run(nl::delete_link(nl::link_ref::by_index(link.index)));
+  if (!gone && !is_errno(gone.error(), ENODEV)) co_return tl::unexpected(std::move(gone.error()));
+  co_return result<void>{};
+}
+
 }  // namespace
 
 reactor::task<result<std::string>> bridge_add(const bridge_config& config,
@@ -316,9 +362,8 @@ reactor::task<result<void>> bridge_del(const bridge_config& config, const cni::a
       if (!link && link.error().kind() != error_kind::not_found)
         co_return tl::unexpected(std::move(link.error()));
       if (link) {
-        auto gone = co_await pod_socket->run(nl::delete_link(nl::link_ref::by_index(link->index)));
-        if (!gone && !is_errno(gone.error(), ENODEV))
-          co_return tl::unexpected(std::move(gone.error()));
+        auto detached = co_await detach(*pod_socket, *link, config, pod);
+        if (!detached) co_return detached;
       }
     }
   }

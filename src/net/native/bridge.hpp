@@ -29,8 +29,11 @@ reactor::task<result<std::string>> bridge_add(const bridge_config& config,
                                               const std::string& cni_version,
                                               const cni::attachment& pod, int host_netns_fd = -1);
 
-// Deletes the pod's interface (its host end goes with it) and releases its
-// addresses. Succeeds when the namespace or the interface is already gone.
+// Takes the pod's addresses off its interface and releases them; the veth
+// goes with the pod's network namespace, which the runtime destroys after
+// DEL (the plugin deletes the link, which costs an RCU grace period on the
+// request path; see detach() in bridge.cpp). Succeeds when the namespace
+// or the interface is already gone.
 // The masquerade is left to the chain, which deletes all the pod's
 // nftables elements in one transaction (chain.hpp).
 reactor::task<result<void>> bridge_del(const bridge_config& config, const cni::attachment& pod,

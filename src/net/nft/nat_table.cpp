@@ -327,9 +327,19 @@ reactor::task<result<std::vector<bytes>>> owned_keys(netlink::socket& nf, const 
 
 }  // namespace
 
-reactor::task<result<netlink::socket>> open(int netns_fd) {
-  if (netns_fd < 0) co_return netlink::socket::open(NETLINK_NETFILTER);
-  co_return co_await netlink::open_in_network_namespace(netns_fd, NETLINK_NETFILTER);
+reactor::task<result<connection>> open(int netns_fd) {
+  if (netns_fd < 0) {
+    thread_local std::optional<netlink::socket> shared;
+    if (!shared) {
+      auto made = netlink::socket::open(NETLINK_NETFILTER);
+      if (!made) co_return tl::unexpected(std::move(made.error()));
+      shared = std::move(*made);
+    }
+    co_return connection(&*shared);
+  }
+  auto own = co_await netlink::open_in_network_namespace(netns_fd, NETLINK_NETFILTER);
+  if (!own) co_return tl::unexpected(std::move(own.error()));
+  co_return connection(std::move(*own));
 }
 
 reactor::task<result<void>> add_masquerade(netlink::socket& nf, const std::string& owner,

@@ -50,12 +50,30 @@ struct host_port {
 };
 
 // The table's sets a plugin's elements live in; `all` for a pod's whole
-// share at once (one transaction: each one that deletes elements waits
-// out an RCU grace period in the kernel, ~20 ms here).
+// share at once, in one transaction.
 enum class share { masquerade, host_ports, all };
 
-// A NETLINK_NETFILTER socket in `netns_fd` (-1: the daemon's namespace).
-reactor::task<result<netlink::socket>> open(int netns_fd);
+// A NETLINK_NETFILTER socket for the table's requests. In the daemon's
+// own namespace it is the reactor thread's, kept open: nf_tables makes the
+// close of a socket wait for the deferred cleanup of the last commit (an
+// RCU grace period, 10-15 ms here), which would land on every pod's
+// request. Exchanges on it take turns. In another namespace (a test's) it
+// is a socket of its own. Passes as the socket.
+class connection {
+ public:
+  explicit connection(netlink::socket* shared) : socket_(shared) {}
+  explicit connection(netlink::socket own) : own_(std::move(own)), socket_(&*own_) {}
+  connection(connection&& o) noexcept : own_(std::move(o.own_)), socket_(own_ ? &*own_ : o.socket_) {}
+  connection& operator=(connection&&) = delete;
+  operator netlink::socket&() const { return *socket_; }
+
+ private:
+  std::optional<netlink::socket> own_;
+  netlink::socket* socket_;
+};
+
+// A connection in `netns_fd` (-1: the daemon's namespace).
+reactor::task<result<connection>> open(int netns_fd);
 
 // The pod's masquerade: traffic from `pod` leaving `subnet` (and not
 // multicast) takes the host's address.
