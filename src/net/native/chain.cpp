@@ -8,6 +8,7 @@
 #include "net/cni/network.hpp"
 #include "net/cni/plugin_config.hpp"
 #include "net/cni/version.hpp"
+#include "net/native/bandwidth.hpp"
 #include "net/native/bridge.hpp"
 #include "net/native/flannel.hpp"
 #include "net/native/loopback.hpp"
@@ -45,7 +46,7 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
   choice c;
   c.run.type = cni::plugin_type(list, index);
   if (c.run.type != "bridge" && c.run.type != "loopback" && c.run.type != "portmap" &&
-      c.run.type != "flannel")
+      c.run.type != "flannel" && c.run.type != "bandwidth")
     return c;
   if (options.mode == native_mode::off) {
     c.run.exec_reason = "native path off";
@@ -89,6 +90,11 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     return take(choose_portmap(parsed), c.portmap);
   }
   if (c.run.type == "flannel") return take(choose_flannel(parsed), c.flannel);
+  if (c.run.type == "bandwidth") {
+    c.run.exec_reason = bandwidth_exec_reason(parsed);
+    c.run.native = c.run.exec_reason.empty();
+    return c;
+  }
   return take(choose_bridge(parsed), c.bridge);
 }
 
@@ -131,6 +137,15 @@ reactor::task<result<std::string>> run_one(cni::command cmd, const cni::network_
       default:
         if (auto r = co_await loopback_check(pod); !r) out = tl::unexpected(std::move(r.error()));
         break;
+    }
+  } else if (c.run.type == "bandwidth") {
+    // No limit: ADD gives the previous result, DEL and CHECK have nothing
+    // to look at.
+    if (cmd == cni::command::add) {
+      if (prev.empty())
+        co_return tl::unexpected(in_plugin(
+            error(error_kind::invalid_argument, "must be called as chained plugin"), c.run));
+      out = prev;
     }
   } else if (c.run.type == "flannel") {
     delegate_options delegate{options.plugin_dirs, options.timeout, options.host_netns_fd};

@@ -149,12 +149,14 @@ cni::network_list network(const fs::path& data_dir, const std::string& subnet = 
   return *list;
 }
 
-// A plugin dir whose bridge runs Debian's inside `host`.
+// A plugin dir whose bridge and bandwidth run Debian's inside `host`.
 fs::path plugin_dir_for(const ringcri::testing::temp_dir& dir, const scratch_netns& host) {
-  fs::path wrapper = dir.path() / "bridge";
-  std::ofstream(wrapper) << "#!/bin/sh\nexec nsenter --net=" << host.path()
-                         << " /usr/lib/cni/bridge \"$@\"\n";
-  fs::permissions(wrapper, fs::perms::owner_all);
+  for (const char* plugin : {"bridge", "bandwidth"}) {
+    fs::path wrapper = dir.path() / plugin;
+    std::ofstream(wrapper) << "#!/bin/sh\nexec nsenter --net=" << host.path() << " /usr/lib/cni/"
+                           << plugin << " \"$@\"\n";
+    fs::permissions(wrapper, fs::perms::owner_all);
+  }
   return dir.path();
 }
 
@@ -462,4 +464,51 @@ TEST_CASE("portmap after native flannel is native; after a dual-stack pod it run
         "flannel=native portmap=exec (the pod has an IPv6 address)");
   CHECK(d->ips.size() == 2);
   CHECK(native_del(dual.list(true), pod_of(pod2, "d"), d->result_json, host2.fd()));
+}
+
+TEST_CASE("bandwidth without a limit is native and passes the result on; with one the plugin runs") {
+  ringcri::testing::temp_dir dir("ringcri-native");
+  scratch_netns host, pod_a, pod_b;
+  ringcri::testing::temp_dir plugins("ringcri-native-plugins");
+  std::vector<std::string> dirs{plugin_dir_for(plugins, host).string(), "/usr/lib/cni"};
+  auto with_bandwidth = [&](json bandwidth) {
+    json conf = json::parse(network(dir.path()).plugins.at(0).dump());
+    json list = {{"cniVersion", "1.0.0"},
+                 {"name", "rcnative"},
+                 {"plugins", json::array({conf, bandwidth})}};
+    auto parsed = cni::parse_network_list(list.dump(), "rcnative.conflist");
+    REQUIRE(parsed);
+    return *parsed;
+  };
+  auto run = [&](const cni::network_list& list, const scratch_netns& pod, const std::string& id) {
+    ringcri::reactor::reactor r;
+    native::chain_options o;
+    o.host_netns_fd = host.fd();
+    o.plugin_dirs = dirs;
+    return r.block_on(native::add(list, pod_of(pod, id), o));
+  };
+
+  // k3s's entry: the capability, no rate.
+  auto no_limit = with_bandwidth({{"type", "bandwidth"}, {"capabilities", {{"bandwidth", true}}}});
+  auto a = run(no_limit, pod_a, "a");
+  INFO((a ? std::string() : a.error().message()));
+  REQUIRE(a);
+  CHECK(native::describe(a->runs) == "bridge=native bandwidth=native");
+  CHECK(json::parse(a->result_json).at("ips").at(0).at("address") == "10.77.0.2/24");
+  std::string veth_a = json::parse(a->result_json)["interfaces"][1]["name"];
+  CHECK(host.run("tc qdisc show dev " + veth_a).find("tbf") == std::string::npos);
+
+  // A limit in the config: the plugin shapes the host end of the veth.
+  auto limited = with_bandwidth(
+      {{"type", "bandwidth"}, {"ingressRate", 8000000}, {"ingressBurst", 16000000}});
+  auto b = run(limited, pod_b, "b");
+  INFO((b ? std::string() : b.error().message()));
+  REQUIRE(b);
+  CHECK(native::describe(b->runs) == "bridge=native bandwidth=exec (a bandwidth limit)");
+  std::string veth_b = json::parse(b->result_json)["interfaces"][1]["name"];
+  CHECK_THAT(host.run("tc qdisc show dev " + veth_b), Catch::Contains("tbf"));
+  CHECK(native_del(limited, pod_of(pod_b, "b"), b->result_json, host.fd()));
+  CHECK(native_del(no_limit, pod_of(pod_a, "a"), a->result_json, host.fd()));
+  CHECK(pod_a.off_network());
+  CHECK(pod_b.off_network());
 }
