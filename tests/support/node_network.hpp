@@ -3,7 +3,8 @@
 // give back: net.ipv4.ip_forward (bridge's isGateway turns it on for the
 // whole node), the iptables rules and chains of CNI's (portmap's shared
 // CNI-HOSTPORT-* chains stay after the last pod is gone) and the daemon's
-// nftables table `ip ringcri` (its chains stay too). A test takes a
+// nftables tables `ip ringcri` and `ip6 ringcri` (their chains stay too),
+// and net.ipv6.conf.all.forwarding (an IPv6 gateway). A test takes a
 // snapshot first; its destructor deletes what was added since and puts
 // ip_forward back. Header-only: unit and integration tests use it.
 
@@ -44,25 +45,30 @@ class node_network_snapshot {
  public:
   node_network_snapshot()
       : ip_forward_(read("/proc/sys/net/ipv4/ip_forward")),
+        ipv6_forwarding_(read("/proc/sys/net/ipv6/conf/all/forwarding")),
         nat_(lines_of(shell_output("iptables -t nat -S 2>/dev/null"))),
         filter_(lines_of(shell_output("iptables -S 2>/dev/null"))),
-        had_nat_table_(has_nat_table()) {}
+        had_nat_table_(has_nat_table("ip")),
+        had_nat6_table_(has_nat_table("ip6")) {}
   ~node_network_snapshot() {
-    if (!had_nat_table_ && has_nat_table()) {
-      shell_output("nft delete table ip ringcri 2>/dev/null");
-      std::printf("removed the nftables table ip ringcri\n");
-    }
+    for (auto [family, had] : {std::pair{"ip", had_nat_table_}, std::pair{"ip6", had_nat6_table_}})
+      if (!had && has_nat_table(family)) {
+        shell_output(std::string("nft delete table ") + family + " ringcri 2>/dev/null");
+        std::printf("removed the nftables table %s ringcri\n", family);
+      }
     restore_table("nat", nat_);
     restore_table("filter", filter_);
     if (!ip_forward_.empty()) std::ofstream("/proc/sys/net/ipv4/ip_forward") << ip_forward_;
+    if (!ipv6_forwarding_.empty())
+      std::ofstream("/proc/sys/net/ipv6/conf/all/forwarding") << ipv6_forwarding_;
   }
   node_network_snapshot(const node_network_snapshot&) = delete;
   node_network_snapshot& operator=(const node_network_snapshot&) = delete;
 
  private:
-  static bool has_nat_table() {
+  static bool has_nat_table(const char* family) {
     int status = 0;
-    shell_output("nft list table ip ringcri >/dev/null 2>&1", &status);
+    shell_output(std::string("nft list table ") + family + " ringcri >/dev/null 2>&1", &status);
     return status == 0;
   }
 
@@ -90,8 +96,10 @@ class node_network_snapshot {
   }
 
   std::string ip_forward_;
+  std::string ipv6_forwarding_;
   std::set<std::string> nat_, filter_;
   bool had_nat_table_;
+  bool had_nat6_table_;
 };
 
 }  // namespace ringcri::testing

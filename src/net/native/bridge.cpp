@@ -430,7 +430,7 @@ reactor::task<result<void>> bridge_check(const bridge_config& config, const cni:
     if (!masq) co_return tl::unexpected(std::move(masq.error()));
     if (*masq == 0)
       co_return fail(error_kind::failed_precondition,
-                     fmt::format("bridge: the masquerade of {} is missing from nftables table ip {}",
+                     fmt::format("bridge: the masquerade of {} is missing from the nftables tables {}",
                                  pod.container_id, nft::nat_table));
   }
   co_return result<void>{};

@@ -57,9 +57,6 @@ bridge_choice choose_bridge(const json& plugin) {
     return exec_because("an IPAM other than host-local");
   auto parsed = ipam::parse_ipam_config(plugin);
   if (!parsed) return exec_because("an IPAM config host-local would refuse");
-  if (c.ip_masq)
-    for (const auto& set : parsed->ranges)
-      if (!set.front().start.is_v4()) return exec_because("ipMasq with an IPv6 range");
   c.ipam = std::move(*parsed);
   if (const json* routes = member(*ipam, "routes"); routes && !routes->is_null()) {
     if (!routes->is_array()) return exec_because("malformed \"ipam.routes\"");

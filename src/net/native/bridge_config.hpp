@@ -3,8 +3,9 @@
 // plugins v1.1.1, Debian 12's), read with its keys and defaults, and
 // whether the daemon can do what it asks in-process. A config the native
 // path does not cover (a VLAN, MAC spoof checking, a fixed MAC, an IPAM
-// other than host-local, ipMasq of an IPv6 range) says why, and the chain runs the
-// plugin instead. ipMasq is done with the daemon's nftables table.
+// other than host-local) says why, and the chain runs the plugin instead.
+// IPv4, IPv6 and dual-stack ranges; ipMasq is done with the daemon's
+// nftables tables.
 
 #include <nlohmann/json.hpp>
 #include <optional>

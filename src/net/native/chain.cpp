@@ -32,17 +32,8 @@ struct choice {
   std::optional<portmap_config> portmap;
 };
 
-bool has_ipv6_address(const std::string& prev) {
-  json r = json::parse(prev, nullptr, false);
-  if (!r.is_object() || !r.contains("ips") || !r["ips"].is_array()) return false;
-  for (const json& ip : r["ips"])
-    if (ip.is_object() && ip.value("address", "").find(':') != std::string::npos) return true;
-  return false;
-}
-
-// `prev` is the result the plugin is given (for DEL and CHECK, ADD's).
 choice choose(const cni::network_list& list, std::size_t index, const cni::attachment& pod,
-              const chain_options& options, const std::string& prev) {
+              const chain_options& options) {
   choice c;
   c.run.type = cni::plugin_type(list, index);
   if (c.run.type != "bridge" && c.run.type != "loopback" && c.run.type != "portmap" &&
@@ -74,17 +65,13 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     return c;
   };
   if (c.run.type == "portmap") {
-    // Native after a native bridge (or flannel's) of IPv4 addresses only:
-    // the nftables table maps IPv4 alone.
+    // Native after a native bridge (or flannel's): the interface's host
+    // side is then the daemon's to map.
     std::optional<std::size_t> maker;
     for (std::size_t i = 0; i < index; ++i)
       if (auto t = cni::plugin_type(list, i); t == "bridge" || t == "flannel") maker = i;
-    if (!maker || !choose(list, *maker, pod, options, {}).run.native) {
+    if (!maker || !choose(list, *maker, pod, options).run.native) {
       c.run.exec_reason = "the interface is not made by a native bridge";
-      return c;
-    }
-    if (has_ipv6_address(prev)) {
-      c.run.exec_reason = "the pod has an IPv6 address";
       return c;
     }
     return take(choose_portmap(parsed), c.portmap);
@@ -102,14 +89,13 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
 // whatever the native mode is now: a pod ADDed by the plugins keeps their
 // iptables chains until their DEL, one ADDed natively its nftables elements.
 choice choose_as_added(const cni::network_list& list, std::size_t index,
-                       const cni::attachment& pod, const chain_options& options,
-                       const std::string& prev) {
+                       const cni::attachment& pod, const chain_options& options) {
   if (options.added.size() != list.plugins.size() ||
       options.added[index].type != cni::plugin_type(list, index))
-    return choose(list, index, pod, options, prev);
+    return choose(list, index, pod, options);
   chain_options as_added = options;
   as_added.mode = options.added[index].native ? native_mode::automatic : native_mode::off;
-  return choose(list, index, pod, as_added, prev);
+  return choose(list, index, pod, as_added);
 }
 
 error in_plugin(error e, const plugin_run& run) {
@@ -213,7 +199,7 @@ reactor::task<result<void>> del_all(const cni::network_list& list, const cni::at
   std::optional<error> first;
   bool has_nat = false;
   for (std::size_t i = list.plugins.size(); i-- > 0;) {
-    choice c = choose_as_added(list, i, a, options, prev);
+    choice c = choose_as_added(list, i, a, options);
     has_nat |= c.portmap || (c.bridge && c.bridge->ip_masq);
     auto done = co_await run_one(cni::command::del, list, i, a, prev, options, c);
     if (!done && !first) first = std::move(done.error());
@@ -279,7 +265,7 @@ reactor::task<result<chain_add_result>> add(const cni::network_list& list,
   std::string prev;
   std::optional<error> failed;
   for (std::size_t i = 0; i < list.plugins.size() && !failed; ++i) {
-    choice c = choose(list, i, pod, options, prev);
+    choice c = choose(list, i, pod, options);
     done.runs.push_back(c.run);
     auto out = co_await run_one(cni::command::add, list, i, pod, prev, options, c);
     if (!out) {
@@ -325,7 +311,7 @@ reactor::task<result<void>> check(const cni::network_list& list, const cni::atta
         error_kind::failed_precondition,
         fmt::format("{}: no ADD result to check against", context_of(cni::command::check, list)));
   for (std::size_t i = 0; i < list.plugins.size(); ++i) {
-    choice c = choose_as_added(list, i, pod, options, prev_result);
+    choice c = choose_as_added(list, i, pod, options);
     auto done = co_await run_one(cni::command::check, list, i, pod, prev_result, options, c);
     if (!done)
       co_return tl::unexpected(

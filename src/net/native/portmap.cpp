@@ -16,10 +16,10 @@ using nlohmann::json;
 
 portmap_choice exec_because(std::string reason) { return {std::nullopt, std::move(reason)}; }
 
-// The pod's first IPv4 address on its interface, and the first host-side
-// interface of the result (the bridge), from the previous result.
+// The pod's first address of each family on its interface, and the first
+// host-side interface of the result (the bridge), from the previous result.
 struct pod_side {
-  std::optional<ip::address> address;
+  std::vector<ip::address> addresses;  // IPv4 first
   std::string host_interface;
 };
 
@@ -47,16 +47,20 @@ pod_side pod_side_of(const std::string& prev_result, const cni::attachment& pod)
       }
     }
     auto p = ip::prefix::parse(entry["address"].get<std::string>());
-    if (p && p->addr.is_v4()) {
-      out.address = p->addr;
-      break;
-    }
+    if (!p) continue;
+    bool have_family = false;
+    for (const auto& a : out.addresses) have_family |= a.is_v4() == p->addr.is_v4();
+    if (!have_family) out.addresses.push_back(p->addr);
   }
+  std::stable_sort(out.addresses.begin(), out.addresses.end(),
+                   [](const ip::address& a, const ip::address& b) { return a.is_v4() && !b.is_v4(); });
   return out;
 }
 
-// The mappings as table elements: IPv4 host IPs only (an IPv6 one is the
-// plugin's IPv6 path, which the native path does not take).
+// The mappings of `pod_ip`'s family as table elements: a mapping with a
+// host IP of the other family is that family's alone, and an unspecified
+// host IP ("0.0.0.0", "::") means any local address, as the plugin reads
+// them.
 std::vector<nft::host_port> host_ports_of(const portmap_config& config, const ip::address& pod_ip) {
   std::vector<nft::host_port> out;
   for (const auto& m : config.mappings) {
@@ -65,10 +69,10 @@ std::vector<nft::host_port> host_ports_of(const portmap_config& config, const ip
     p.port = m.host_port;
     p.pod_ip = pod_ip;
     p.pod_port = m.container_port;
-    if (!m.host_ip.empty() && m.host_ip != "0.0.0.0") {
+    if (!m.host_ip.empty()) {
       auto a = ip::address::parse(m.host_ip);
-      if (!a || !a->is_v4()) continue;
-      p.host_ip = *a;
+      if (!a || a->is_v4() != pod_ip.is_v4()) continue;
+      if (*a != a->masked(0)) p.host_ip = *a;
     }
     out.push_back(std::move(p));
   }
@@ -122,9 +126,9 @@ reactor::task<result<std::string>> portmap_add(const portmap_config& config,
                                                const std::string& prev_result, int host_netns_fd) {
   if (config.mappings.empty() && !config.snat) co_return prev_result;
   pod_side side = pod_side_of(prev_result, pod);
-  if (!side.address) co_return prev_result;  // no IPv4 address: nothing to map
-  auto ports = host_ports_of(config, *side.address);
-  if (!ports.empty() && config.snat && !side.host_interface.empty()) {
+  if (side.addresses.empty()) co_return prev_result;  // no address: nothing to map
+  if (side.addresses.front().is_v4() && config.snat && !side.host_interface.empty() &&
+      !host_ports_of(config, side.addresses.front()).empty()) {
     std::vector<sysctl_write> localnet{
         make_sysctl(fmt::format("net/ipv4/conf/{}/route_localnet", side.host_interface), "1", true)};
     if (auto set = co_await write_sysctls(host_netns_fd, std::move(localnet)); !set)
@@ -135,10 +139,13 @@ reactor::task<result<std::string>> portmap_add(const portmap_config& config,
   // With snat every pod is a client, mappings or not: the plugin
   // masquerades hairpin traffic from the mapped pod's whole subnet.
   const std::string owner = nat_owner(pod);
-  auto added = co_await nft::add_host_ports(*nf, owner, *side.address, ports, config.snat);
-  if (!added) {
-    (void)co_await nft::remove(*nf, owner, nft::share::host_ports);
-    co_return tl::unexpected(std::move(added.error()).context("unable to set up port mappings"));
+  for (const ip::address& address : side.addresses) {
+    auto ports = host_ports_of(config, address);
+    auto added = co_await nft::add_host_ports(*nf, owner, address, ports, config.snat);
+    if (!added) {
+      (void)co_await nft::remove(*nf, owner, nft::share::host_ports);
+      co_return tl::unexpected(std::move(added.error()).context("unable to set up port mappings"));
+    }
   }
   co_return prev_result;
 }
@@ -147,8 +154,10 @@ reactor::task<result<void>> portmap_check(const portmap_config& config, const cn
                                           const std::string& prev_result, int host_netns_fd) {
   if (config.mappings.empty() && !config.snat) co_return result<void>{};
   pod_side side = pod_side_of(prev_result, pod);
-  if (!side.address) co_return result<void>{};
-  std::size_t expected = host_ports_of(config, *side.address).size() + (config.snat ? 1 : 0);
+  std::size_t expected = 0;
+  for (const ip::address& address : side.addresses)
+    expected += host_ports_of(config, address).size() + (config.snat ? 1 : 0);
+  if (expected == 0) co_return result<void>{};
   auto nf = co_await nft::open(host_netns_fd);
   if (!nf) co_return tl::unexpected(std::move(nf.error()));
   const std::string owner = nat_owner(pod);
@@ -157,7 +166,7 @@ reactor::task<result<void>> portmap_check(const portmap_config& config, const cn
   if (*held < expected)
     co_return fail(error_kind::failed_precondition,
                    fmt::format("portmap: {} of the pod's {} host port entries are missing from "
-                               "nftables table ip {}",
+                               "the nftables tables {}",
                                expected - *held, expected, nft::nat_table));
   co_return result<void>{};
 }

@@ -1,19 +1,19 @@
 #pragma once
 // The portmap plugin (plugins/meta/portmap of containernetworking plugins
 // v1.1.1) done in-process with nftables: the pod's host ports as elements
-// of the daemon's `ip ringcri` table (net/nft/nat_table.hpp) instead of
-// CNI-HOSTPORT-* iptables chains, in one transaction, no process started.
-// Same semantics: a mapping DNATs connections to any local address (or to
-// its hostIP) on the host port to the pod's first IPv4 address; with
-// `snat` (default true) hairpin traffic from pods and connections from
-// 127.0.0.1 are masqueraded, and the host interface routing to the pod
-// gets route_localnet. The plugin masquerades hairpin traffic from the
+// of the daemon's `ip ringcri` and `ip6 ringcri` tables
+// (net/nft/nat_table.hpp) instead of CNI-HOSTPORT-* iptables chains, no
+// process started. Same semantics: a mapping DNATs connections to any
+// local address (or to its hostIP) on the host port to the pod's first
+// address of each family (a hostIP of one family maps that family only);
+// with `snat` (default true) hairpin traffic from pods and connections
+// from 127.0.0.1 are masqueraded, and the host interface routing to the
+// pod gets route_localnet. The plugin masquerades hairpin traffic from the
 // whole subnet of a mapped pod; here each pod of the network is entered
 // as a client, mappings or not. The result is the previous plugin's.
 //
-// Native only for what the table covers: IPv4, without
-// externalSetMarkChain or conditionsV4/V6 (the chain execs the plugin for
-// those).
+// Native only for what the tables cover: no externalSetMarkChain, no
+// conditionsV4/V6 (the chain execs the plugin for those).
 
 #include <nlohmann/json.hpp>
 #include <optional>

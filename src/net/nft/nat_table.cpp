@@ -19,12 +19,11 @@ namespace ringcri::net::nft {
 
 namespace {
 
-constexpr std::uint16_t family = NFPROTO_IPV4;
 using bytes = std::vector<std::uint8_t>;
 
 // nft's type numbers, so `nft list` shows the elements as addresses,
 // protocols and ports; a concatenation's type is its parts' shifted in.
-constexpr std::uint32_t type_ipv4 = 7, type_protocol = 12, type_port = 13;
+constexpr std::uint32_t type_ipv4 = 7, type_ipv6 = 8, type_protocol = 12, type_port = 13;
 constexpr std::uint32_t concat(std::uint32_t a, std::uint32_t b) { return a << 6 | b; }
 
 struct set_layout {
@@ -34,18 +33,41 @@ struct set_layout {
   std::optional<std::uint32_t> data_type;  // a map's
   std::uint32_t data_len;
 };
-constexpr set_layout masquerade_map{"masquerade", 1, type_ipv4, 4, NFT_DATA_VERDICT, 0};
-constexpr set_layout host_ports_map{"host_ports", 2, concat(type_protocol, type_port), 8,
-                                    concat(type_ipv4, type_port), 8};
-constexpr set_layout host_ports_on_ip_map{"host_ports_on_ip", 3,
-                                          concat(concat(type_ipv4, type_protocol), type_port), 12,
-                                          concat(type_ipv4, type_port), 8};
-constexpr set_layout host_port_clients_set{"host_port_clients", 4, type_ipv4, 4, std::nullopt, 0};
 
-std::vector<const set_layout*> sets_of(share which) {
-  if (which == share::masquerade) return {&masquerade_map};
-  if (which == share::host_ports) return {&host_ports_map, &host_ports_on_ip_map, &host_port_clients_set};
-  return {&masquerade_map, &host_ports_map, &host_ports_on_ip_map, &host_port_clients_set};
+// One of the two tables, `ip ringcri` and `ip6 ringcri`: the same sets,
+// chains and rules over the family's addresses.
+struct family {
+  std::uint16_t nfproto;
+  const char* name;  // as nft names it
+  std::uint32_t address_len, saddr_offset, daddr_offset;
+  const char* multicast;
+  set_layout masquerade, host_ports, host_ports_on_ip, clients;
+};
+
+constexpr family make_family(std::uint16_t nfproto, const char* name, std::uint32_t address_type,
+                             std::uint32_t address_len, std::uint32_t saddr_offset,
+                             std::uint32_t daddr_offset, const char* multicast) {
+  // A concatenation's parts are each padded to 4 bytes.
+  return family{nfproto, name, address_len, saddr_offset, daddr_offset, multicast,
+                set_layout{"masquerade", 1, address_type, address_len, NFT_DATA_VERDICT, 0},
+                set_layout{"host_ports", 2, concat(type_protocol, type_port), 8,
+                           concat(address_type, type_port), address_len + 4},
+                set_layout{"host_ports_on_ip", 3,
+                           concat(concat(address_type, type_protocol), type_port), address_len + 8,
+                           concat(address_type, type_port), address_len + 4},
+                set_layout{"host_port_clients", 4, address_type, address_len, std::nullopt, 0}};
+}
+
+constexpr family ipv4 = make_family(NFPROTO_IPV4, "ip", type_ipv4, 4, 12, 16, "224.0.0.0/4");
+constexpr family ipv6 = make_family(NFPROTO_IPV6, "ip6", type_ipv6, 16, 8, 24, "ff00::/8");
+constexpr const family* families[] = {&ipv4, &ipv6};
+
+const family& family_of(const ip::address& a) { return a.is_v4() ? ipv4 : ipv6; }
+
+std::vector<const set_layout*> sets_of(const family& f, share which) {
+  if (which == share::masquerade) return {&f.masquerade};
+  if (which == share::host_ports) return {&f.host_ports, &f.host_ports_on_ip, &f.clients};
+  return {&f.masquerade, &f.host_ports, &f.host_ports_on_ip, &f.clients};
 }
 
 bool is_errno(const error& e, int sys_errno) { return e.sys_errno() == sys_errno; }
@@ -72,7 +94,7 @@ void compare(nftnl_rule* r, std::uint32_t op, std::span<const std::uint8_t> valu
   nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, value.data(), static_cast<std::uint32_t>(value.size()));
 }
 void mask(nftnl_rule* r, std::span<const std::uint8_t> bits) {
-  const std::array<std::uint8_t, 4> zero{};
+  const std::array<std::uint8_t, 16> zero{};
   nftnl_expr* e = add_expr(r, "bitwise");
   nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
   nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
@@ -96,9 +118,11 @@ void lookup(nftnl_rule* r, const set_layout& set, std::optional<std::uint32_t> d
 void masquerade(nftnl_rule* r) { add_expr(r, "masq"); }
 
 // ip daddr <prefix> (the destination, masked to the prefix's length)
-void daddr_in(nftnl_rule* r, const ip::prefix& p) {
-  load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
-  mask(r, ip::address::v4(0xffffffff).masked(p.length).bytes());
+void daddr_in(nftnl_rule* r, const family& f, const ip::prefix& p) {
+  load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f.daddr_offset, f.address_len, NFT_REG_1);
+  const std::array<std::uint8_t, 16> ones{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  mask(r, ip::address::from_bytes(std::span(ones.data(), f.address_len)).masked(p.length).bytes());
   compare(r, NFT_CMP_EQ, p.network().bytes());
 }
 
@@ -124,20 +148,25 @@ void local_destination_jump(nftnl_rule* r) {
 }
 
 // dnat to [ip daddr .] meta l4proto . th dport map @<set>
-void dnat_through(nftnl_rule* r, const set_layout& set, bool with_address) {
-  std::uint32_t next = NFT_REG_1;
+// The address fills the first 32-bit registers; the protocol and port
+// follow, each in its own. The map's answer, address . port, lands the
+// same way.
+void dnat_through(nftnl_rule* r, const family& f, const set_layout& set, bool with_address) {
+  const std::uint32_t after_address = NFT_REG32_00 + f.address_len / 4;
+  std::uint32_t protocol_reg = NFT_REG_1, port_reg = NFT_REG32_01;
   if (with_address) {
-    load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, next);
-    next = NFT_REG32_01;
+    load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f.daddr_offset, f.address_len, NFT_REG_1);
+    protocol_reg = after_address;
+    port_reg = after_address + 1;
   }
-  load_meta(r, NFT_META_L4PROTO, next);
-  load_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, next == NFT_REG_1 ? NFT_REG32_01 : NFT_REG32_02);
+  load_meta(r, NFT_META_L4PROTO, protocol_reg);
+  load_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, port_reg);
   lookup(r, set, NFT_REG_1);
   nftnl_expr* e = add_expr(r, "nat");
   nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, f.nfproto);
   nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, after_address);
 }
 
 std::string masq_chain(const ip::prefix& subnet) {
@@ -146,8 +175,8 @@ std::string masq_chain(const ip::prefix& subnet) {
 
 // --- the table -------------------------------------------------------------
 
-void add_set(transaction& t, const set_layout& l) {
-  set_ptr s = make_set(family, nat_table, l.name);
+void add_set(transaction& t, const family& f, const set_layout& l) {
+  set_ptr s = make_set(f.nfproto, nat_table, l.name);
   nftnl_set_set_u32(s.get(), NFTNL_SET_ID, l.id);
   nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_TYPE, l.key_type);
   nftnl_set_set_u32(s.get(), NFTNL_SET_KEY_LEN, l.key_len);
@@ -159,8 +188,9 @@ void add_set(transaction& t, const set_layout& l) {
   t.add(s.get(), NLM_F_CREATE, fmt::format("add set {}", l.name));
 }
 
-void add_base_chain(transaction& t, const char* name, std::uint32_t hook, std::int32_t priority) {
-  chain_ptr c = make_chain(family, nat_table, name);
+void add_base_chain(transaction& t, const family& f, const char* name, std::uint32_t hook,
+                    std::int32_t priority) {
+  chain_ptr c = make_chain(f.nfproto, nat_table, name);
   nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, hook);
   nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, priority);
   nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, "nat");
@@ -169,80 +199,83 @@ void add_base_chain(transaction& t, const char* name, std::uint32_t hook, std::i
 }
 
 template <class Build>
-void add_rule(transaction& t, const char* chain, Build build) {
-  rule_ptr r = make_rule(family, nat_table, chain);
+void add_rule(transaction& t, const family& f, const char* chain, Build build) {
+  rule_ptr r = make_rule(f.nfproto, nat_table, chain);
   build(r.get());
   t.add(r.get(), fmt::format("add a rule to chain {}", chain));
 }
 
 // The whole table in one transaction; EEXIST when it is there already.
-transaction table_layout() {
-  transaction t(family);
-  t.add(make_table(family, nat_table).get(), NLM_F_CREATE | NLM_F_EXCL,
-        fmt::format("add table ip {}", nat_table));
-  for (const set_layout* l :
-       {&masquerade_map, &host_ports_map, &host_ports_on_ip_map, &host_port_clients_set})
-    add_set(t, *l);
-  t.add(make_chain(family, nat_table, "dnat_host_ports").get(), NLM_F_CREATE,
+transaction table_layout(const family& f) {
+  transaction t(f.nfproto);
+  t.add(make_table(f.nfproto, nat_table).get(), NLM_F_CREATE | NLM_F_EXCL,
+        fmt::format("add table {} {}", f.name, nat_table));
+  for (const set_layout* l : sets_of(f, share::all)) add_set(t, f, *l);
+  t.add(make_chain(f.nfproto, nat_table, "dnat_host_ports").get(), NLM_F_CREATE,
         "add chain dnat_host_ports");
-  add_rule(t, "dnat_host_ports", [](nftnl_rule* r) { dnat_through(r, host_ports_on_ip_map, true); });
-  add_rule(t, "dnat_host_ports", [](nftnl_rule* r) { dnat_through(r, host_ports_map, false); });
-  add_base_chain(t, "prerouting", NF_INET_PRE_ROUTING, -100);
-  add_base_chain(t, "output", NF_INET_LOCAL_OUT, -100);
-  add_base_chain(t, "postrouting", NF_INET_POST_ROUTING, 100);
-  add_rule(t, "prerouting", local_destination_jump);
-  add_rule(t, "output", local_destination_jump);
-  add_rule(t, "postrouting", [](nftnl_rule* r) {
+  add_rule(t, f, "dnat_host_ports",
+           [&](nftnl_rule* r) { dnat_through(r, f, f.host_ports_on_ip, true); });
+  add_rule(t, f, "dnat_host_ports", [&](nftnl_rule* r) { dnat_through(r, f, f.host_ports, false); });
+  add_base_chain(t, f, "prerouting", NF_INET_PRE_ROUTING, -100);
+  add_base_chain(t, f, "output", NF_INET_LOCAL_OUT, -100);
+  add_base_chain(t, f, "postrouting", NF_INET_POST_ROUTING, 100);
+  add_rule(t, f, "prerouting", local_destination_jump);
+  add_rule(t, f, "output", local_destination_jump);
+  // Connections from 127/8 DNATed to a pod (route_localnet): IPv4 only,
+  // as portmap does; ::1 is never routed off the host.
+  if (f.nfproto == NFPROTO_IPV4)
+    add_rule(t, f, "postrouting", [](nftnl_rule* r) {
+      was_dnated(r);
+      load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 1, NFT_REG_1);
+      const std::uint8_t loopback = 127;
+      compare(r, NFT_CMP_EQ, std::span(&loopback, 1));
+      masquerade(r);
+    });
+  add_rule(t, f, "postrouting", [&](nftnl_rule* r) {
     was_dnated(r);
-    load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 1, NFT_REG_1);
-    const std::uint8_t loopback = 127;
-    compare(r, NFT_CMP_EQ, std::span(&loopback, 1));
+    load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f.saddr_offset, f.address_len, NFT_REG_1);
+    lookup(r, f.clients, std::nullopt);
     masquerade(r);
   });
-  add_rule(t, "postrouting", [](nftnl_rule* r) {
-    was_dnated(r);
-    load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-    lookup(r, host_port_clients_set, std::nullopt);
-    masquerade(r);
-  });
-  add_rule(t, "postrouting", [](nftnl_rule* r) {
-    load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-    lookup(r, masquerade_map, NFT_REG_VERDICT);
+  add_rule(t, f, "postrouting", [&](nftnl_rule* r) {
+    load_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f.saddr_offset, f.address_len, NFT_REG_1);
+    lookup(r, f.masquerade, NFT_REG_VERDICT);
   });
   return t;
 }
 
-reactor::task<result<void>> ensure_table(netlink::socket& nf) {
-  netlink::message ask = get_table(family, nat_table);
+reactor::task<result<void>> ensure_table(netlink::socket& nf, const family& f) {
+  netlink::message ask = get_table(f.nfproto, nat_table);
   std::function<void(const nlmsghdr*)> ignore = [](const nlmsghdr*) {};
   auto found = co_await nf.query(std::move(ask), std::move(ignore));
   if (found) co_return result<void>{};
   if (!is_errno(found.error(), ENOENT)) co_return tl::unexpected(std::move(found.error()));
-  transaction t = table_layout();
+  transaction t = table_layout(f);
   auto made = co_await t.commit(nf);
   if (!made && !is_errno(made.error(), EEXIST)) co_return tl::unexpected(std::move(made.error()));
   co_return result<void>{};
 }
 
-reactor::task<result<void>> ensure_masq_chain(netlink::socket& nf, const ip::prefix& subnet) {
+reactor::task<result<void>> ensure_masq_chain(netlink::socket& nf, const family& f,
+                                              const ip::prefix& subnet) {
   const std::string name = masq_chain(subnet);
-  netlink::message ask = get_chain(family, nat_table, name);
+  netlink::message ask = get_chain(f.nfproto, nat_table, name);
   std::function<void(const nlmsghdr*)> ignore = [](const nlmsghdr*) {};
   auto found = co_await nf.query(std::move(ask), std::move(ignore));
   if (found) co_return result<void>{};
   if (!is_errno(found.error(), ENOENT)) co_return tl::unexpected(std::move(found.error()));
-  transaction t(family);
-  t.add(make_chain(family, nat_table, name).get(), NLM_F_CREATE | NLM_F_EXCL,
+  transaction t(f.nfproto);
+  t.add(make_chain(f.nfproto, nat_table, name).get(), NLM_F_CREATE | NLM_F_EXCL,
         fmt::format("add chain {}", name));
-  add_rule(t, name.c_str(), [&](nftnl_rule* r) {
-    daddr_in(r, subnet);
+  add_rule(t, f, name.c_str(), [&](nftnl_rule* r) {
+    daddr_in(r, f, subnet);
     verdict(r, NFT_RETURN);
   });
-  add_rule(t, name.c_str(), [&](nftnl_rule* r) {
-    daddr_in(r, *ip::prefix::parse("224.0.0.0/4"));
+  add_rule(t, f, name.c_str(), [&](nftnl_rule* r) {
+    daddr_in(r, f, *ip::prefix::parse(f.multicast));
     verdict(r, NFT_RETURN);
   });
-  add_rule(t, name.c_str(), masquerade);
+  add_rule(t, f, name.c_str(), masquerade);
   auto made = co_await t.commit(nf);
   if (!made && !is_errno(made.error(), EEXIST)) co_return tl::unexpected(std::move(made.error()));
   co_return result<void>{};
@@ -289,10 +322,10 @@ std::optional<std::uint8_t> protocol_number(const std::string& name) {
   return std::nullopt;
 }
 
-reactor::task<result<std::vector<bytes>>> owned_keys(netlink::socket& nf, const set_layout& l,
-                                                     const bytes& tag) {
+reactor::task<result<std::vector<bytes>>> owned_keys(netlink::socket& nf, const family& f,
+                                                     const set_layout& l, const bytes& tag) {
   std::vector<bytes> keys;
-  netlink::message ask = dump_elements(family, nat_table, l.name);
+  netlink::message ask = dump_elements(f.nfproto, nat_table, l.name);
   std::function<void(const nlmsghdr*)> collect = [&](const nlmsghdr* h) {
     set_ptr s(nftnl_set_alloc());
     if (nftnl_set_elems_nlmsg_parse(h, s.get()) < 0) return;
@@ -344,18 +377,18 @@ reactor::task<result<connection>> open(int netns_fd) {
 
 reactor::task<result<void>> add_masquerade(netlink::socket& nf, const std::string& owner,
                                            const ip::address& pod, const ip::prefix& subnet) {
-  if (!pod.is_v4())
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("masquerade {}: only IPv4 is done in-process", pod.to_string()));
-  if (auto made = co_await ensure_table(nf); !made) co_return tl::unexpected(std::move(made.error()));
-  if (auto made = co_await ensure_masq_chain(nf, subnet); !made)
+  const family& f = family_of(pod);
+  if (auto made = co_await ensure_table(nf, f); !made)
+    co_return tl::unexpected(std::move(made.error()));
+  if (auto made = co_await ensure_masq_chain(nf, f, subnet); !made)
     co_return tl::unexpected(std::move(made.error()));
   const std::string chain = masq_chain(subnet);
-  set_ptr s = make_set(family, nat_table, masquerade_map.name);
-  nftnl_set_elem* e = new_element(s.get(), bytes(pod.bytes().begin(), pod.bytes().end()), owner_tag(owner));
+  set_ptr s = make_set(f.nfproto, nat_table, f.masquerade.name);
+  nftnl_set_elem* e =
+      new_element(s.get(), bytes(pod.bytes().begin(), pod.bytes().end()), owner_tag(owner));
   nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, static_cast<std::uint32_t>(NFT_JUMP));
   nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain.c_str());
-  transaction t(family);
+  transaction t(f.nfproto);
   t.elements(NFT_MSG_NEWSETELEM, s.get(), NLM_F_CREATE,
              fmt::format("masquerade {} outside {}", pod.to_string(), subnet.to_string()));
   co_return co_await t.commit(nf);
@@ -365,12 +398,16 @@ reactor::task<result<void>> add_host_ports(netlink::socket& nf, const std::strin
                                            const ip::address& pod,
                                            const std::vector<host_port>& ports, bool snat) {
   if (ports.empty() && !snat) co_return result<void>{};
-  if (!pod.is_v4())
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("host ports of {}: only IPv4 is done in-process", pod.to_string()));
-  if (auto made = co_await ensure_table(nf); !made) co_return tl::unexpected(std::move(made.error()));
+  const family& f = family_of(pod);
+  for (const host_port& p : ports)
+    if (p.pod_ip.is_v4() != pod.is_v4() || (p.host_ip && p.host_ip->is_v4() != pod.is_v4()))
+      co_return fail(error_kind::invalid_argument,
+                     fmt::format("host port {}: the addresses are not all of {}'s family", p.port,
+                                 pod.to_string()));
+  if (auto made = co_await ensure_table(nf, f); !made)
+    co_return tl::unexpected(std::move(made.error()));
   const bytes tag = owner_tag(owner);
-  transaction t(family);
+  transaction t(f.nfproto);
   // One request per element, so that a host port another pod holds is
   // named by the error.
   for (const host_port& p : ports) {
@@ -378,7 +415,7 @@ reactor::task<result<void>> add_host_ports(netlink::socket& nf, const std::strin
     if (!proto)
       co_return fail(error_kind::invalid_argument,
                      fmt::format("host port {}: unknown protocol \"{}\"", p.port, p.protocol));
-    const set_layout& l = p.host_ip ? host_ports_on_ip_map : host_ports_map;
+    const set_layout& l = p.host_ip ? f.host_ports_on_ip : f.host_ports;
     bytes key;
     if (p.host_ip) append(key, p.host_ip->bytes());
     append(key, std::span(&*proto, 1));
@@ -386,7 +423,7 @@ reactor::task<result<void>> add_host_ports(netlink::socket& nf, const std::strin
     bytes data;
     append(data, p.pod_ip.bytes());
     append_port(data, p.pod_port);
-    set_ptr s = make_set(family, nat_table, l.name);
+    set_ptr s = make_set(f.nfproto, nat_table, l.name);
     nftnl_set_elem* e = new_element(s.get(), key, tag);
     nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data.data(), static_cast<std::uint32_t>(data.size()));
     t.elements(NFT_MSG_NEWSETELEM, s.get(), NLM_F_CREATE,
@@ -395,7 +432,7 @@ reactor::task<result<void>> add_host_ports(netlink::socket& nf, const std::strin
                            p.pod_ip.to_string(), p.pod_port));
   }
   if (snat) {
-    set_ptr s = make_set(family, nat_table, host_port_clients_set.name);
+    set_ptr s = make_set(f.nfproto, nat_table, f.clients.name);
     new_element(s.get(), bytes(pod.bytes().begin(), pod.bytes().end()), tag);
     t.elements(NFT_MSG_NEWSETELEM, s.get(), NLM_F_CREATE,
                fmt::format("masquerade host port traffic of {}", pod.to_string()));
@@ -410,28 +447,32 @@ reactor::task<result<void>> add_host_ports(netlink::socket& nf, const std::strin
 
 reactor::task<result<void>> remove(netlink::socket& nf, const std::string& owner, share which) {
   const bytes tag = owner_tag(owner);
-  transaction t(family);
-  for (const set_layout* l : sets_of(which)) {
-    auto keys = co_await owned_keys(nf, *l, tag);
-    if (!keys) co_return tl::unexpected(std::move(keys.error()));
-    if (keys->empty()) continue;
-    set_ptr s = make_set(family, nat_table, l->name);
-    for (const bytes& k : *keys) new_element(s.get(), k, {});
-    t.elements(NFT_MSG_DELSETELEM, s.get(), 0,
-               fmt::format("delete {}'s elements of {}", owner, l->name));
+  for (const family* f : families) {
+    transaction t(f->nfproto);
+    for (const set_layout* l : sets_of(*f, which)) {
+      auto keys = co_await owned_keys(nf, *f, *l, tag);
+      if (!keys) co_return tl::unexpected(std::move(keys.error()));
+      if (keys->empty()) continue;
+      set_ptr s = make_set(f->nfproto, nat_table, l->name);
+      for (const bytes& k : *keys) new_element(s.get(), k, {});
+      t.elements(NFT_MSG_DELSETELEM, s.get(), 0,
+                 fmt::format("delete {}'s elements of {} {}", owner, f->name, l->name));
+    }
+    if (auto done = co_await t.commit(nf); !done) co_return done;
   }
-  co_return co_await t.commit(nf);
+  co_return result<void>{};
 }
 
 reactor::task<result<std::size_t>> count(netlink::socket& nf, const std::string& owner,
                                          share which) {
   const bytes tag = owner_tag(owner);
   std::size_t n = 0;
-  for (const set_layout* l : sets_of(which)) {
-    auto keys = co_await owned_keys(nf, *l, tag);
-    if (!keys) co_return tl::unexpected(std::move(keys.error()));
-    n += keys->size();
-  }
+  for (const family* f : families)
+    for (const set_layout* l : sets_of(*f, which)) {
+      auto keys = co_await owned_keys(nf, *f, *l, tag);
+      if (!keys) co_return tl::unexpected(std::move(keys.error()));
+      n += keys->size();
+    }
   co_return n;
 }
 

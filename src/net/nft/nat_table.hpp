@@ -1,8 +1,9 @@
 #pragma once
-// The daemon's nftables table for pod networks done in-process: the
+// The daemon's nftables tables for pod networks done in-process: the
 // masquerade of the bridge plugin's ipMasq and the DNAT of portmap's host
-// ports, in one table of its own, `ip ringcri`, so nothing else's rules
-// are touched and no iptables process runs:
+// ports, in tables of its own, `ip ringcri` and `ip6 ringcri` (the same
+// layout over each family's addresses), so nothing else's rules are
+// touched and no iptables process runs:
 //
 //   map masquerade          pod address -> jump masq-<subnet>
 //   map host_ports          protocol . host port -> pod address . port
@@ -11,8 +12,8 @@
 //   chain masq-<subnet>     return for the subnet and multicast, else masquerade
 //   chain dnat_host_ports   DNAT through the two maps
 //   prerouting, output      (nat hooks) local destinations -> dnat_host_ports
-//   postrouting             (nat hook) DNATed from 127/8 or a client: masquerade;
-//                           then the masquerade map
+//   postrouting             (nat hook) DNATed from 127/8 (IPv4) or a client:
+//                           masquerade; then the masquerade map
 //
 // A pod's whole share is map and set elements, added in one transaction,
 // each carrying the pod's owner tag ("<container id>/<ifname>") as its
@@ -25,7 +26,8 @@
 // The semantics are the plugins' (bridge's ipMasq: masquerade what the pod
 // sends outside its subnet except multicast; portmap: DNAT to the pod for
 // any local destination address or the mapping's host IP, and masquerade
-// hairpin and 127.0.0.1 traffic when `snat` is on). IPv4 only.
+// hairpin and 127.0.0.1 traffic when `snat` is on). A pod address picks
+// its family's table; removal and counting look in both.
 
 #include <cstdint>
 #include <optional>

@@ -61,13 +61,19 @@ TEST_CASE("bridge config: what the native path does not cover runs the plugin, s
   CHECK_THAT(reason({{"hairpinMode", true}, {"promiscMode", true}}),
              Catch::Contains("hairpinMode"));
   CHECK_THAT(reason({{"ipam", {{"type", "dhcp"}}}}), Catch::Contains("IPAM"));
-  CHECK_THAT(reason({{"ipMasq", true},
-                     {"ipam", {{"type", "host-local"}, {"ranges", {{{{"subnet", "fd00:40::/64"}}}}}}}}),
-             Catch::Contains("IPv6"));
   // A range host-local would refuse: the plugin gives its own words.
   CHECK_THAT(reason({{"ipam", {{"type", "host-local"}, {"subnet", "10.40.300.0/24"}}}}),
              Catch::Contains("refuse"));
   CHECK_THAT(reason({{"mtu", "big"}}), Catch::Contains("mtu"));
+}
+
+TEST_CASE("bridge config: IPv6 ranges with ipMasq are native") {
+  auto c = native::choose_bridge(bridge(
+      {{"ipMasq", true},
+       {"ipam", {{"type", "host-local"}, {"ranges", {{{{"subnet", "fd00:40::/64"}}}}}}}}));
+  REQUIRE(c.config);
+  CHECK(c.config->ip_masq);
+  CHECK_FALSE(c.config->ipam.ranges.at(0).front().start.is_v4());
 }
 
 TEST_CASE("how the plugins of a list ran, for the verbose status") {

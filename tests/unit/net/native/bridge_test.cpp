@@ -443,7 +443,7 @@ TEST_CASE("native flannel on a node flanneld has not set up fails in its words, 
   CHECK_FALSE(fs::exists(node.data_dir / "f"));
 }
 
-TEST_CASE("portmap after native flannel is native; after a dual-stack pod it runs the plugin") {
+TEST_CASE("portmap after native flannel is native, dual stack too") {
   flannel_node node;
   scratch_netns host, pod;
   auto n = native_add(node.list(true), pod_of(pod, "p"), host.fd());
@@ -460,8 +460,7 @@ TEST_CASE("portmap after native flannel is native; after a dual-stack pod it run
   auto d = native_add(dual.list(true), pod_of(pod2, "d"), host2.fd());
   INFO((d ? std::string() : d.error().message()));
   REQUIRE(d);
-  CHECK(native::describe(d->runs) ==
-        "flannel=native portmap=exec (the pod has an IPv6 address)");
+  CHECK(native::describe(d->runs) == "flannel=native portmap=native");
   CHECK(d->ips.size() == 2);
   CHECK(native_del(dual.list(true), pod_of(pod2, "d"), d->result_json, host2.fd()));
 }

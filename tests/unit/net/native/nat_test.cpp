@@ -57,12 +57,14 @@ struct scratch_netns : ringcri::testing::scratch_netns {
 // for `seconds`; and the client that prints the answer.
 const char* server_py = R"(
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8); s.settimeout(float(sys.argv[2]))
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1]))); s.listen(8); s.settimeout(float(sys.argv[2]))
 print("listening", flush=True)
 try:
     while True:
-        c, peer = s.accept(); c.sendall(peer[0].encode()); c.close()
+        c, peer = s.accept()
+        c.sendall(peer[0].removeprefix("::ffff:").encode()); c.close()
 except socket.timeout:
     pass
 )";
@@ -94,10 +96,15 @@ struct world {
     }());
     INFO((made ? std::string() : made.error().message()));
     REQUIRE(made);
+    // IPv6 too, without duplicate address detection (on the bridge a
+    // test's network makes, too), so nothing waits for it.
+    host.run("sysctl -qw net.ipv6.conf.default.accept_dad=0");
     host.run("ip addr add 192.0.2.1/24 dev ext0");
+    host.run("ip addr add 2001:db8:1::1/64 dev ext0 nodad");
     host.run("ip link set ext0 up");
     host.run("ip link set lo up");
     outside.run("ip addr add 192.0.2.2/24 dev ext1");
+    outside.run("ip addr add 2001:db8:1::2/64 dev ext1 nodad");
     outside.run("ip link set ext1 up");
     outside.run("ip link set lo up");
   }
@@ -127,13 +134,17 @@ struct world {
   }
 };
 
+// `ipv6_subnet`: a second range set (dual stack).
 cni::network_list network(const fs::path& data_dir, const std::string& subnet = "10.77.0.0/24",
-                          const std::string& name = "rcnat", const std::string& bridge = "rcnbr0") {
+                          const std::string& name = "rcnat", const std::string& bridge = "rcnbr0",
+                          const std::string& ipv6_subnet = "") {
+  std::string ranges = R"([{"subnet": ")" + subnet + R"("}])";
+  if (!ipv6_subnet.empty()) ranges += R"(, [{"subnet": ")" + ipv6_subnet + R"("}])";
   std::string conf = R"({"cniVersion": "1.0.0", "name": ")" + name + R"(", "plugins": [
     {"type": "bridge", "bridge": ")" + bridge + R"(", "isGateway": true, "isDefaultGateway": true,
      "hairpinMode": true, "ipMasq": true,
      "ipam": {"type": "host-local", "dataDir": ")" +
-                     data_dir.string() + R"(", "ranges": [[{"subnet": ")" + subnet + R"("}]]}},
+                     data_dir.string() + R"(", "ranges": [)" + ranges + R"(]}},
     {"type": "portmap", "capabilities": {"portMappings": true}}]})";
   auto list = cni::parse_network_list(conf, "rcnat.conflist");
   REQUIRE(list);
@@ -285,6 +296,62 @@ TEST_CASE("native ipMasq and portmap behave as the plugins do, with nftables and
   CHECK(run_del(list_n, pod_of(native_world.pod, "c1"), "", o));
   CHECK(native_world.connect(native_world.outside, "192.0.2.1", 8080).empty());
   REQUIRE(run_del(list_p, pod_of(plugin_world.pod, "c1"), p->result_json, options_for(plugin_world.host, dirs, native::native_mode::off)));
+}
+
+TEST_CASE("over IPv6 too (dual stack), native masquerade and host ports behave as the plugins do") {
+  if (shell_output("command -v ip6tables").empty()) ringcri::testing::skip_binary("no ip6tables");
+  world native_world, plugin_world;
+  ringcri::testing::temp_dir plugins("ringcri-nat-plugins");
+  std::vector<std::string> dirs{plugins_in(plugins, plugin_world.host).string(), "/usr/lib/cni"};
+  auto list_n = network(native_world.dir.path() / "ipam", "10.77.0.0/24", "rcnat", "rcnbr0",
+                        "fd00:77::/64");
+  auto list_p = network(plugin_world.dir.path() / "ipam", "10.77.0.0/24", "rcnat", "rcnbr0",
+                        "fd00:77::/64");
+  auto n = run_add(list_n, pod_of(native_world.pod, "c1"),
+                   options_for(native_world.host, {"/usr/lib/cni"}, native::native_mode::automatic));
+  INFO((n ? std::string() : n.error().message()));
+  REQUIRE(n);
+  CHECK(native::describe(n->runs) == "bridge=native portmap=native");
+  auto p = run_add(list_p, pod_of(plugin_world.pod, "c1"),
+                   options_for(plugin_world.host, dirs, native::native_mode::off));
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p);
+  CHECK(json::parse(n->result_json)["ips"] == json::parse(p->result_json)["ips"]);
+  CHECK(n->ips.size() == 2);
+  // Each family's table has the pod's masquerade, host port and client.
+  CHECK(element_count(native_world.host) == 3);
+  int status = 0;
+  std::string v6 = shell_output(
+      "nsenter --net=" + native_world.host.path() + " nft -j list table ip6 ringcri", &status);
+  REQUIRE(status == 0);
+  CHECK_THAT(v6, Catch::Contains("fd00:77::2") && Catch::Contains("masq-fd00:77::/64"));
+
+  auto seen = [](const world& w) {
+    w.serve(w.outside, 9000);
+    w.serve(w.pod, 80);
+    return std::vector<std::string>{
+        w.connect(w.pod, "2001:db8:1::2", 9000),     // the pod to the outside
+        w.connect(w.outside, "2001:db8:1::1", 8080),  // the outside to the host port
+        w.connect(w.pod, "2001:db8:1::1", 8080),      // the pod to its own host port
+        w.connect(w.pod, "192.0.2.2", 9000), w.connect(w.outside, "192.0.2.1", 8080)};
+  };
+  auto bn = seen(native_world);
+  auto bp = seen(plugin_world);
+  CHECK(bn[0] == "2001:db8:1::1");  // masqueraded
+  CHECK(bn[1] == "2001:db8:1::2");
+  CHECK(!bn[2].empty());
+  CHECK(bn[3] == "192.0.2.1");
+  CHECK(bn == bp);
+
+  auto o = options_for(native_world.host, {"/usr/lib/cni"}, native::native_mode::automatic);
+  CHECK(run_check(list_n, pod_of(native_world.pod, "c1"), n->result_json, o));
+  REQUIRE(run_del(list_n, pod_of(native_world.pod, "c1"), n->result_json, o));
+  CHECK(element_count(native_world.host) == 0);
+  CHECK(shell_output("nsenter --net=" + native_world.host.path() +
+                     " nft -j list table ip6 ringcri")
+            .find("fd00:77::2") == std::string::npos);
+  REQUIRE(run_del(list_p, pod_of(plugin_world.pod, "c1"), p->result_json,
+                  options_for(plugin_world.host, dirs, native::native_mode::off)));
 }
 
 TEST_CASE("DEL and CHECK take the way ADD took, whatever the native mode is now") {
