@@ -12,6 +12,7 @@
 #include "net/ipam/allocator.hpp"
 #include "net/ipam/store.hpp"
 #include "net/native/nat_owner.hpp"
+#include "net/native/pod_netns.hpp"
 #include "net/native/sysctl.hpp"
 #include "net/netlink/addresses.hpp"
 #include "net/netlink/links.hpp"
@@ -163,14 +164,6 @@ ordered_json result_json(const bridge_config& config, const std::string& cni_ver
     if (config.dns.contains(key)) dns[key] = config.dns[key];
   out["dns"] = std::move(dns);
   return out;
-}
-
-reactor::task<result<unique_fd>> open_netns(const std::string& path) {
-  co_return co_await reactor::run_blocking([&]() -> result<unique_fd> {
-    unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return fail_errno(errno, fmt::format("failed to open netns \"{}\"", path));
-    return fd;
-  });
 }
 
 reactor::task<result<std::string>> add(const bridge_config& config, const std::string& cni_version,

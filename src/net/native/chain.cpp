@@ -14,6 +14,7 @@
 #include "net/native/loopback.hpp"
 #include "net/native/nat_owner.hpp"
 #include "net/native/portmap.hpp"
+#include "net/native/tuning.hpp"
 #include "net/nft/nat_table.hpp"
 #include "reactor/blocking.hpp"
 
@@ -30,6 +31,7 @@ struct choice {
   std::optional<bridge_config> bridge;
   std::optional<flannel_config> flannel;
   std::optional<portmap_config> portmap;
+  std::optional<tuning_config> tuning;
 };
 
 choice choose(const cni::network_list& list, std::size_t index, const cni::attachment& pod,
@@ -37,7 +39,7 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
   choice c;
   c.run.type = cni::plugin_type(list, index);
   if (c.run.type != "bridge" && c.run.type != "loopback" && c.run.type != "portmap" &&
-      c.run.type != "flannel" && c.run.type != "bandwidth")
+      c.run.type != "flannel" && c.run.type != "bandwidth" && c.run.type != "tuning")
     return c;
   if (options.mode == native_mode::off) {
     c.run.exec_reason = "native path off";
@@ -77,6 +79,7 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     return take(choose_portmap(parsed), c.portmap);
   }
   if (c.run.type == "flannel") return take(choose_flannel(parsed), c.flannel);
+  if (c.run.type == "tuning") return take(choose_tuning(parsed, pod), c.tuning);
   if (c.run.type == "bandwidth") {
     c.run.exec_reason = bandwidth_exec_reason(parsed);
     c.run.native = c.run.exec_reason.empty();
@@ -123,6 +126,14 @@ reactor::task<result<std::string>> run_one(cni::command cmd, const cni::network_
       default:
         if (auto r = co_await loopback_check(pod); !r) out = tl::unexpected(std::move(r.error()));
         break;
+    }
+  } else if (c.run.type == "tuning") {
+    // Sysctls only: nothing saved, nothing to restore at DEL.
+    if (cmd == cni::command::add) {
+      out = co_await tuning_add(*c.tuning, pod, prev);
+    } else if (cmd == cni::command::check) {
+      if (auto r = co_await tuning_check(*c.tuning, pod); !r)
+        out = tl::unexpected(std::move(r.error()));
     }
   } else if (c.run.type == "bandwidth") {
     // No limit: ADD gives the previous result, DEL and CHECK have nothing

@@ -1,13 +1,13 @@
 #pragma once
 // A network list run for one pod with each plugin either done in-process
 // or exec'd: `bridge` with host-local IPAM, `flannel` delegating to it,
-// `loopback`, `portmap` after a native bridge and `bandwidth` without a
-// limit run natively (bridge.hpp, flannel.hpp, loopback.hpp, portmap.hpp,
-// bandwidth.hpp) when the config allows it; every other plugin (tuning,
-// bandwidth with a limit, anything unknown) is exec'd as the CNI spec
-// says, on the blocking pool, given the previous plugin's result whichever
-// way that one ran. The chaining is the spec's; the native path grows
-// plugin by plugin.
+// `loopback`, `portmap` after a native bridge, `tuning` setting sysctls
+// and `bandwidth` without a limit run natively (bridge.hpp, flannel.hpp,
+// loopback.hpp, portmap.hpp, tuning.hpp, bandwidth.hpp) when the config
+// allows it; every other plugin (tuning of the link, bandwidth with a
+// limit, anything unknown) is exec'd as the CNI spec says, on the blocking
+// pool, given the previous plugin's result whichever way that one ran.
+// The chaining is the spec's; the native path grows plugin by plugin.
 
 #include <chrono>
 #include <string>

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/unique_fd.hpp"
+#include "net/native/pod_netns.hpp"
 #include "net/netlink/links.hpp"
 #include "net/netlink/netns.hpp"
 #include "reactor/blocking.hpp"
@@ -19,11 +20,7 @@ namespace nl = netlink;
 
 // A socket in the pod's namespace; nothing when the namespace is gone.
 reactor::task<result<std::optional<nl::socket>>> pod_socket(const std::string& path) {
-  auto fd = co_await reactor::run_blocking([&]() -> result<unique_fd> {
-    unique_fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!f) return fail_errno(errno, fmt::format("open netns \"{}\"", path));
-    return f;
-  });
+  auto fd = co_await open_netns(path);
   if (!fd) {
     if (fd.error().sys_errno() == ENOENT) co_return std::optional<nl::socket>();
     co_return tl::unexpected(std::move(fd.error()));

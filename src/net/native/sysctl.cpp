@@ -32,7 +32,34 @@ result<void> write_all(const std::vector<sysctl_write>& writes) {
   return {};
 }
 
+result<std::vector<std::string>> read_all(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    std::string path = "/proc/sys/" + name;
+    unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail_errno(errno, fmt::format("open {}", path));
+    char buf[4096];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) return fail_errno(errno, fmt::format("read {}", path));
+    std::string value(buf, static_cast<std::size_t>(n));
+    if (!value.empty() && value.back() == '\n') value.pop_back();
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
 }  // namespace
+
+reactor::task<result<std::vector<std::string>>> read_sysctls(int netns_fd,
+                                                             std::vector<std::string> names) {
+  co_return co_await reactor::run_blocking([&]() -> result<std::vector<std::string>> {
+    if (netns_fd < 0) return read_all(names);
+    result<std::vector<std::string>> done;
+    auto entered = sys::in_network_namespace(netns_fd, [&] { done = read_all(names); });
+    if (!entered) return tl::unexpected(std::move(entered.error()));
+    return done;
+  });
+}
 
 reactor::task<result<void>> write_sysctls(int netns_fd, std::vector<sysctl_write> writes) {
   co_return co_await reactor::run_blocking([&]() -> result<void> {

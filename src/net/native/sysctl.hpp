@@ -32,4 +32,9 @@ inline sysctl_write make_sysctl(std::string name, std::string value, bool requir
 // already set is not written again. The first failure of a required one.
 reactor::task<result<void>> write_sysctls(int netns_fd, std::vector<sysctl_write> writes);
 
+// The values of `names` ("net/ipv4/ip_forward"), each without its trailing
+// newline, read inside `netns_fd` (-1: the daemon's own).
+reactor::task<result<std::vector<std::string>>> read_sysctls(int netns_fd,
+                                                             std::vector<std::string> names);
+
 }  // namespace ringcri::net::native

@@ -24,6 +24,7 @@
 
 #include "net/cni/network.hpp"
 #include "net/native/chain.hpp"
+#include "net/native/tuning.hpp"
 #include "reactor/reactor.hpp"
 #include "support/io_checks.hpp"
 #include "support/node_network.hpp"
@@ -149,9 +150,9 @@ cni::network_list network(const fs::path& data_dir, const std::string& subnet = 
   return *list;
 }
 
-// A plugin dir whose bridge and bandwidth run Debian's inside `host`.
+// A plugin dir whose bridge, bandwidth and tuning run Debian's inside `host`.
 fs::path plugin_dir_for(const ringcri::testing::temp_dir& dir, const scratch_netns& host) {
-  for (const char* plugin : {"bridge", "bandwidth"}) {
+  for (const char* plugin : {"bridge", "bandwidth", "tuning"}) {
     fs::path wrapper = dir.path() / plugin;
     std::ofstream(wrapper) << "#!/bin/sh\nexec nsenter --net=" << host.path() << " /usr/lib/cni/"
                            << plugin << " \"$@\"\n";
@@ -465,26 +466,54 @@ TEST_CASE("portmap after native flannel is native, dual stack too") {
   CHECK(native_del(dual.list(true), pod_of(pod2, "d"), d->result_json, host2.fd()));
 }
 
-TEST_CASE("bandwidth without a limit is native and passes the result on; with one the plugin runs") {
-  ringcri::testing::temp_dir dir("ringcri-native");
-  scratch_netns host, pod_a, pod_b;
-  ringcri::testing::temp_dir plugins("ringcri-native-plugins");
-  std::vector<std::string> dirs{plugin_dir_for(plugins, host).string(), "/usr/lib/cni"};
-  auto with_bandwidth = [&](json bandwidth) {
+namespace {
+
+// The bridge network with `meta` chained after it, its plugins run
+// natively where they can, the others exec'd inside `host`.
+struct chained {
+  ringcri::testing::temp_dir dir{"ringcri-native"};
+  ringcri::testing::temp_dir plugins{"ringcri-native-plugins"};
+  const scratch_netns& host;
+  std::vector<std::string> dirs;
+
+  explicit chained(const scratch_netns& h)
+      : host(h), dirs{plugin_dir_for(plugins, h).string(), "/usr/lib/cni"} {}
+
+  cni::network_list with(json meta) const {
     json conf = json::parse(network(dir.path()).plugins.at(0).dump());
-    json list = {{"cniVersion", "1.0.0"},
-                 {"name", "rcnative"},
-                 {"plugins", json::array({conf, bandwidth})}};
+    json list = {
+        {"cniVersion", "1.0.0"}, {"name", "rcnative"}, {"plugins", json::array({conf, meta})}};
     auto parsed = cni::parse_network_list(list.dump(), "rcnative.conflist");
     REQUIRE(parsed);
     return *parsed;
-  };
-  auto run = [&](const cni::network_list& list, const scratch_netns& pod, const std::string& id) {
+  }
+  ringcri::result<native::chain_add_result> add(const cni::network_list& list,
+                                                const scratch_netns& pod,
+                                                const std::string& id) const {
     ringcri::reactor::reactor r;
     native::chain_options o;
     o.host_netns_fd = host.fd();
     o.plugin_dirs = dirs;
     return r.block_on(native::add(list, pod_of(pod, id), o));
+  }
+  ringcri::result<void> check(const cni::network_list& list, const scratch_netns& pod,
+                              const std::string& id, const std::string& prev) const {
+    ringcri::reactor::reactor r;
+    native::chain_options o;
+    o.host_netns_fd = host.fd();
+    o.plugin_dirs = dirs;
+    return r.block_on(native::check(list, pod_of(pod, id), prev, o));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("bandwidth without a limit is native and passes the result on; with one the plugin runs") {
+  scratch_netns host, pod_a, pod_b;
+  chained net(host);
+  auto with_bandwidth = [&](json bandwidth) { return net.with(std::move(bandwidth)); };
+  auto run = [&](const cni::network_list& list, const scratch_netns& pod, const std::string& id) {
+    return net.add(list, pod, id);
   };
 
   // k3s's entry: the capability, no rate.
@@ -510,4 +539,47 @@ TEST_CASE("bandwidth without a limit is native and passes the result on; with on
   CHECK(native_del(no_limit, pod_of(pod_a, "a"), a->result_json, host.fd()));
   CHECK(pod_a.off_network());
   CHECK(pod_b.off_network());
+}
+
+TEST_CASE("tuning's sysctls are written natively in the pod, as the plugin writes them") {
+  scratch_netns host, pod_a, pod_b, pod_c;
+  chained net(host);
+  json sysctls = {{"net.ipv4.conf.IFNAME.arp_ignore", "1"}, {"net.core.somaxconn", "512"}};
+  auto list = net.with({{"type", "tuning"}, {"sysctl", sysctls}});
+  auto a = net.add(list, pod_a, "a");
+  INFO((a ? std::string() : a.error().message()));
+  REQUIRE(a);
+  CHECK(native::describe(a->runs) == "bridge=native tuning=native");
+  CHECK(pod_a.run("cat /proc/sys/net/ipv4/conf/eth0/arp_ignore") == "1\n");
+  CHECK(pod_a.run("cat /proc/sys/net/core/somaxconn") == "512\n");
+  CHECK(json::parse(a->result_json).at("ips").at(0).at("address") == "10.77.0.2/24");
+  CHECK(net.check(list, pod_a, "a", a->result_json));
+  pod_a.run("sh -c 'echo 0 > /proc/sys/net/ipv4/conf/eth0/arp_ignore'");
+  auto drifted = net.check(list, pod_a, "a", a->result_json);
+  REQUIRE_FALSE(drifted);
+  CHECK_THAT(drifted.error().message(), Catch::Contains("arp_ignore is 1, current value is 0"));
+
+  // The plugin, for the same sysctls, writes the same.
+  ringcri::testing::temp_dir store("ringcri-native-tuning");
+  auto b = net.add(net.with({{"type", "loopback"}}), pod_b, "b");  // pod b's eth0
+  REQUIRE(b);
+  json plugin_conf = {{"cniVersion", "1.0.0"}, {"name", "rcnative"}, {"type", "tuning"},
+                      {"sysctl", sysctls}, {"prevResult", json::parse(b->result_json)}};
+  auto p = cni::run_delegate(cni::command::add, "tuning", plugin_conf.dump(), pod_of(pod_b, "b"),
+                             net.dirs, std::chrono::seconds(30));
+  INFO((p ? std::string() : p.error().message()));
+  REQUIRE(p);
+  CHECK(pod_b.run("cat /proc/sys/net/ipv4/conf/eth0/arp_ignore") == "1\n");
+  CHECK(pod_b.run("cat /proc/sys/net/core/somaxconn") == "512\n");
+
+  // Link settings run the plugin; a key outside /proc/sys/net is its error.
+  auto mtu = net.add(net.with({{"type", "tuning"}, {"mtu", 1300}}), pod_c, "c");
+  INFO((mtu ? std::string() : mtu.error().message()));
+  REQUIRE(mtu);
+  CHECK(native::describe(mtu->runs) == "bridge=native tuning=exec (link settings)");
+  CHECK(pod_c.ip("link show dev eth0").at(0).at("mtu") == 1300);
+  auto outside = native::choose_tuning(
+      json{{"sysctl", {{"kernel.pid_max", "100000"}}}}, pod_of(pod_c, "c"));
+  CHECK_FALSE(outside.config);
+  CHECK_THAT(outside.exec_reason, Catch::Contains("sysctl key"));
 }
