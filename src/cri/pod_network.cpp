@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "cri/pod_bandwidth.hpp"
 #include "net/cni/network.hpp"
 #include "net/native/chain.hpp"
 #include "reactor/blocking.hpp"
@@ -31,8 +32,19 @@ std::string protocol_name(v1::Protocol p) {
   }
 }
 
+// The pod's bandwidth annotations as limits (pod_bandwidth.hpp).
+result<std::optional<cni::bandwidth_limits>> bandwidth_of(const records::pod_sandbox& pod) {
+  const auto& annotations = pod.config().annotations();
+  auto find = [&](const char* key) -> const std::string* {
+    auto it = annotations.find(key);
+    return it == annotations.end() ? nullptr : &it->second;
+  };
+  return cri::bandwidth_of(find(ingress_bandwidth_annotation), find(egress_bandwidth_annotation));
+}
+
 // What the plugins are told about the pod: its ids for CNI_ARGS (the keys
-// kubelet's own CNI code used) and its host ports for portmap.
+// kubelet's own CNI code used), its host ports for portmap and its
+// bandwidth limits (checked at ADD: unreadable ones are none here).
 cni::attachment attachment_of(const records::pod_sandbox& pod) {
   const auto& config = pod.config();
   cni::attachment a;
@@ -52,6 +64,7 @@ cni::attachment attachment_of(const records::pod_sandbox& pod) {
     p.host_ip = m.host_ip();
     a.port_mappings.push_back(std::move(p));
   }
+  if (auto limits = bandwidth_of(pod)) a.bandwidth = *limits;
   return a;
 }
 
@@ -68,6 +81,7 @@ reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbo
                                                std::function<reactor::task<result<void>>()> before_add) {
   const auto conf_dir = ctx.cfg.cni.conf_dir;
   const auto options = chain_options_of(ctx.cfg);
+  if (auto limits = bandwidth_of(pod); !limits) co_return tl::unexpected(limits.error());
   const auto a = attachment_of(pod);
   auto t0 = std::chrono::steady_clock::now();
   auto loaded = co_await reactor::run_blocking([&] { return cni::load_default_network(conf_dir); });

@@ -384,3 +384,53 @@ TEST_CASE("network: a full /30 fails RunPodSandbox with RESOURCE_EXHAUSTED namin
   CHECK(net.reservations().empty());
   f.check_nothing_left();
 }
+
+TEST_CASE("network: the kubelet's bandwidth annotations reach the bandwidth plugin") {
+  test_network net;
+  auto conf = nlohmann::json::parse(net.conflist());
+  conf["plugins"][1] = {{"type", "bandwidth"}, {"capabilities", {{"bandwidth", true}}}};
+  net.write_conflist(conf.dump());
+  runtime_fixture f(net.daemon_flags());
+
+  // A limit: the plugin shapes the pod's host veth (ingress) and an ifb
+  // device (egress).
+  auto config = f.pod_config("shaped");
+  (*config.mutable_annotations())["kubernetes.io/ingress-bandwidth"] = "1M";
+  (*config.mutable_annotations())["kubernetes.io/egress-bandwidth"] = "2M";
+  std::string pod;
+  auto st = f.run_pod(config, &pod);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  {
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(pod);
+    req.set_verbose(true);
+    v1::PodSandboxStatusResponse resp;
+    REQUIRE(f.client.runtime_call(&S::PodSandboxStatus, req, &resp).ok());
+    CHECK(nlohmann::json::parse(resp.info().at("info")).value("cniPlugins", "") ==
+          "bridge=native bandwidth=exec (a bandwidth limit)");
+  }
+  auto veth = shell_output("ip -o link show master " + net.bridge + " | awk -F': ' '{print $2}' | cut -d@ -f1");
+  while (!veth.empty() && veth.back() == '\n') veth.pop_back();
+  REQUIRE_FALSE(veth.empty());
+  CHECK_THAT(shell_output("tc qdisc show dev " + veth), Catch::Contains("tbf") && Catch::Contains("1Mbit"));
+  CHECK_THAT(shell_output("ip -o link show type ifb"), Catch::Contains("bwp"));
+
+  // No annotation: the bandwidth plugin has nothing to do and is native.
+  std::string plain;
+  REQUIRE(f.run_pod(f.pod_config("plain"), &plain).ok());
+
+  // An annotation the kubelet would refuse is named.
+  auto bad = f.pod_config("bad-bandwidth");
+  (*bad.mutable_annotations())["kubernetes.io/egress-bandwidth"] = "10 megabits";
+  std::string refused;
+  st = f.run_pod(bad, &refused);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(st.error_message(), Catch::Contains("kubernetes.io/egress-bandwidth"));
+
+  f.remove_pod(pod);
+  f.remove_pod(plain);
+  CHECK(shell_output("ip -o link show type ifb").find("bwp") == std::string::npos);
+  CHECK(net.reservations().empty());
+  f.check_nothing_left();
+}

@@ -1,10 +1,10 @@
 #pragma once
 // A CNI network of a test's own, run by the real plugins of Debian's
-// containernetworking-plugins (bridge, host-local, portmap): its bridge
-// and subnet used by nothing else, its IP reservations in the test's own
-// dir, so all traffic stays between the namespaces the test made and
-// nothing is left on the node (ip_forward and CNI's iptables chains are
-// given back too).
+// containernetworking-plugins (bridge, host-local, portmap, bandwidth):
+// its bridge and subnet used by nothing else, its IP reservations in the
+// test's own dir, so all traffic stays between the namespaces the test
+// made and nothing is left on the node (ip_forward and CNI's iptables
+// chains are given back too).
 
 #include <unistd.h>
 
@@ -26,7 +26,8 @@ namespace ringcri::testing {
 namespace fs = std::filesystem;
 
 inline void skip_unless_cni() {
-  for (const char* plugin : {"/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap"}) {
+  for (const char* plugin : {"/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap",
+                             "/usr/lib/cni/bandwidth"}) {
     if (!fs::exists(plugin))
       skip_binary(std::string(plugin) + " is missing (Debian package containernetworking-plugins)");
   }

@@ -1,8 +1,10 @@
 #pragma once
 // The pod side of a CNI call: which container and network namespace, the
-// interface name inside it, CNI_ARGS, and the ports to map on the host.
+// interface name inside it, CNI_ARGS, the ports to map on the host and
+// the traffic limits.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +19,16 @@ struct port_mapping {
   std::string host_ip;           // empty: every host address
 };
 
+// Traffic limits for plugins with the "bandwidth" capability (the
+// bandwidth plugin): rates in bits per second, bursts in bits; 0 is no
+// limit that way.
+struct bandwidth_limits {
+  uint64_t ingress_rate = 0;
+  uint64_t ingress_burst = 0;
+  uint64_t egress_rate = 0;
+  uint64_t egress_burst = 0;
+};
+
 struct attachment {
   std::string container_id;  // the sandbox id (CNI_CONTAINERID)
   std::string netns_path;    // the pod's pinned network namespace (CNI_NETNS)
@@ -25,6 +37,7 @@ struct attachment {
   // K8S_POD_INFRA_CONTAINER_ID, K8S_POD_UID.
   std::vector<std::pair<std::string, std::string>> args;
   std::vector<port_mapping> port_mappings;
+  std::optional<bandwidth_limits> bandwidth;
 };
 
 }  // namespace ringcri::net::cni

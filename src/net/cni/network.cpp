@@ -45,7 +45,7 @@ result<std::string> run_plugin(command cmd, const network_list& list, size_t ind
                                const attachment& pod, std::string_view prev_result,
                                const std::vector<std::string>& plugin_dirs,
                                std::chrono::milliseconds timeout) {
-  auto conf = plugin_stdin(list, index, prev_result, pod.port_mappings);
+  auto conf = plugin_stdin(list, index, prev_result, pod.port_mappings, pod.bandwidth);
   if (!conf) return tl::unexpected(std::move(conf.error()));
   return run_delegate(cmd, type_of(list, index), std::move(*conf), pod, plugin_dirs, timeout);
 }

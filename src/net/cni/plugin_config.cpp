@@ -12,11 +12,11 @@ using nlohmann::json;
 
 namespace {
 
-bool declares_port_mappings(const json& plugin) {
+bool declares(const json& plugin, const char* capability) {
   auto caps = plugin.find("capabilities");
   if (caps == plugin.end() || !caps->is_object()) return false;
-  auto pm = caps->find("portMappings");
-  return pm != caps->end() && pm->is_boolean() && pm->get<bool>();
+  auto c = caps->find(capability);
+  return c != caps->end() && c->is_boolean() && c->get<bool>();
 }
 
 json port_mappings_json(const std::vector<port_mapping>& ports) {
@@ -34,7 +34,8 @@ json port_mappings_json(const std::vector<port_mapping>& ports) {
 
 result<std::string> plugin_stdin(const network_list& list, size_t index,
                                  std::string_view prev_result,
-                                 const std::vector<port_mapping>& ports) {
+                                 const std::vector<port_mapping>& ports,
+                                 const std::optional<bandwidth_limits>& bandwidth) {
   if (index >= list.plugins.size())
     return fail(error_kind::internal, fmt::format("no plugin {} in network {}", index, list.name));
   json conf = list.plugins[index];
@@ -47,8 +48,15 @@ result<std::string> plugin_stdin(const network_list& list, size_t index,
       return fail(error_kind::internal, "the previous CNI result is not a JSON object");
     conf["prevResult"] = std::move(prev);
   }
-  if (declares_port_mappings(conf) && !ports.empty())
-    conf["runtimeConfig"] = json{{"portMappings", port_mappings_json(ports)}};
+  json runtime = json::object();
+  if (declares(conf, "portMappings") && !ports.empty())
+    runtime["portMappings"] = port_mappings_json(ports);
+  if (declares(conf, "bandwidth") && bandwidth)
+    runtime["bandwidth"] = {{"ingressRate", bandwidth->ingress_rate},
+                            {"ingressBurst", bandwidth->ingress_burst},
+                            {"egressRate", bandwidth->egress_rate},
+                            {"egressBurst", bandwidth->egress_burst}};
+  if (!runtime.empty()) conf["runtimeConfig"] = std::move(runtime);
   // Plugins write non-ASCII as-is; replace rather than throw on bad UTF-8.
   return conf.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -17,14 +17,17 @@ namespace ringcri::net::cni {
 
 // Plugin `index` of `list` with "name" and "cniVersion" of the list set,
 // "prevResult" when `prev_result` (a result's JSON text) is not empty, and
-// "runtimeConfig": {"portMappings": [{hostPort, containerPort, protocol,
-// hostIP}]} only when the plugin declares "capabilities":
-// {"portMappings": true} and `ports` is not empty (as libcni does, the
+// the "runtimeConfig" of the capabilities the plugin declares
+// ("capabilities": {"portMappings": true, "bandwidth": true}) and the pod
+// has: "portMappings": [{hostPort, containerPort, protocol, hostIP}] when
+// `ports` is not empty, "bandwidth": {ingressRate, ingressBurst,
+// egressRate, egressBurst} when `bandwidth` is set (as libcni does, the
 // injected runtimeConfig replaces one written in the file).
 // INTERNAL when `prev_result` is not a JSON object.
 result<std::string> plugin_stdin(const network_list& list, size_t index,
                                  std::string_view prev_result,
-                                 const std::vector<port_mapping>& ports);
+                                 const std::vector<port_mapping>& ports,
+                                 const std::optional<bandwidth_limits>& bandwidth = std::nullopt);
 
 // CNI_ARGS: "K=V;K=V". INVALID_ARGUMENT for an empty key, or a key or
 // value holding ';' or '=' (plugins split on both).

@@ -53,7 +53,7 @@ choice choose(const cni::network_list& list, std::size_t index, const cni::attac
     c.run.native = true;
     return c;
   }
-  auto conf = cni::plugin_stdin(list, index, {}, pod.port_mappings);
+  auto conf = cni::plugin_stdin(list, index, {}, pod.port_mappings, pod.bandwidth);
   json parsed = conf ? json::parse(*conf, nullptr, false) : json();
   if (!parsed.is_object()) {
     c.run.exec_reason = "config not understood";
