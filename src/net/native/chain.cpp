@@ -24,8 +24,8 @@ namespace {
 
 using nlohmann::json;
 
-// Which way plugin `index` runs, and for a native bridge, flannel or
-// portmap its config.
+// Which way plugin `index` runs, and for a native bridge, flannel,
+// portmap or tuning its config.
 struct choice {
   plugin_run run;
   std::optional<bridge_config> bridge;
