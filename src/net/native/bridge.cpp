@@ -102,16 +102,12 @@ bool version_has_ip_version(const std::string& cni_version) {
 json result_routes(const bridge_config& config, const std::vector<ipam::allocation>& ips) {
   json routes = config.ipam_routes;
   if (!config.is_default_gateway) return routes;
-  for (bool v4 : {true, false}) {
-    const std::string any = v4 ? "0.0.0.0/0" : "::/0";
+  for (const auto& a : ips) {  // in the addresses' order, as the plugin goes
+    const std::string any = a.address.addr.is_v4() ? "0.0.0.0/0" : "::/0";
     bool found = false;
     for (const json& r : routes)
       if (r.contains("gw") && r["dst"] == any) found = true;
-    for (const auto& a : ips)
-      if (!found && a.address.addr.is_v4() == v4) {
-        routes.push_back({{"dst", any}, {"gw", a.gateway.to_string()}});
-        found = true;
-      }
+    if (!found) routes.push_back({{"dst", any}, {"gw", a.gateway.to_string()}});
   }
   return routes;
 }
