@@ -110,7 +110,10 @@ TEST_CASE("pod cycles leave no file, mount, cgroup, netns, veth or IP behind") {
             << after.daemon_files << ", keeper fds " << before.keeper_files << " -> " << after.keeper_files
             << ", daemon RSS " << before.daemon_rss << " -> " << after.daemon_rss << " KiB, keeper RSS "
             << before.keeper_rss << " -> " << after.keeper_rss << " KiB" << std::endl;
-  CHECK(after.daemon_files == before.daemon_files);
+  // Each reactor keeps one netfilter socket, opened at its first pod with
+  // a network (nft::open): one reactor may open its own after the warm-up.
+  CHECK(after.daemon_files >= before.daemon_files);
+  CHECK(after.daemon_files <= before.daemon_files + 1);
   CHECK(after.keeper_files == before.keeper_files);
   CHECK(after.mounts == before.mounts);
   CHECK(after.cgroups == before.cgroups);
