@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages ringcri builds, runs and tests with.
 # Idempotent: a package already present is not fetched again.
 # --bench adds what `make bench` compares against and draws with:
-# containerd, runc and gnuplot. --fuzz adds clang and its runtime
+# containerd, runc, crun and gnuplot. --fuzz adds clang and its runtime
 # libraries (libFuzzer, ASan, UBSan) for `make fuzz`.
 set -euo pipefail
 
@@ -27,7 +27,7 @@ packages=(
   python3-jwt python3-cryptography
 )
 case "${1:-}" in
-  --bench) packages+=(containerd runc gnuplot-nox) ;;
+  --bench) packages+=(containerd runc crun gnuplot-nox) ;;
   --fuzz) packages+=(clang libclang-rt-14-dev) ;;
 esac
 
