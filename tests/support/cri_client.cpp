@@ -24,7 +24,7 @@ std::unique_ptr<grpc::ClientContext> cri_client::call() const {
   ctx->set_deadline(std::chrono::system_clock::now() + deadline_);
   // After a daemon restart the channel may still be backing off from the
   // old connection; a call waits for the new one instead of failing at once.
-  ctx->set_wait_for_ready(true);
+  ctx->set_wait_for_ready(!fail_fast_);
   return ctx;
 }
 

@@ -20,6 +20,12 @@ class cri_client {
   // A fresh channel, for after the daemon was restarted.
   void reconnect();
 
+  // Fail fast: a call fails at once while the daemon does not answer,
+  // instead of waiting for it until the deadline (the default). A benchmark
+  // that ends an interrupted run by stopping its daemon needs its calls to
+  // fail then.
+  void set_fail_fast(bool on) { fail_fast_ = on; }
+
   ::runtime::v1::RuntimeService::Stub& runtime() { return *runtime_; }
   ::runtime::v1::ImageService::Stub& images() { return *images_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
@@ -45,6 +51,7 @@ class cri_client {
 
  private:
   std::chrono::milliseconds deadline_;
+  bool fail_fast_ = false;
   std::filesystem::path socket_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<::runtime::v1::RuntimeService::Stub> runtime_;
