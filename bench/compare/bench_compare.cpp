@@ -1,10 +1,24 @@
-// bench_compare: the CRI workload of suite.hpp on ringcri and on
-// containerd + runc, one after the other on the same machine, against the
-// same loopback registry and the same CNI network; prints one table of
-// both and their ratio, and writes results.json, table.md,
-// pod-start.png and each runtime's log to --out (default ./bench-results).
+// bench_compare: the CRI workload of suite.hpp on ringcri, on containerd +
+// crun and on containerd + runc, one after the other on the same machine,
+// against the same loopback registry and the same CNI network; prints one
+// table of the three and the ratio of each containerd to ringcri, and
+// writes results.json, table.md, pod-start.png and each runtime's log to
+// --out (default ./bench-results).
 //
-//   bench_compare [--pods N] [--density-pods N] [--out DIR] [--only ringcri|containerd]
+//   bench_compare [--pods N] [--density-pods N] [--density-scale N]
+//                 [--density-scale-concurrency C] [--out DIR]
+//                 [--only ringcri|containerd-crun|containerd-runc|containerd]
+//
+// --density-scale N (default 0, none): after the suite, each runtime also
+// starts N pods, C at a time (default 20), on the host network and then on
+// the CNI network, each pod checked Running, then removes them; a runtime
+// that fails there (out of memory, a timeout) has where it stopped
+// recorded, and the bench goes on. --only containerd: both containerds.
+//
+// For crun, a node with a hybrid cgroup layout whose v2 hierarchy holds a
+// controller has it moved to v1 for the containerd + crun run and put back
+// after (cgroup_layout_for_crun.hpp). Ctrl-C, SIGTERM or SIGHUP end the run,
+// with everything it started stopped and removed (interrupt.hpp).
 //
 // Any other CRI runtime, already running, with a registry holding the
 // fixture images (tests/fixtures/images.sh, IMAGES=busybox,pause,big,bigzstd BIG=1):
@@ -27,7 +41,9 @@
 #include <string>
 #include <vector>
 
+#include "cgroup_layout_for_crun.hpp"
 #include "containerd_process.hpp"
+#include "interrupt.hpp"
 #include "report.hpp"
 #include "support/cri_client.hpp"
 #include "support/node_network.hpp"
@@ -42,6 +58,7 @@ namespace {
 
 struct options {
   int pods = 100, density_pods = 105;
+  int density_scale = 0, density_scale_concurrency = 20;
   fs::path out = "bench-results";
   std::string only;
   // Another runtime, already running:
@@ -61,6 +78,10 @@ options parse(int argc, char** argv) {
       o.pods = std::stoi(value());
     else if (a == "--density-pods")
       o.density_pods = std::stoi(value());
+    else if (a == "--density-scale")
+      o.density_scale = std::stoi(value());
+    else if (a == "--density-scale-concurrency")
+      o.density_scale_concurrency = std::stoi(value());
     else if (a == "--out")
       o.out = value();
     else if (a == "--only")
@@ -81,6 +102,12 @@ options parse(int argc, char** argv) {
       throw std::runtime_error("unknown argument " + a +
                                " (see the head of bench/compare/bench_compare.cpp)");
   }
+  if (!o.only.empty() && o.only != "ringcri" && o.only != "containerd" &&
+      o.only != "containerd-crun" && o.only != "containerd-runc")
+    throw std::runtime_error(
+        "--only takes ringcri, containerd-crun, containerd-runc or containerd");
+  if (o.density_scale < 0 || o.density_scale_concurrency < 1)
+    throw std::runtime_error("--density-scale takes N >= 0, --density-scale-concurrency C >= 1");
   return o;
 }
 
@@ -94,6 +121,9 @@ runtime_run measure(
   std::printf("%s: running the suite (%s)\n", name.c_str(), version.c_str());
   std::fflush(stdout);
   cri_client client(socket, std::chrono::minutes(10));
+  // A call fails at once when the runtime is gone (killed by an interrupt,
+  // or out of memory at scale) instead of waiting out the deadline.
+  client.set_fail_fast(true);
   process_meter meter(processes);
   try {
     runtime_run run{name, version, run_suite(client, config, meter)};
@@ -106,8 +136,11 @@ runtime_run measure(
   }
 }
 
-void print_report(const options& o, const std::vector<runtime_run>& runs) {
+void print_report(const options& o, const std::vector<runtime_run>& runs,
+                  const std::vector<std::string>& not_measured = {}) {
   std::printf("\n%s\n", comparison_table(runs).c_str());
+  if (auto notes = scale_notes(runs); !notes.empty()) std::printf("%s\n", notes.c_str());
+  for (const auto& why : not_measured) std::printf("not measured: %s\n", why.c_str());
   auto machine = machine_description();
   std::printf(
       "machine: %s, %d cores, %s, kernel %s, %s, cgroups %s\n",
@@ -121,6 +154,8 @@ void print_report(const options& o, const std::vector<runtime_run>& runs) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  // First: whatever follows is cleaned up on a signal (interrupt.hpp).
+  interrupt_watch watch;
   auto o = parse(argc, argv);
   if (::geteuid() != 0) {
     std::printf("SKIP: running pods needs root\n");
@@ -132,6 +167,8 @@ int main(int argc, char** argv) try {
   suite_config config;
   config.pods = o.pods;
   config.density_pods = o.density_pods;
+  config.scale_pods = o.density_scale;
+  config.scale_concurrency = o.density_scale_concurrency;
   config.log_dir = (work.path() / "logs").string();
 
   if (!o.socket.empty()) {
@@ -179,35 +216,70 @@ int main(int argc, char** argv) try {
   ::sync();
 
   std::vector<runtime_run> runs;
+  std::vector<std::string> not_measured;
   if (o.only.empty() || o.only == "ringcri") {
+    throw_if_interrupted();
     std::ofstream(work.path() / "ringcri.toml")
         << "[cni]\nconf_dir = \""
         << (config.cni ? work.path() / "net.d" : work.path() / "none").string() << "\"\n";
     ringcri_process daemon({"--config", (work.path() / "ringcri.toml").string()});
+    kill_on_interrupt stop_it(daemon.pid(), "ringcri");
     std::string out = shell_output(ringcri_binary() + " --version");
     runs.push_back(measure("ringcri", "ringcri " + out.substr(0, out.find('\n')), daemon.socket(),
                            daemon.dir().string(), config,
                            [&] { std::ofstream(o.out / "ringcri.log") << daemon.log(); }));
   }
-  if (o.only.empty() || o.only == "containerd") {
-    if (auto why = containerd_process::unavailable_reason(); !why.empty()) {
-      std::printf("containerd not measured: %s\n", why.c_str());
-    } else {
-      auto ctd_config = config;
-      ctd_config.sandbox_image = registry.host() + "/pause:1";
-      containerd_process containerd(registry.host(), ctd_config.sandbox_image,
+  for (oci_runtime runtime : {oci_runtime::crun, oci_runtime::runc}) {
+    const std::string name = std::string("containerd+") + name_of(runtime);
+    const std::string file = std::string("containerd-") + name_of(runtime);
+    if (!o.only.empty() && o.only != "containerd" && o.only != file) continue;
+    throw_if_interrupted();
+    if (auto why = containerd_process::unavailable_reason(runtime); !why.empty()) {
+      std::printf("%s not measured: %s\n", name.c_str(), why.c_str());
+      not_measured.push_back(name + ": " + why);
+      continue;
+    }
+    auto ctd_config = config;
+    ctd_config.sandbox_image = registry.host() + "/pause:1";
+    // Declared first, put back last: after containerd and its cgroups are gone.
+    std::optional<cgroup_layout_for_crun> layout;
+    if (runtime == oci_runtime::crun) {
+      try {
+        layout.emplace();
+      } catch (const std::exception& e) {
+        // The node as it was; crun cannot run on it.
+        std::printf("%s not measured: %s\n", name.c_str(), e.what());
+        not_measured.push_back(name + ": " + e.what());
+        continue;
+      }
+    }
+    {
+      containerd_process containerd(runtime, registry.host(), ctd_config.sandbox_image,
                                     config.cni ? work.path() / "net.d" : fs::path());
-      runs.push_back(measure("containerd", containerd_process::versions(), containerd.socket(),
+      kill_on_interrupt stop_it(containerd.pid(), name);
+      runs.push_back(measure(name, containerd_process::versions(runtime), containerd.socket(),
                              containerd.dir().string(), ctd_config, [&] {
                                std::error_code ec;
-                               fs::copy_file(containerd.log(), o.out / "containerd.log",
+                               fs::copy_file(containerd.log(), o.out / (file + ".log"),
                                              fs::copy_options::overwrite_existing, ec);
                              }));
     }
+    if (layout) layout->restore();
   }
-  print_report(o, runs);
+  throw_if_interrupted();
+  print_report(o, runs, not_measured);
   return 0;
+} catch (const interrupted_error&) {
+  std::fprintf(stderr, "bench_compare: interrupted by %s; what the run started is cleaned up\n",
+               interrupt_signal_name());
+  return 128 + interrupt_signal();
 } catch (const std::exception& e) {
+  if (interrupted()) {
+    std::fprintf(stderr,
+                 "bench_compare: interrupted by %s (%s); what the run started is cleaned up\n",
+                 interrupt_signal_name(), e.what());
+    return 128 + interrupt_signal();
+  }
   std::fprintf(stderr, "bench_compare: %s\n", e.what());
   return 1;
 }

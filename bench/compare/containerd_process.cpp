@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "process_meter.hpp"
 #include "support/cri_client.hpp"
 #include "support/node_network.hpp"
@@ -31,32 +32,70 @@ namespace {
 constexpr const char* containerd_bin = "/usr/bin/containerd";
 constexpr const char* shim_bin = "/usr/bin/containerd-shim-runc-v2";
 constexpr const char* runc_bin = "/usr/sbin/runc";
+constexpr const char* crun_bin = "/usr/bin/crun";
+
+const char* binary_of(oci_runtime runtime) {
+  return runtime == oci_runtime::crun ? crun_bin : runc_bin;
+}
 
 bool gone(pid_t pid) { return ::kill(pid, 0) != 0; }
 
+// Every pid in the cgroup `dir` and the cgroups under it.
+std::vector<pid_t> processes_in(const fs::path& dir) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  std::vector<fs::path> dirs{dir};
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
+  for (const auto& d : dirs) {
+    std::ifstream procs(d / "cgroup.procs");
+    for (pid_t pid; procs >> pid;) out.push_back(pid);
+  }
+  return out;
+}
+
+// rmdir of the cgroup `dir` and every cgroup under it, deepest first.
+void remove_cgroup_tree(const fs::path& dir) {
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
+  std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
+    return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
+  });
+  for (const auto& d : dirs) ::rmdir(d.c_str());
+  ::rmdir(dir.c_str());
+}
+
 }  // namespace
 
-std::string containerd_process::unavailable_reason() {
-  for (const char* bin : {containerd_bin, shim_bin, runc_bin})
+const char* name_of(oci_runtime runtime) { return runtime == oci_runtime::crun ? "crun" : "runc"; }
+
+std::string containerd_process::unavailable_reason(oci_runtime runtime) {
+  for (const char* bin : {containerd_bin, shim_bin, binary_of(runtime)})
     if (!fs::exists(bin))
       return std::string(bin) + " is missing (scripts/install-deps.sh --bench installs it)";
   return "";
 }
 
-std::string containerd_process::versions() {
+std::string containerd_process::versions(oci_runtime runtime) {
   auto first_line = [](const std::string& cmd) {
     auto out = testing::shell_output(cmd + " 2>/dev/null");
     return out.substr(0, out.find('\n'));
   };
   return first_line(std::string(containerd_bin) + " --version") + "; " +
-         first_line(std::string(runc_bin) + " --version");
+         first_line(std::string(binary_of(runtime)) + " --version");
 }
 
-containerd_process::containerd_process(const std::string& registry_host,
+containerd_process::containerd_process(oci_runtime runtime, const std::string& registry_host,
                                        const std::string& sandbox_image,
                                        const fs::path& cni_conf_dir)
     : dir_("ringcri-bench-containerd") {
-  // runc puts pods with no cgroup parent under /k8s.io in every hierarchy.
+  // runc and crun put pods with no cgroup parent under /k8s.io in every
+  // hierarchy (with the layout crun is given, in one more: see
+  // cgroup_layout_for_crun.hpp).
   for (const auto& h : fs::directory_iterator("/sys/fs/cgroup")) {
     auto k8s = h.path() / "k8s.io";
     if (h.is_directory() && !h.is_symlink() && !fs::exists(k8s)) new_cgroups_.push_back(k8s);
@@ -81,17 +120,19 @@ containerd_process::containerd_process(const std::string& registry_host,
       << "  sandbox_image = \"" << sandbox_image << "\"\n"
       << "  stream_server_address = \"127.0.0.1\"\n"
       << "  stream_server_port = \"0\"\n"
-      // The node withholds CAP_SYS_RESOURCE: runc cannot lower oom_score_adj
-      // below the daemon's own (ringcri clamps the same way).
+      // The node withholds CAP_SYS_RESOURCE: the runtime cannot lower
+      // oom_score_adj below the daemon's own (ringcri clamps the same way).
       << "  restrict_oom_score_adj = true\n"
       << "  netns_mounts_under_state_dir = true\n"
       << cri << ".containerd]\n"
       << "  snapshotter = \"overlayfs\"\n"
-      << "  default_runtime_name = \"runc\"\n"
-      << cri << ".containerd.runtimes.runc]\n"
+      << "  default_runtime_name = \"" << name_of(runtime) << "\"\n"
+      << cri << ".containerd.runtimes." << name_of(runtime)
+      << "]\n"
+      // The runc v2 shim drives crun as well: it only calls the binary.
       << "  runtime_type = \"io.containerd.runc.v2\"\n"
-      << cri << ".containerd.runtimes.runc.options]\n"
-      << "  BinaryName = \"" << runc_bin << "\"\n"
+      << cri << ".containerd.runtimes." << name_of(runtime) << ".options]\n"
+      << "  BinaryName = \"" << binary_of(runtime) << "\"\n"
       << cri << ".cni]\n"
       << "  bin_dir = \"/usr/lib/cni\"\n"
       << "  conf_dir = \"" << (cni_conf_dir.empty() ? dir_.path() / "net.d" : cni_conf_dir).string()
@@ -134,6 +175,10 @@ containerd_process::containerd_process(const std::string& registry_host,
       stop();
       throw std::runtime_error("containerd's CRI did not answer within 30 s; see " + log_path);
     }
+    if (interrupted()) {
+      stop();
+      throw interrupted_error();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
@@ -152,6 +197,27 @@ void containerd_process::stop() {
   for (pid_t shim : shims) ::kill(shim, SIGKILL);
   for (int i = 0; i < 100 && !std::all_of(shims.begin(), shims.end(), gone); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // A shim killed leaves its containers running: what is still in the
+  // cgroups this containerd created is one of them (thawed first, a frozen
+  // process does not die).
+  std::vector<pid_t> left;
+  for (const auto& cgroup : new_cgroups_)
+    for (pid_t pid : processes_in(cgroup)) left.push_back(pid);
+  if (!left.empty()) {
+    for (const auto& cgroup : new_cgroups_) {
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(cgroup, ec); !ec && it != fs::end(it);
+           it.increment(ec))
+        if (it->path().filename() == "freezer.state") std::ofstream(it->path()) << "THAWED";
+    }
+    for (pid_t pid : left) ::kill(pid, SIGKILL);
+    for (int i = 0; i < 250; ++i) {
+      bool empty = true;
+      for (const auto& cgroup : new_cgroups_) empty = empty && processes_in(cgroup).empty();
+      if (empty) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   // Anything still mounted under our directory (rootfs, netns, shm).
   std::ifstream mounts("/proc/self/mounts");
   std::vector<std::string> ours;
@@ -159,7 +225,7 @@ void containerd_process::stop() {
     if (point.rfind(dir_.path().string(), 0) == 0) ours.push_back(point);
   std::sort(ours.rbegin(), ours.rend());
   for (const auto& point : ours) ::umount2(point.c_str(), MNT_DETACH);
-  for (const auto& cgroup : new_cgroups_) ::rmdir(cgroup.c_str());
+  for (const auto& cgroup : new_cgroups_) remove_cgroup_tree(cgroup);
 }
 
 containerd_process::~containerd_process() { stop(); }

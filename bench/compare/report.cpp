@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -23,12 +24,86 @@ namespace {
 struct figure {
   std::string label;
   std::function<std::optional<double>(const suite_results&)> value;
+  bool ratio = true;   // false: no ratio of runtimes (a count, a growth factor)
+  bool count = false;  // a whole number
 };
 
 std::optional<double> step_percentile(const suite_results& r, const std::string& step, double p) {
   auto it = r.steps.find(step);
   if (it == r.steps.end() || it->second.empty()) return std::nullopt;
   return percentile(it->second, p);
+}
+
+// The density runs at scale: per network, what the density run shows,
+// where a failed one stopped, and, on the density run's network, how the
+// per-pod figures grow from its pods to the scale's.
+void scale_figures(const suite_config& workload, std::vector<figure>& out) {
+  const int n = workload.scale_pods, d = workload.density_pods;
+  const std::string ns = std::to_string(n), ds = std::to_string(d);
+  const std::string pods =
+      ns + " pods, " + std::to_string(workload.scale_concurrency) + " at a time";
+  using value = std::optional<double>;
+  std::vector<std::pair<std::string, std::string>> networks{{"host", "host network"}};
+  if (workload.cni) networks.push_back({"cni", "CNI network"});
+  for (const auto& [net, net_label] : networks) {
+    auto run = [net = net](const suite_results& r) -> const scale_result* {
+      auto it = r.scale.find(net);
+      return it == r.scale.end() ? nullptr : &it->second;
+    };
+    auto add = [&, run](std::string label, std::function<value(const scale_result&)> f,
+                        bool count = false) {
+      out.push_back({"scale, " + net_label + ": " + label,
+                     [run, f](const suite_results& r) -> value {
+                       auto s = run(r);
+                       return s ? f(*s) : std::nullopt;
+                     },
+                     !count, count});
+    };
+    auto if_running = [](double (*f)(const scale_result&)) {
+      return [f](const scale_result& s) -> value {
+        return s.all_running ? value(f(s)) : std::nullopt;
+      };
+    };
+    add("start " + pods + " (s)", if_running([](const scale_result& s) { return s.wall_s; }));
+    add("runtime CPU while starting them (s)",
+        if_running([](const scale_result& s) { return s.cpu_s; }));
+    add("runtime RSS, peak while starting (MiB)",
+        if_running([](const scale_result& s) { return s.peak.rss_kib / 1024.0; }));
+    add("runtime RSS with " + ns + " pods running (MiB)",
+        if_running([](const scale_result& s) { return s.running.rss_kib / 1024.0; }));
+    add("runtime RSS per running pod (MiB)", [n](const scale_result& s) -> value {
+      return s.all_running ? value(s.running.rss_kib / 1024.0 / n) : std::nullopt;
+    });
+    add("stop and remove " + pods + " (s)", [](const scale_result& s) -> value {
+      return s.completed ? value(s.teardown_s) : std::nullopt;
+    });
+    add(
+        "pods running (all " + ns + ", or where a failed run stopped)",
+        [](const scale_result& s) -> value {
+          if (!s.ran) return std::nullopt;
+          return s.containers_running >= 0 ? s.containers_running : s.pods_started;
+        },
+        true);
+    if (net != (workload.cni ? "cni" : "host")) continue;
+    // Against the density run, which ran on this network.
+    out.push_back(
+        {"scale, " + net_label + ": start wall per pod, " + ds + " → " + ns + " pods (× growth)",
+         [run, n, d](const suite_results& r) -> value {
+           auto s = run(r);
+           if (!s || !s->all_running || r.density_wall_s <= 0) return std::nullopt;
+           return (s->wall_s / n) / (r.density_wall_s / d);
+         },
+         false});
+    out.push_back(
+        {"scale, " + net_label + ": runtime RSS per pod, " + ds + " → " + ns + " pods (× growth)",
+         [run, n, d](const suite_results& r) -> value {
+           auto s = run(r);
+           if (!s || !s->all_running || r.density_running.rss_kib <= 0) return std::nullopt;
+           return (static_cast<double>(s->running.rss_kib) / n) /
+                  (static_cast<double>(r.density_running.rss_kib) / d);
+         },
+         false});
+  }
 }
 
 std::vector<figure> figures(const suite_config& workload) {
@@ -67,6 +142,7 @@ std::vector<figure> figures(const suite_config& workload) {
           [](const suite_results& r) { return static_cast<double>(r.density_running.processes); });
   density("stop and remove " + pods + " (s)",
           [](const suite_results& r) { return r.density_teardown_s; });
+  if (workload.scale_pods > 0) scale_figures(workload, out);
   for (auto [image, label] : {std::pair{"busybox", "busybox, 1 layer, 1 MB"},
                               {"big", "8 layers, 144 MB, gzip"},
                               {"bigzstd", "8 layers, 144 MB, zstd"}})
@@ -126,25 +202,59 @@ std::string comparison_table(const std::vector<runtime_run>& runs) {
   std::ostringstream out;
   out << "| figure |";
   for (const auto& run : runs) out << ' ' << run.name << " |";
-  if (runs.size() == 2) out << ' ' << runs[1].name << " ÷ " << runs[0].name << " |";
+  for (std::size_t i = 1; i < runs.size(); ++i)
+    out << ' ' << runs[i].name << " ÷ " << runs[0].name << " |";
   out << "\n|---|";
-  for (std::size_t i = 0; i < runs.size(); ++i) out << "---:|";
-  if (runs.size() == 2) out << "---:|";
+  for (std::size_t i = 0; i < 2 * runs.size() - (runs.empty() ? 0 : 1); ++i) out << "---:|";
   out << '\n';
   for (const auto& f : figures(runs.empty() ? suite_config{} : runs[0].results.workload)) {
     out << "| " << f.label << " |";
     std::vector<std::optional<double>> values;
     for (const auto& run : runs) {
       values.push_back(f.value(run.results));
-      out << ' ' << format(values.back()) << " |";
+      out << ' '
+          << (f.count && values.back() ? std::to_string(std::lround(*values.back()))
+                                       : format(values.back()))
+          << " |";
     }
-    if (runs.size() == 2) {
-      if (values[0] && values[1] && *values[0] > 0)
-        out << ' ' << format(*values[1] / *values[0]) << "× |";
+    for (std::size_t i = 1; i < runs.size(); ++i) {
+      if (f.ratio && values[0] && values[i] && *values[0] > 0)
+        out << ' ' << format(*values[i] / *values[0]) << "× |";
       else
         out << " - |";
     }
     out << '\n';
+  }
+  return out.str();
+}
+
+std::string scale_notes(const std::vector<runtime_run>& runs) {
+  std::ostringstream out;
+  for (const auto& run : runs) {
+    const int n = run.results.workload.scale_pods;
+    for (const auto& [net, s] : run.results.scale) {
+      if (s.completed) continue;
+      out << "- " << run.name << ", density at scale on the " << (net == "cni" ? "CNI" : "host")
+          << " network: ";
+      if (!s.ran) {
+        out << s.error << '\n';
+        continue;
+      }
+      out << "failed at " << s.stage;
+      if (s.stage == "start") {
+        out << " after " << format(s.elapsed_s) << " s, " << s.pods_started << " of " << n
+            << " pods started, ";
+        if (s.containers_running >= 0)
+          out << s.containers_running << " running";
+        else
+          out << "the runtime no longer answering";
+      }
+      out << ": " << first_line(s.error) << '\n';
+    }
+    if (!run.results.scale_cleanup_error.empty())
+      out << "- " << run.name
+          << ", clean-up after the scale runs: " << first_line(run.results.scale_cleanup_error)
+          << '\n';
   }
   return out.str();
 }
@@ -157,7 +267,11 @@ std::string write_report(const fs::path& dir, const std::vector<runtime_run>& ru
     json["runtimes"][run.name] = {{"version", run.version}, {"results", run.results.to_json()}};
   std::ofstream(dir / "results.json") << json.dump(2) << '\n';
   wrote << (dir / "results.json").string() << '\n';
-  std::ofstream(dir / "table.md") << comparison_table(runs);
+  {
+    std::ofstream table(dir / "table.md");
+    table << comparison_table(runs);
+    if (auto notes = scale_notes(runs); !notes.empty()) table << '\n' << notes;
+  }
   wrote << (dir / "table.md").string() << '\n';
 
   if (testing::shell_output("command -v gnuplot").empty()) {
@@ -179,7 +293,9 @@ std::string write_report(const fs::path& dir, const std::vector<runtime_run>& ru
     for (const auto& run : runs) {
       auto it = run.results.steps.find(std::string(net) + "/end to end");
       if (it == run.results.steps.end()) continue;
-      auto data = dir / (run.name + "-" + net + ".dat");
+      std::string file = run.name;
+      std::replace(file.begin(), file.end(), '+', '-');
+      auto data = dir / (file + "-" + net + ".dat");
       write_cdf(data, it->second);
       plot << (first ? "" : ", ") << "'" << data.string() << "' using 1:2 with steps lw 2 title '"
            << run.name << " p50 " << format(percentile(it->second, 0.5)) << " ms'";

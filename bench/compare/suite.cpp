@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "bench_support.hpp"
+#include "interrupt.hpp"
 #include "support/stream_client.hpp"
 
 namespace ringcri::bench {
@@ -173,19 +177,23 @@ void sequential_pods(testing::cri_client& client, const suite_config& config,
 }
 
 // Runs `work(i)` for i in [0, n) on `concurrency` threads; rethrows the
-// first failure once all are done.
+// first failure once all are done. With `stop_at_failure` no work starts
+// after a failure; nor does any once the run is interrupted.
 template <class Work>
-void in_parallel(int n, int concurrency, Work work) {
+void in_parallel(int n, int concurrency, Work work, bool stop_at_failure = false) {
   std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
   std::exception_ptr failure;
   std::mutex mutex;
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t)
     threads.emplace_back([&] {
       for (int i; (i = next++) < n;) {
+        if ((stop_at_failure && failed) || interrupted()) break;
         try {
           work(i);
         } catch (...) {
+          failed = true;
           std::lock_guard lock(mutex);
           if (!failure) failure = std::current_exception();
         }
@@ -193,6 +201,7 @@ void in_parallel(int n, int concurrency, Work work) {
     });
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
+  throw_if_interrupted();
 }
 
 // The node performance benchmark's density run: 105 pods, 10 at a time.
@@ -226,6 +235,132 @@ void density(testing::cri_client& client, const suite_config& config, process_me
   in_parallel(config.density_pods, config.density_concurrency,
               [&](int i) { stop_and_remove_pod(client, ids[static_cast<std::size_t>(i)]); });
   out.density_teardown_s = ms_since(t2) / 1000;
+}
+
+// How many pods named `prefix`* the runtime lists READY, and how many of
+// their containers RUNNING.
+std::pair<int, int> count_running(testing::cri_client& client, const std::string& prefix) {
+  v1::ListPodSandboxRequest list;
+  v1::ListPodSandboxResponse pods;
+  check(client.runtime_call(&S::ListPodSandbox, list, &pods), "ListPodSandbox");
+  std::set<std::string> ready;
+  for (const auto& p : pods.items())
+    if (p.metadata().name().rfind(prefix, 0) == 0 && p.state() == v1::SANDBOX_READY)
+      ready.insert(p.id());
+  v1::ListContainersRequest clist;
+  v1::ListContainersResponse containers;
+  check(client.runtime_call(&S::ListContainers, clist, &containers), "ListContainers");
+  int running = 0;
+  for (const auto& c : containers.containers())
+    if (ready.contains(c.pod_sandbox_id()) && c.state() == v1::CONTAINER_RUNNING) ++running;
+  return {static_cast<int>(ready.size()), running};
+}
+
+// Stops and removes every pod the runtime lists, `concurrency` at a time,
+// ignoring errors (after a failure).
+void remove_all_pods(testing::cri_client& client, int concurrency) {
+  v1::ListPodSandboxRequest list;
+  v1::ListPodSandboxResponse pods;
+  if (!client.runtime_call(&S::ListPodSandbox, list, &pods).ok()) return;
+  std::vector<std::string> ids;
+  for (const auto& p : pods.items()) ids.push_back(p.id());
+  in_parallel(static_cast<int>(ids.size()), concurrency, [&](int i) {
+    try {
+      stop_and_remove_pod(client, ids[static_cast<std::size_t>(i)]);
+    } catch (const std::exception&) {
+    }
+  });
+}
+
+// The density run at scale on one network: config.scale_pods pods,
+// config.scale_concurrency at a time; each pod checked Running, then all
+// torn down. A failure ends the run where it is (recorded) and removes the
+// pods; an interrupt goes on up.
+scale_result density_at_scale(testing::cri_client& client, const suite_config& config,
+                              process_meter& meter, const std::string& network) {
+  const int n = config.scale_pods;
+  const std::string prefix = "scale-" + network + "-";
+  std::printf("  density at scale: %d pods, %d at a time, %s network\n", n,
+              config.scale_concurrency, network == "host" ? "host" : "CNI");
+  std::fflush(stdout);
+  scale_result r;
+  r.ran = true;
+  std::vector<std::string> ids(static_cast<std::size_t>(n));
+  std::atomic<int> started{0};
+  r.stage = "start";
+  ::sync();
+  meter.start_sampling();
+  auto t = clock_type::now();
+  try {
+    in_parallel(
+        n, config.scale_concurrency,
+        [&](int i) {
+          ids[static_cast<std::size_t>(i)] =
+              start_pod(client, config, prefix + std::to_string(i), network == "host").pod_id;
+          ++started;
+        },
+        true);
+    r.wall_s = ms_since(t) / 1000;
+    r.elapsed_s = r.wall_s;
+    meter.stop_sampling();
+    r.cpu_s = meter.cpu_since_start();
+    r.pods_started = started;
+    r.stage = "check";
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    r.running = meter.now();
+    r.peak = meter.peak();
+    if (r.running.rss_kib > r.peak.rss_kib) r.peak = r.running;
+    std::tie(r.pods_ready, r.containers_running) = count_running(client, prefix);
+    if (r.pods_ready != n || r.containers_running != n)
+      throw std::runtime_error("after " + std::to_string(n) + " pods started, " +
+                               std::to_string(r.pods_ready) + " are listed READY and " +
+                               std::to_string(r.containers_running) + " containers RUNNING");
+    r.all_running = true;
+    r.stage = "teardown";
+    auto t2 = clock_type::now();
+    in_parallel(
+        n, config.scale_concurrency,
+        [&](int i) { stop_and_remove_pod(client, ids[static_cast<std::size_t>(i)]); }, true);
+    r.teardown_s = ms_since(t2) / 1000;
+    r.completed = true;
+    r.stage.clear();
+  } catch (const std::exception& e) {
+    meter.stop_sampling();
+    if (interrupted()) throw;
+    r.error = e.what();
+    if (r.stage == "start") {
+      r.elapsed_s = ms_since(t) / 1000;
+      r.pods_started = started;
+      try {
+        std::tie(r.pods_ready, r.containers_running) = count_running(client, prefix);
+      } catch (const std::exception&) {
+        r.pods_ready = r.containers_running = -1;  // the runtime no longer answers
+      }
+    }
+    std::printf("  stopped (%s): %s\n", r.stage.c_str(), r.error.c_str());
+    std::fflush(stdout);
+    remove_all_pods(client, config.scale_concurrency);
+  }
+  return r;
+}
+
+void scale_runs(testing::cri_client& client, const suite_config& config, process_meter& meter,
+                suite_results& out) {
+  std::vector<std::string> networks{"host"};
+  if (config.cni) networks.push_back("cni");
+  bool runtime_answers = true;
+  for (const auto& network : networks) {
+    if (!runtime_answers) {
+      scale_result skipped;
+      skipped.error = "not run: the runtime no longer answered after the previous run failed";
+      out.scale[network] = skipped;
+      continue;
+    }
+    out.scale[network] = density_at_scale(client, config, meter, network);
+    v1::VersionRequest req;
+    v1::VersionResponse resp;
+    runtime_answers = client.runtime_call(&S::Version, req, &resp).ok();
+  }
 }
 
 // Throws unless the runtime lists no pod, container or image.
@@ -287,10 +422,22 @@ suite_results run_suite(testing::cri_client& client, const suite_config& config,
   if (config.cni) sequential_pods(client, config, "cni", out);
   ::sync();
   density(client, config, meter, out);
+  if (config.scale_pods > 0) scale_runs(client, config, meter, out);
 
-  remove_image(client, image_ref(config, "busybox"));
-  if (!config.sandbox_image.empty()) remove_image(client, config.sandbox_image);
-  check_empty(client);
+  try {
+    remove_image(client, image_ref(config, "busybox"));
+    if (!config.sandbox_image.empty()) remove_image(client, config.sandbox_image);
+    check_empty(client);
+  } catch (const std::exception& e) {
+    // A scale run that failed may have left the runtime unable to clean up
+    // (or dead): the other figures stand, the runtime's owner removes what
+    // is left.
+    bool scale_failed = std::any_of(out.scale.begin(), out.scale.end(),
+                                    [](const auto& s) { return !s.second.completed; });
+    if (!scale_failed || interrupted()) throw;
+    out.scale_cleanup_error = e.what();
+    remove_everything(client);
+  }
   return out;
 }
 
@@ -299,20 +446,54 @@ nlohmann::json suite_results::to_json() const {
     return nlohmann::json{
         {"rss_mib", u.rss_kib / 1024.0}, {"cpu_s", u.cpu_s}, {"processes", u.processes}};
   };
-  return {{"workload",
-           {{"pods", workload.pods},
-            {"density_pods", workload.density_pods},
-            {"density_concurrency", workload.density_concurrency},
-            {"pull_runs", workload.pull_runs},
-            {"cni", workload.cni}}},
-          {"pull_s", pull_s},
-          {"steps_ms", steps},
-          {"density",
-           {{"wall_s", density_wall_s},
-            {"cpu_s", density_cpu_s},
-            {"teardown_s", density_teardown_s},
-            {"peak", usage(density_peak)},
-            {"running", usage(density_running)}}}};
+  nlohmann::json out{{"workload",
+                      {{"pods", workload.pods},
+                       {"density_pods", workload.density_pods},
+                       {"density_concurrency", workload.density_concurrency},
+                       {"pull_runs", workload.pull_runs},
+                       {"cni", workload.cni},
+                       {"scale_pods", workload.scale_pods},
+                       {"scale_concurrency", workload.scale_concurrency}}},
+                     {"pull_s", pull_s},
+                     {"steps_ms", steps},
+                     {"density",
+                      {{"wall_s", density_wall_s},
+                       {"cpu_s", density_cpu_s},
+                       {"teardown_s", density_teardown_s},
+                       {"peak", usage(density_peak)},
+                       {"running", usage(density_running)}}}};
+  if (workload.scale_pods > 0) {
+    out["scale"] = nlohmann::json::object();
+    for (const auto& [network, result] : scale) out["scale"][network] = result.to_json();
+    if (!scale_cleanup_error.empty()) out["scale_cleanup_error"] = scale_cleanup_error;
+  }
+  return out;
+}
+
+nlohmann::json scale_result::to_json() const {
+  auto usage = [](const process_usage& u) {
+    return nlohmann::json{
+        {"rss_mib", u.rss_kib / 1024.0}, {"cpu_s", u.cpu_s}, {"processes", u.processes}};
+  };
+  nlohmann::json out{{"ran", ran},
+                     {"all_running", all_running},
+                     {"completed", completed},
+                     {"pods_started", pods_started},
+                     {"pods_ready", pods_ready},
+                     {"containers_running", containers_running},
+                     {"elapsed_s", elapsed_s}};
+  if (all_running) {
+    out["wall_s"] = wall_s;
+    out["cpu_s"] = cpu_s;
+    out["peak"] = usage(peak);
+    out["running"] = usage(running);
+  }
+  if (completed) out["teardown_s"] = teardown_s;
+  if (!error.empty()) {
+    out["stage"] = stage;
+    out["error"] = error;
+  }
+  return out;
 }
 
 }  // namespace ringcri::bench
