@@ -31,6 +31,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -136,6 +137,42 @@ runtime_run measure(
   }
 }
 
+// The cgroup `name` of each hierarchy that has none yet; the destructor
+// removes the ones made since (empty cgroups under them first). ringcri
+// leaves its parent cgroup /ringcri after its pods are gone, and on cgroup
+// v2 that one enables the controllers for its children: a hugetlb left
+// enabled there would keep crun's cgroup layout from being set up.
+class new_cgroups {
+ public:
+  explicit new_cgroups(const std::string& name) {
+    std::error_code ec;
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+      if (h.is_directory() && !h.is_symlink() && !fs::exists(h.path() / name))
+        dirs_.push_back(h.path() / name);
+    if (fs::exists("/sys/fs/cgroup/cgroup.controllers") && !fs::exists("/sys/fs/cgroup/" + name))
+      dirs_.push_back("/sys/fs/cgroup/" + name);
+  }
+  ~new_cgroups() {
+    for (const auto& dir : dirs_) {
+      std::vector<fs::path> under;
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+           it.increment(ec))
+        if (it->is_directory(ec) && !it->is_symlink(ec)) under.push_back(it->path());
+      std::sort(under.begin(), under.end(), [](const fs::path& a, const fs::path& b) {
+        return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
+      });
+      for (const auto& d : under) ::rmdir(d.c_str());
+      ::rmdir(dir.c_str());
+    }
+  }
+  new_cgroups(const new_cgroups&) = delete;
+  new_cgroups& operator=(const new_cgroups&) = delete;
+
+ private:
+  std::vector<fs::path> dirs_;
+};
+
 void print_report(const options& o, const std::vector<runtime_run>& runs,
                   const std::vector<std::string>& not_measured = {}) {
   std::printf("\n%s\n", comparison_table(runs).c_str());
@@ -222,6 +259,7 @@ int main(int argc, char** argv) try {
     std::ofstream(work.path() / "ringcri.toml")
         << "[cni]\nconf_dir = \""
         << (config.cni ? work.path() / "net.d" : work.path() / "none").string() << "\"\n";
+    new_cgroups remove_parent_cgroups("ringcri");  // after the daemon and its pods
     ringcri_process daemon({"--config", (work.path() / "ringcri.toml").string()});
     kill_on_interrupt stop_it(daemon.pid(), "ringcri");
     std::string out = shell_output(ringcri_binary() + " --version");

@@ -53,6 +53,17 @@ std::string write_control(const fs::path& path, const std::string& text) {
   return err;
 }
 
+// The same, retried for up to 2 s while the kernel says EBUSY (a child
+// cgroup that enabled the controller, just removed).
+std::string write_control_retried(const fs::path& path, const std::string& text) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (;;) {
+    auto err = write_control(path, text);
+    if (err != std::strerror(EBUSY) || std::chrono::steady_clock::now() > deadline) return err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 // The hierarchy id /proc/cgroups gives `controller` (0: on cgroup v2), or
 // -1 if it is not listed.
 int hierarchy_of(const std::string& controller) {
@@ -148,7 +159,7 @@ cgroup_layout_for_crun::cgroup_layout_for_crun() {
   try {
     for (auto& c : moved_)
       if (c.was_enabled)
-        if (auto err = write_control(unified / "cgroup.subtree_control", "-" + c.name);
+        if (auto err = write_control_retried(unified / "cgroup.subtree_control", "-" + c.name);
             !err.empty()) {
           auto holders = holders_of(c.name);
           throw std::runtime_error("cannot take " + c.name + " out of " +
