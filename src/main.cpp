@@ -26,6 +26,7 @@
 #include "cri/restore.hpp"
 #include "cri/server.hpp"
 #include "cri/streaming/server.hpp"
+#include "exec/cgroups/favordynmods.hpp"
 #include "exec/cgroups/hierarchy.hpp"
 #include "exec/keeper/client.hpp"
 #include "exec/sandbox/user_namespace_probe.hpp"
@@ -57,6 +58,26 @@ bool make_private(const std::filesystem::path& dir) {
     return false;
   }
   return true;
+}
+
+// Container set-up waits for no RCU grace period (favordynmods.hpp).
+void favor_dynamic_cgroup_changes(const config& cfg, const ringcri::exec::cgroups::hierarchy& cgroups) {
+  const auto* unified = cgroups.unified();
+  if (!cfg.cgroup_favordynmods) {
+    spdlog::info("msg=\"cgroup favordynmods left as the node has it (cgroup_favordynmods = false)\"");
+    return;
+  }
+  if (unified == nullptr) {
+    spdlog::info("msg=\"cgroup favordynmods not set: the node mounts no cgroup2 hierarchy\"");
+    return;
+  }
+  auto done = ringcri::exec::cgroups::favor_dynamic_changes(*unified);
+  if (!done)
+    spdlog::warn("msg=\"cgroup favordynmods not set: moving a process into a cgroup waits for an RCU grace "
+                 "period\" error=\"{}\"",
+                 done.error().message());
+  else if (*done == ringcri::exec::cgroups::favordynmods_outcome::switched_on)
+    spdlog::info("msg=\"cgroup favordynmods switched on\" mount={}", unified->mount_point);
 }
 
 int serve(const config& cfg) {
@@ -101,6 +122,7 @@ int serve(const config& cfg) {
     return 1;
   }
   ctx.cgroups = &*cgroups;
+  favor_dynamic_cgroup_changes(cfg, *cgroups);
   // Once, before serving: Status reports it and RunPodSandbox relies on it.
   if (auto userns = ringcri::exec::sandbox::probe_user_namespaces(cfg.root_dir); userns.supported)
     ctx.user_namespaces = true;

@@ -299,6 +299,7 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
                                        "cores",
                                        "log_level",
                                        "cgroup_driver",
+                                       "cgroup_favordynmods",
                                        "registry",
                                        "stream_server_address",
                                        "stream_server_port",
@@ -331,6 +332,13 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
     auto v = node->value<std::string>();
     if (!v) return fail(error_kind::invalid_argument, fmt::format("{}: key 'cgroup_driver' must be a string", origin));
     c.cgroup_driver = *v;
+  }
+  if (auto node = t.get("cgroup_favordynmods")) {
+    auto v = node->value<bool>();
+    if (!v)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'cgroup_favordynmods' must be true or false", origin));
+    c.cgroup_favordynmods = *v;
   }
   if (auto node = t.get("stream_server_address")) {
     auto v = node->value<std::string>();

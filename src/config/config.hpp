@@ -84,6 +84,10 @@ struct config {
   unsigned cores = 0;                                    // reactor threads; 0: every core
   std::string log_level = "info";
   std::string cgroup_driver = "cgroupfs";                // cgroupfs or systemd
+  // Switch on the kernel's favordynmods cgroup option at start, so moving
+  // a process into its cgroups does not wait for an RCU grace period
+  // (exec/cgroups/favordynmods.hpp). False leaves the node as it is.
+  bool cgroup_favordynmods = true;
   // The streaming server behind Exec, Attach and PortForward (plain HTTP,
   // one-time URLs). Port 0: a free port chosen at start.
   std::string stream_server_address = "127.0.0.1";

@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <sstream>
+#include <string>
 
 #include "support/ringcri_process.hpp"
+#include "support/skip.hpp"
 
 using namespace ringcri::testing;
 
@@ -52,4 +55,46 @@ TEST_CASE("--version exits at once with success") {
   auto [status, log] = run_ringcri({"--version"});
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+namespace {
+
+// The super options of the node's cgroup2 mount (the last field of its
+// /proc/self/mountinfo line, ",opt,"-wrapped), or "" with no cgroup2.
+std::string cgroup2_options() {
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    auto dash = line.find(" - cgroup2 ");
+    if (dash == std::string::npos) continue;
+    std::istringstream rest(line.substr(dash + 3));
+    std::string type, source, options;
+    rest >> type >> source >> options;
+    return "," + options + ",";
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("the daemon switches on favordynmods on the cgroup2 hierarchy, keeping its other options") {
+  auto before = cgroup2_options();
+  if (before.empty()) return skip_case("the node mounts no cgroup2 hierarchy");
+  ringcri_process d;
+  if (d.log().find("favordynmods not set") != std::string::npos)
+    return skip_case("this kernel does not take favordynmods (Linux 6.0+)");
+  auto after = cgroup2_options();
+  CHECK_THAT(after, Catch::Contains(",favordynmods,"));
+  for (const char* kept : {",nsdelegate,", ",memory_recursiveprot,"})
+    if (before.find(kept) != std::string::npos) CHECK_THAT(after, Catch::Contains(kept));
+  if (before.find(",favordynmods,") == std::string::npos)
+    CHECK_THAT(d.log(), Catch::Contains("msg=\"cgroup favordynmods switched on\""));
+}
+
+TEST_CASE("cgroup_favordynmods = false leaves the cgroup hierarchies alone") {
+  temp_dir dir;
+  auto file = dir.path() / "ringcri.toml";
+  std::ofstream(file) << "cgroup_favordynmods = false\n";
+  ringcri_process d({"--config", file.string()});
+  CHECK_THAT(d.log(), Catch::Contains("favordynmods left as the node has it") &&
+                          !Catch::Contains("favordynmods switched on"));
 }

@@ -75,7 +75,7 @@ result<std::vector<cgroup_mount>> parse_cgroup_mounts(std::string_view text) {
     auto fields = fields_of(line);
     auto dash = std::find(fields.begin(), fields.end(), std::string_view("-"));
     if (fields.size() < 7 || dash == fields.end() || dash - fields.begin() < 6 ||
-        fields.end() - dash < 3)
+        fields.end() - dash < 4)
       return fail(error_kind::invalid_argument,
                   fmt::format("mountinfo line {} does not parse: \"{}\"", line_no, line));
     std::string_view fstype = dash[1];
@@ -85,6 +85,8 @@ result<std::vector<cgroup_mount>> parse_cgroup_mounts(std::string_view text) {
     m.root = unescape_mountinfo(fields[3]);
     m.mount_point = unescape_mountinfo(fields[4]);
     m.unified = fstype == "cgroup2";
+    for (auto opt : split(dash[3], ','))
+      if (!opt.empty()) m.options.emplace_back(opt);
     if (!m.unified)
       for (auto opt : split(dash[3], ','))
         if (!is_mount_flag(opt)) m.controllers.emplace_back(opt);

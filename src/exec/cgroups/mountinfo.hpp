@@ -17,6 +17,7 @@ struct cgroup_mount {
   bool unified = false;                  // cgroup2
   std::vector<std::string> controllers;  // v1: "cpu", "cpuacct", "name=systemd"...; v2: empty
   std::string device;                    // major:minor, the same for two mounts of one hierarchy
+  std::vector<std::string> options;      // the hierarchy's own (super) options: "rw", "nsdelegate"...
 };
 
 // Parses mountinfo text (the format of /proc/self/mountinfo) into its

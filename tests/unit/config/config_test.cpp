@@ -361,3 +361,15 @@ TEST_CASE("[runtimes] errors name the file and the key path") {
   REQUIRE_FALSE(unnamed);
   CHECK_THAT(unnamed.error().message(), Catch::Contains("needs a name"));
 }
+
+TEST_CASE("cgroup_favordynmods: on by default, false turns it off, and it is a bool") {
+  auto d = config::parse("", "t.toml");
+  REQUIRE(d);
+  CHECK(d->cgroup_favordynmods);
+  auto off = config::parse("cgroup_favordynmods = false", "t.toml");
+  REQUIRE(off);
+  CHECK_FALSE(off->cgroup_favordynmods);
+  auto bad = config::parse("cgroup_favordynmods = \"yes\"", "b.toml");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("b.toml") && Catch::Contains("'cgroup_favordynmods'"));
+}

@@ -290,9 +290,9 @@ TEST_CASE("/sys/fs/cgroup: read-only unless privileged, and the node's hierarchi
 
   using ringcri::exec::cgroups::cgroup_mount;
   std::vector<cgroup_mount> hybrid = {
-      {"/sys/fs/cgroup/cpu,cpuacct", "/", false, {"cpu", "cpuacct"}, "0:1"},
-      {"/sys/fs/cgroup/systemd", "/", false, {"name=systemd"}, "0:2"},
-      {"/sys/fs/cgroup/unified", "/", true, {}, "0:3"},
+      {"/sys/fs/cgroup/cpu,cpuacct", "/", false, {"cpu", "cpuacct"}, "0:1", {}},
+      {"/sys/fs/cgroup/systemd", "/", false, {"name=systemd"}, "0:2", {}},
+      {"/sys/fs/cgroup/unified", "/", true, {}, "0:3", {}},
   };
   auto tree = cgroup_tree(hybrid);
   REQUIRE(tree.size() == 3);
@@ -305,7 +305,7 @@ TEST_CASE("/sys/fs/cgroup: read-only unless privileged, and the node's hierarchi
   CHECK(tree[2].type == "cgroup2");
   CHECK(tree[2].options.empty());
 
-  auto pure = cgroup_tree({{"/sys/fs/cgroup", "/", true, {}, "0:4"}});
+  auto pure = cgroup_tree({{"/sys/fs/cgroup", "/", true, {}, "0:4", {}}});
   REQUIRE(pure.size() == 1);
   CHECK(pure[0].name.empty());
   CHECK(pure[0].type == "cgroup2");

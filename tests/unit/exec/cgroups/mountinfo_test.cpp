@@ -119,3 +119,16 @@ TEST_CASE("mountinfo without cgroups or that does not parse is an error") {
   REQUIRE_FALSE(broken);
   CHECK(broken.error().message().find("line 2") != std::string::npos);
 }
+
+TEST_CASE("mountinfo keeps a hierarchy's own options") {
+  auto h = cg::hierarchy::detect_from(
+      "40 30 0:37 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,favordynmods\n");
+  REQUIRE(h);
+  CHECK(h->mounts()[0].options == std::vector<std::string>{"rw", "nsdelegate", "favordynmods"});
+}
+
+TEST_CASE("mountinfo line that ends at the file system's source is an error, not a read past it") {
+  auto cut = cg::hierarchy::detect_from("31 30 0:28 / /sys/fs/cgroup/pids rw - cgroup cgroup\n");
+  REQUIRE_FALSE(cut);
+  CHECK(cut.error().message().find("line 1") != std::string::npos);
+}
