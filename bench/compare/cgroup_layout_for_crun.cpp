@@ -208,8 +208,10 @@ bool cgroup_layout_for_crun::restore_locked() {
     }
     // Back on v2 once the kernel lets the v1 hierarchy go: while a child
     // cgroup (or a dying one) is left it stays, unmounted; mounted again,
-    // what is left can be removed and the last umount ends it.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    // what is left can be removed and the last umount ends it. The
+    // kernel may take minutes to drop the last dying cgroup (a run with
+    // 105 pods once took more than 30 s).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
     int remounts = 0;
     std::vector<std::string> left;
     std::string last_error;

@@ -11,7 +11,7 @@
 //   restore: umount; until /proc/cgroups shows <c> back on v2 (hierarchy
 //            0; the kernel keeps a v1 hierarchy alive while a child cgroup,
 //            even a dying one, remains) mount it again, rmdir the empty
-//            child cgroups left, umount, for up to 30 s; then +<c> back,
+//            child cgroups left, umount, for up to 5 minutes; then +<c> back,
 //            rmdir the mount point if it was made here, and compare
 //            subtree_control with what it was.
 //
