@@ -206,25 +206,36 @@ bool cgroup_layout_for_crun::restore_locked() {
       else
         c.mounted = false;
     }
-    // Back on v2 once the kernel lets the v1 hierarchy go: while a child
-    // cgroup (or a dying one) is left it stays, unmounted; mounted again,
-    // what is left can be removed and the last umount ends it. The
-    // kernel may take minutes to drop the last dying cgroup (a run with
-    // 105 pods once took more than 30 s).
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    // Back on v2 once the kernel lets the v1 hierarchy go. An umount with
+    // a child cgroup left, even a dying one, keeps the hierarchy alive with
+    // no mount: it has to be mounted again, once the children are gone
+    // (rmdir of the ones left), and unmounted. An umount with none starts
+    // the hierarchy's end, which takes RCU grace periods: seconds here (up
+    // to 10 s with lazy RCU callbacks). A mount meanwhile waits for that
+    // end and makes a new hierarchy, so each umount is given 15 s before
+    // the next mount (mounting every 200 ms never let it go).
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + std::chrono::minutes(5);
+    auto released_within = [&](std::chrono::steady_clock::duration patience) {
+      auto until = std::min(std::chrono::steady_clock::now() + patience, deadline);
+      for (;;) {
+        if (hierarchy_of(c.name) <= 0) return true;
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    };
     int remounts = 0;
     std::vector<std::string> left;
     std::string last_error;
-    while (!c.mounted && hierarchy_of(c.name) > 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
+    while (!c.mounted && !released_within(std::chrono::seconds(15))) {
+      if (std::chrono::steady_clock::now() >= deadline) {
         problems.push_back(c.name + " is still a v1 hierarchy (id " +
-                           std::to_string(hierarchy_of(c.name)) + " in /proc/cgroups) after " +
-                           std::to_string(remounts) + " remounts" +
-                           (left.empty() ? "" : "; cgroups left: " + joined(left)) +
+                           std::to_string(hierarchy_of(c.name)) +
+                           " in /proc/cgroups) after 5 minutes and " + std::to_string(remounts) +
+                           " remounts" + (left.empty() ? "" : "; cgroups left: " + joined(left)) +
                            (last_error.empty() ? "" : "; last error: " + last_error));
         break;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       std::error_code ec;
       if (!fs::exists(c.mount_point)) fs::create_directory(c.mount_point, ec);
       if (auto err = mount_v1(c.name, c.mount_point); !err.empty()) {
@@ -238,8 +249,10 @@ bool cgroup_layout_for_crun::restore_locked() {
         problems.push_back("umount " + c.mount_point.string() + " (again): " + err);
       }
     }
-    if (remounts > 0 && hierarchy_of(c.name) == 0)
-      std::printf("cgroups: the %s v1 hierarchy let go after %d remount%s\n", c.name.c_str(),
+    if (hierarchy_of(c.name) == 0)
+      std::printf("cgroups: the %s v1 hierarchy let go after %.1f s, %d remount%s\n",
+                  c.name.c_str(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                   remounts, remounts == 1 ? "" : "s");
     if (c.was_enabled)
       if (auto err = write_control(unified / "cgroup.subtree_control", "+" + c.name); !err.empty())

@@ -10,10 +10,11 @@
 //            mkdir /sys/fs/cgroup/<c>, mount -t cgroup -o <c> cgroup /sys/fs/cgroup/<c>
 //   restore: umount; until /proc/cgroups shows <c> back on v2 (hierarchy
 //            0; the kernel keeps a v1 hierarchy alive while a child cgroup,
-//            even a dying one, remains) mount it again, rmdir the empty
-//            child cgroups left, umount, for up to 5 minutes; then +<c> back,
-//            rmdir the mount point if it was made here, and compare
-//            subtree_control with what it was.
+//            even a dying one, remains, and takes seconds to end one that
+//            has none) give each umount 15 s, then mount it again, rmdir
+//            the empty child cgroups left, umount, for up to 5 minutes;
+//            then +<c> back, rmdir the mount point if it was made here, and
+//            compare subtree_control with what it was.
 //
 // Pure v1, pure v2, or a v2 hierarchy with no controller: nothing to do.
 // Everything is printed as it is done, and a warning names whatever could
