@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "cgroup_layout_for_crun.hpp"
+#include "cgroup_tree.hpp"
 #include "containerd_process.hpp"
 #include "interrupt.hpp"
 #include "report.hpp"
@@ -153,18 +154,7 @@ class new_cgroups {
       dirs_.push_back("/sys/fs/cgroup/" + name);
   }
   ~new_cgroups() {
-    for (const auto& dir : dirs_) {
-      std::vector<fs::path> under;
-      std::error_code ec;
-      for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-           it.increment(ec))
-        if (it->is_directory(ec) && !it->is_symlink(ec)) under.push_back(it->path());
-      std::sort(under.begin(), under.end(), [](const fs::path& a, const fs::path& b) {
-        return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
-      });
-      for (const auto& d : under) ::rmdir(d.c_str());
-      ::rmdir(dir.c_str());
-    }
+    for (const auto& dir : dirs_) remove_cgroup_tree(dir);
   }
   new_cgroups(const new_cgroups&) = delete;
   new_cgroups& operator=(const new_cgroups&) = delete;

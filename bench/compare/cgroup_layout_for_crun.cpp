@@ -1,5 +1,6 @@
 #include "cgroup_layout_for_crun.hpp"
 
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -13,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "cgroup_tree.hpp"
 
 namespace ringcri::bench {
 
@@ -96,23 +99,6 @@ std::string unmount(const fs::path& point) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return std::strerror(EBUSY);
-}
-
-// rmdir of every cgroup under `root`, deepest first (one with processes
-// stays); the ones left.
-std::vector<std::string> remove_child_cgroups(const fs::path& root) {
-  std::vector<fs::path> dirs;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
-       it.increment(ec))
-    if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
-  std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
-    return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
-  });
-  std::vector<std::string> left;
-  for (const auto& d : dirs)
-    if (::rmdir(d.c_str()) != 0 && errno != ENOENT) left.push_back(d.string());
-  return left;
 }
 
 // The cgroups right under the v2 root that enable `controller` for their
@@ -243,7 +229,7 @@ bool cgroup_layout_for_crun::restore_locked() {
         continue;
       }
       ++remounts;
-      left = remove_child_cgroups(c.mount_point);
+      left = remove_cgroups_under(c.mount_point);
       if (auto err = unmount(c.mount_point); !err.empty()) {
         c.mounted = true;
         problems.push_back("umount " + c.mount_point.string() + " (again): " + err);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "interrupt.hpp"
+#include "cgroup_tree.hpp"
 #include "process_meter.hpp"
 #include "support/cri_client.hpp"
 #include "support/node_network.hpp"
@@ -53,20 +54,6 @@ std::vector<pid_t> processes_in(const fs::path& dir) {
     for (pid_t pid; procs >> pid;) out.push_back(pid);
   }
   return out;
-}
-
-// rmdir of the cgroup `dir` and every cgroup under it, deepest first.
-void remove_cgroup_tree(const fs::path& dir) {
-  std::vector<fs::path> dirs;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec))
-    if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
-  std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
-    return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
-  });
-  for (const auto& d : dirs) ::rmdir(d.c_str());
-  ::rmdir(dir.c_str());
 }
 
 }  // namespace
