@@ -216,6 +216,9 @@ int serve(const config& cfg) {
   spdlog::debug("msg=\"CRI server stopped\"");
   pool.stop();
   pool.join();
+  if (auto closed = (*store)->checkpoint(); !closed)
+    spdlog::warn("msg=\"record journal not checkpointed (it is applied at the next start)\" error=\"{}\"",
+                 closed.error().message());
   spdlog::info("msg=\"stopped\"");
   return 0;
 }

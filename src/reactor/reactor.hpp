@@ -69,6 +69,15 @@ class reactor {
   // Resumes `h` from the loop, after the ops that are ready now.
   void schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
 
+  // Thread-safe: resumes `h` on this reactor, from its loop (schedule()
+  // when called on its thread, post() from any other).
+  void resume(std::coroutine_handle<> h) {
+    if (current() == this)
+      schedule(h);
+    else
+      post([h] { h.resume(); });
+  }
+
  private:
   friend class op;
   friend class cancellation;

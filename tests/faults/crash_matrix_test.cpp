@@ -156,7 +156,32 @@ void run_point(const std::string& point) {
   INFO("crash point " << point);
   std::cout << "crash point " << point << std::endl;
 
-  if (starts_with(point, "run_pod_sandbox.") || starts_with(point, "atomic_write.")) {
+  if (point == "record_journal.before_new_generation") {
+    // Reached at a checkpoint with entries to apply: here the one a
+    // SIGTERM makes after a pod was acknowledged. The pod is not lost.
+    world w;
+    w.f.daemon.set_env({"RINGCRI_CRASH_AT=" + point});
+    w.f.daemon.restart();
+    w.f.client.reconnect();
+    std::string pod;
+    REQUIRE(w.f.run_pod(w.pod_config, &pod).ok());
+    int status = w.f.daemon.stop();
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+    w.f.daemon.set_env({});
+    w.f.daemon.restart();
+    w.f.client.reconnect();
+    check_pod_whole(w);
+    auto pods = w.pods();
+    REQUIRE(pods.size() == 1);
+    CHECK(pods[0].id() == pod);
+    auto id = w.create(pod);
+    CHECK(w.f.start(id).ok());
+    w.remove_everything_and_check();
+    return;
+  }
+  if (starts_with(point, "run_pod_sandbox.") || starts_with(point, "atomic_write.") ||
+      starts_with(point, "record_journal.")) {
     world w;
     std::string pod;
     w.die_at(point, [&] {

@@ -515,8 +515,11 @@ TEST_CASE("a container the keeper holds without a record is removed at restart")
   REQUIRE(f.run_pod(pod_config, &pod).ok());
   auto id = f.create_and_start(pod, pod_config, f.container_config("lost", {"sleep", "300"}));
   auto pid = f.pid_of(id);
-  // As if the daemon died between the keeper's create and the record's write.
-  f.daemon.kill();
+  // As if the daemon died between the keeper's create and the record's
+  // write: stopped (which puts every record in its file and empties the
+  // journal), then the container's record deleted.
+  CHECK(f.daemon.stop() == 0);
+  REQUIRE(fs::exists(f.daemon.root() / "meta" / "containers" / id));
   fs::remove(f.daemon.root() / "meta" / "containers" / id);
   f.daemon.restart();
   f.client.reconnect();

@@ -57,7 +57,7 @@ result<void> write_file_atomic(int dir_fd, std::string_view dir_path, std::strin
     if (n == 0) return drop(fail_at("write", EIO));  // no progress on a regular file
     done += static_cast<std::size_t>(n);
   }
-  if (how == durability::synced && ::fsync(fd.get()) != 0) return drop(fail_at("fsync", errno));
+  if (how != durability::unsynced && ::fsync(fd.get()) != 0) return drop(fail_at("fsync", errno));
   if (::close(fd.release()) != 0) return drop(fail_at("close", errno));
   if (::renameat(dir_fd, temp.c_str(), dir_fd, target.c_str()) != 0)
     return drop(fail_errno(errno, fmt::format("rename {}/{} to {}", dir_path, temp, target)));

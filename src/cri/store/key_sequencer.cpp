@@ -53,13 +53,7 @@ void key_sequencer::leave(const std::string& key, const turn& t, const result<vo
 
 void key_sequencer::wake(waiter& w) {
   // Read what we need before resuming: once resumed, `w` is gone.
-  reactor::reactor* home = w.home;
-  std::coroutine_handle<> h = w.handle;
-  if (home == reactor::reactor::current()) {
-    home->schedule(h);
-  } else {
-    home->post([h] { h.resume(); });
-  }
+  w.home->resume(w.handle);
 }
 
 std::size_t key_sequencer::busy_keys() const {

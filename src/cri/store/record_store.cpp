@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <span>
 #include <utility>
@@ -87,6 +88,21 @@ result<std::vector<record>> read_records(int dir_fd, const fs::path& dir) {
   return out;
 }
 
+// Temp files were never acknowledged to anyone: drop them.
+result<void> remove_temp_files(int dir_fd, const fs::path& dir) {
+  auto entries = list_kind_dir(dir_fd, dir);
+  if (!entries) return tl::unexpected(std::move(entries.error()));
+  bool removed = false;
+  for (const auto& entry : *entries) {
+    const std::string& n = entry.name;
+    if (!sys::is_atomic_temp_name(n)) continue;
+    if (::unlinkat(dir_fd, n.c_str(), 0) != 0 && errno != ENOENT) return fail_at("unlink", dir / n, errno);
+    removed = true;
+  }
+  if (removed && ::fsync(dir_fd) != 0) return fail_at("fsync", dir, errno);
+  return {};
+}
+
 std::string shown(std::string_view s) {
   constexpr std::size_t max = 80;
   if (s.size() <= max) return std::string(s);
@@ -119,9 +135,10 @@ result<void> check_record_id(std::string_view id) { return check_name("record id
 
 result<std::unique_ptr<record_store>> record_store::open(const fs::path& dir,
                                                          const std::vector<std::string>& kinds,
-                                                         const std::vector<std::string>& unsynced_kinds) {
+                                                         const std::vector<std::string>& unsynced_kinds,
+                                                         std::size_t journal_bytes) {
   std::unique_ptr<record_store> store(new record_store());
-  if (auto ok = store->init(dir, kinds, unsynced_kinds); !ok) {
+  if (auto ok = store->init(dir, kinds, unsynced_kinds, journal_bytes); !ok) {
     return tl::unexpected(
         std::move(ok.error()).context(fmt::format("open record store {}", dir.string())));
   }
@@ -129,7 +146,7 @@ result<std::unique_ptr<record_store>> record_store::open(const fs::path& dir,
 }
 
 result<void> record_store::init(const fs::path& dir, const std::vector<std::string>& kinds,
-                                const std::vector<std::string>& unsynced_kinds) {
+                                const std::vector<std::string>& unsynced_kinds, std::size_t journal_bytes) {
   dir_ = dir;
   // mkdir -p, each new directory made durable in its parent.
   if (auto made = sys::make_dirs(dir.native(), 0700, sys::durability::synced); !made)
@@ -156,19 +173,40 @@ result<void> record_store::init(const fs::path& dir, const std::vector<std::stri
     if (k.fd < 0) return fail_at("open", k.path, errno);
     kinds_.push_back(k);
 
-    // Temp files were never acknowledged to anyone: drop them.
-    auto entries = list_kind_dir(k.fd, k.path);
-    if (!entries) return tl::unexpected(std::move(entries.error()));
-    bool removed = false;
-    for (const auto& entry : *entries) {
-      const std::string& n = entry.name;
-      if (!sys::is_atomic_temp_name(n)) continue;
-      if (::unlinkat(k.fd, n.c_str(), 0) != 0 && errno != ENOENT) {
-        return fail_at("unlink", k.path / n, errno);
-      }
-      removed = true;
+    if (auto ok = remove_temp_files(k.fd, k.path); !ok) return ok;
+  }
+  if (auto ok = remove_temp_files(dir_fd_, dir_); !ok) return ok;
+
+  // What a crash left in the journal goes to the files now.
+  auto journal = record_journal::open(dir / "journal", journal_bytes,
+                                      [this](const auto& entries) { return apply(entries); });
+  if (!journal) return tl::unexpected(std::move(journal.error()));
+  journal_ = std::move(*journal);
+  return journal_->checkpoint();
+}
+
+result<void> record_store::checkpoint() { return journal_->checkpoint(); }
+
+result<void> record_store::apply(const std::vector<journal_entry>& entries) {
+  // The last entry of each key is its state.
+  std::map<std::pair<std::string_view, std::string_view>, const journal_entry*> last;
+  for (const auto& e : entries) last[{e.kind, e.id}] = &e;
+  std::vector<const kind_dir*> touched;
+  for (const auto& [key, e] : last) {
+    auto k = find_kind(e->kind);
+    // Not from this daemon's puts (which check both): left alone.
+    if (!k || (*k)->synced == false || !check_record_id(e->id)) continue;
+    if (e->op == journal_op::put) {
+      auto written = sys::write_file_atomic((*k)->fd, (*k)->path.native(), e->id, e->bytes, 0600,
+                                            sys::durability::file_synced);
+      if (!written) return written;
+    } else if (::unlinkat((*k)->fd, e->id.c_str(), 0) != 0 && errno != ENOENT) {
+      return fail_at("unlink", (*k)->path / e->id, errno);
     }
-    if (removed && ::fsync(k.fd) != 0) return fail_at("fsync", k.path, errno);
+    if (std::find(touched.begin(), touched.end(), *k) == touched.end()) touched.push_back(*k);
+  }
+  for (const auto* k : touched) {
+    if (::fsync(k->fd) != 0) return fail_at("fsync", k->path, errno);
   }
   return {};
 }
@@ -181,10 +219,23 @@ record_store::~record_store() {
 result<std::vector<record>> record_store::load(std::string_view kind) const {
   auto k = find_kind(kind);
   if (!k) return tl::unexpected(std::move(k.error()));
+  auto what = [&] { return fmt::format("load records {}", kind); };
   auto records = read_records((*k)->fd, (*k)->path);
-  if (!records)
-    return tl::unexpected(std::move(records.error()).context(fmt::format("load records {}", kind)));
-  return records;
+  if (!records) return tl::unexpected(std::move(records.error()).context(what()));
+  auto entries = journal_->entries();
+  if (!entries) return tl::unexpected(std::move(entries.error()).context(what()));
+  // The journal's entries of this kind, newest last, over the files.
+  std::map<std::string, const journal_entry*> last;
+  for (const auto& e : *entries)
+    if (e.kind == kind) last[e.id] = &e;
+  if (last.empty()) return records;
+  std::vector<record> merged;
+  for (auto& r : *records)
+    if (!last.contains(r.id)) merged.push_back(std::move(r));
+  for (const auto& [id, e] : last)
+    if (e->op == journal_op::put) merged.push_back(record{id, e->bytes});
+  std::sort(merged.begin(), merged.end(), [](const record& a, const record& b) { return a.id < b.id; });
+  return merged;
 }
 
 result<const record_store::kind_dir*> record_store::find_kind(std::string_view kind) const {
@@ -210,7 +261,7 @@ reactor::task<result<void>> record_store::put(std::string kind, std::string id, 
   const std::string key = kind + '/' + id;
   auto t = co_await sequencer_.enter(key);
   if (!t.must_write) co_return std::move(*t.outcome);
-  result<void> written = co_await write_file(**k, id, bytes);
+  result<void> written = co_await write(**k, journal_op::put, id, bytes);
   if (!written) written = tl::unexpected(std::move(written.error()).context(what()));
   sequencer_.leave(key, t, written);
   co_return written;
@@ -229,29 +280,22 @@ reactor::task<result<void>> record_store::remove(std::string kind, std::string i
   const std::string key = kind + '/' + id;
   auto t = co_await sequencer_.enter(key);
   if (!t.must_write) co_return std::move(*t.outcome);
-  result<void> removed = co_await unlink_file(**k, id);
+  result<void> removed = co_await write(**k, journal_op::remove, id, {});
   if (!removed) removed = tl::unexpected(std::move(removed.error()).context(what()));
   sequencer_.leave(key, t, removed);
   co_return removed;
 }
 
-reactor::task<result<void>> record_store::write_file(const kind_dir& k, const std::string& id,
-                                                     const std::string& bytes) {
-  // A temp file left by a failure or a crash goes at the next open().
-  co_return co_await io::write_file_atomic(
-      k.fd, k.path.native(), id, bytes, 0600,
-      k.synced ? sys::durability::synced : sys::durability::unsynced);
-}
-
-reactor::task<result<void>> record_store::unlink_file(const kind_dir& k, const std::string& id) {
+reactor::task<result<void>> record_store::write(const kind_dir& k, journal_op op,
+                                                const std::string& id, const std::string& bytes) {
+  if (k.synced) co_return co_await journal_->append(op, k.name, id, bytes);
+  // A note: the file itself, at once, with no fsync. A temp file left by a
+  // failure or a crash goes at the next open().
+  if (op == journal_op::put)
+    co_return co_await io::write_file_atomic(k.fd, k.path.native(), id, bytes, 0600,
+                                             sys::durability::unsynced);
   auto unlinked = co_await io::unlinkat(k.fd, id.c_str());
-  if (!unlinked && unlinked.error().value() != ENOENT) {
-    co_return fail_at("unlink", k.path / id, unlinked.error());
-  }
-  if (!k.synced) co_return result<void>{};
-  // Even when missing: an earlier unlink may not be durable yet.
-  auto synced = co_await io::fsync(k.fd);
-  if (!synced) co_return fail_at("fsync", k.path, synced.error());
+  if (!unlinked && unlinked.error().value() != ENOENT) co_return fail_at("unlink", k.path / id, unlinked.error());
   co_return result<void>{};
 }
 

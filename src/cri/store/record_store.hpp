@@ -1,19 +1,27 @@
 #pragma once
 // record_store: the daemon's durable records (pods, containers, images...),
-// one file per record under a directory, one sub-directory per kind:
+// one file per record under a directory, one sub-directory per kind, and
+// a journal in front of them:
 //
-//   <dir>/pods/<id>   <dir>/containers/<id>   <dir>/images/<id>
+//   <dir>/journal   <dir>/pods/<id>   <dir>/containers/<id>   <dir>/images/<id>
 //
-// A put writes a fresh temp file beside the record, fsyncs it, renames it
-// over the record and fsyncs the directory (reactor/atomic_file.hpp), so
-// after a crash at any moment a record is either its old bytes or its new
-// ones, never a mix. Temp files (".<id>.tmp-<random hex>") were never
-// acknowledged: open() deletes them.
+// A put or a remove is durable once its entry is in the journal
+// (record_journal.hpp: concurrent calls share one fdatasync). The record
+// files take the journal's entries at checkpoints: when the journal is
+// full, at open() and at close(). Each file is replaced whole (temp file,
+// fsync, rename; the directory fsynced once per checkpoint), so after a
+// crash at any moment a record is its old bytes or its new ones, never a
+// mix, and the journal brings it up to date. Temp files
+// (".<id>.tmp-<random hex>") were never acknowledged: open() deletes them.
+//
+// Kinds opened as unsynced skip the journal: their puts and removes write
+// the file at once, with no fsync (notes that need to survive a crash of
+// the daemon, not a power cut).
 //
 // put() and remove() run on the calling reactor thread, every step through
 // the ring; any reactor thread may call them at once. Writes of one key are
 // ordered (the later call wins) and coalesced (see key_sequencer.hpp).
-// open() and load() block: they are for start-up.
+// open(), load() and close() block: they are for start-up and shutdown.
 //
 // One store per directory: open() takes an exclusive flock on it.
 
@@ -26,6 +34,7 @@
 
 #include "base/error.hpp"
 #include "cri/store/key_sequencer.hpp"
+#include "cri/store/record_journal.hpp"
 #include "reactor/task.hpp"
 
 namespace ringcri::cri::store {
@@ -41,17 +50,29 @@ class record_store {
   // `kinds` as needed, and deletes temp files left by a crash. Blocking.
   // Kinds in `unsynced_kinds` (names of `kinds` too) are notes that need
   // to survive a crash of the daemon, not a power cut: their puts and
-  // removes skip the fsyncs.
+  // removes skip the journal and the fsyncs. The journal is `journal_bytes`
+  // long (a checkpoint each time it fills); it applies what a crash left
+  // in it before open() returns.
   static result<std::unique_ptr<record_store>> open(const std::filesystem::path& dir,
                                                     const std::vector<std::string>& kinds,
-                                                    const std::vector<std::string>& unsynced_kinds = {});
+                                                    const std::vector<std::string>& unsynced_kinds = {},
+                                                    std::size_t journal_bytes = default_journal_bytes);
+
+  static constexpr std::size_t default_journal_bytes = 1 << 20;
 
   record_store(const record_store&) = delete;
   record_store& operator=(const record_store&) = delete;
   // Closes the directories. No put or remove may be running.
   ~record_store();
 
-  // Every record of `kind`, sorted by id. Blocking.
+  // Every record in its file, the journal empty. Blocking; no put or
+  // remove may be running. For shutdown, and tidiness only: a store that
+  // is not checkpointed loses nothing.
+  result<void> checkpoint();
+
+  // Every record of `kind`, sorted by id: the files, brought up to date by
+  // the journal. Blocking; for start-up (a put running at once may or may
+  // not be seen).
   result<std::vector<record>> load(std::string_view kind) const;
 
   // Makes `bytes` the record `kind`/`id`, durably, before it returns
@@ -68,6 +89,8 @@ class record_store {
 
   // Keys with a write in flight (for tests).
   std::size_t busy_keys() const { return sequencer_.busy_keys(); }
+  // Journal batches written since open (for tests).
+  std::uint64_t journal_batches() const { return journal_->batches_written(); }
 
  private:
   struct kind_dir {
@@ -79,18 +102,20 @@ class record_store {
 
   record_store() = default;
   result<void> init(const std::filesystem::path& dir, const std::vector<std::string>& kinds,
-                    const std::vector<std::string>& unsynced_kinds);
+                    const std::vector<std::string>& unsynced_kinds, std::size_t journal_bytes);
+  // The journal's entries into the record files, durably (blocking).
+  result<void> apply(const std::vector<journal_entry>& entries);
 
   result<const kind_dir*> find_kind(std::string_view kind) const;
   // The steps of one write, unordered: the caller holds the key's turn.
-  reactor::task<result<void>> write_file(const kind_dir& k, const std::string& id,
-                                         const std::string& bytes);
-  reactor::task<result<void>> unlink_file(const kind_dir& k, const std::string& id);
+  reactor::task<result<void>> write(const kind_dir& k, journal_op op, const std::string& id,
+                                    const std::string& bytes);
 
   std::filesystem::path dir_;
   int dir_fd_ = -1;  // holds the flock
   std::vector<kind_dir> kinds_;
   key_sequencer sequencer_;
+  std::unique_ptr<record_journal> journal_;
 };
 
 // Checks a record id (see record_store::put): invalid_argument if bad.

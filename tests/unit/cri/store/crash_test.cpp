@@ -68,11 +68,11 @@ task<void> worker(writer_state& w) {
   }
 }
 
-[[noreturn]] void run_child(const fs::path& dir, int ack_fd, std::uint64_t first_version,
-                            std::uint64_t seed) {
+[[noreturn]] void run_child(const fs::path& dir, std::size_t journal_bytes, int ack_fd,
+                            std::uint64_t first_version, std::uint64_t seed) {
   try {
     reactor r;
-    auto store = record_store::open(dir, {"pods"});
+    auto store = record_store::open(dir, {"pods"}, {}, journal_bytes);
     if (!store) die("open", store.error().message());
     writer_state w{**store, ack_fd, first_version, std::mt19937_64(seed)};
     r.block_on([](writer_state& w) -> task<void> {
@@ -122,6 +122,10 @@ void read_acks(int fd, std::string& pending, std::map<std::string, std::uint64_t
 }  // namespace
 
 TEST_CASE("SIGKILL at any moment leaves only whole records, none older than acknowledged") {
+  // The default journal, and one of 64 KiB that fills every few batches,
+  // so that kills land in checkpoints too.
+  const std::size_t journal_bytes = GENERATE(as<std::size_t>{}, 1024 * 1024, 64 * 1024);
+  INFO("journal of " << journal_bytes << " bytes");
   temp_dir dir;
   const std::uint64_t seed = std::random_device{}();
   INFO("seed " << seed);
@@ -143,7 +147,8 @@ TEST_CASE("SIGKILL at any moment leaves only whole records, none older than ackn
     REQUIRE(pid >= 0);
     if (pid == 0) {
       ::close(pipe_fds[0]);
-      run_child(dir.path, pipe_fds[1], first_version, seed + static_cast<std::uint64_t>(round));
+      run_child(dir.path, journal_bytes, pipe_fds[1], first_version,
+                seed + static_cast<std::uint64_t>(round));
     }
     ::close(pipe_fds[1]);
 
@@ -164,7 +169,7 @@ TEST_CASE("SIGKILL at any moment leaves only whole records, none older than ackn
     temps_left += temps;
     if (temps > 0) ++rounds_with_temps;
 
-    auto store = record_store::open(dir.path, {"pods"});
+    auto store = record_store::open(dir.path, {"pods"}, {}, journal_bytes);
     REQUIRE(store);
     CHECK(temp_files_in(dir.path / "pods") == 0);
     auto loaded = (*store)->load("pods");
@@ -187,7 +192,7 @@ TEST_CASE("SIGKILL at any moment leaves only whole records, none older than ackn
   }
 
   auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  WARN(rounds << " kills in " << took << " s: " << acks << " acknowledged puts, " << records
+  WARN("journal of " << journal_bytes << " bytes: " << rounds << " kills in " << took << " s: " << acks << " acknowledged puts, " << records
               << " records at the end, " << temps_left << " temp files left by kills in "
               << rounds_with_temps << " rounds (deleted by open)");
   CHECK(acks > 0);

@@ -1,6 +1,7 @@
 #pragma once
 // What the store tests share: a fresh directory, plain reads of what is on
-// disk (from outside the store), and self-checking record contents.
+// disk (from outside the store: the files and the journal), and
+// self-checking record contents.
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cri/store/journal_format.hpp"
 
 namespace store_test {
 
@@ -45,6 +48,34 @@ inline std::optional<std::string> slurp(const fs::path& p) {
     out.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   return out;
+}
+
+// What a store in `dir` holds durably for `kind`/`id`, read from outside
+// it as open() would after a crash: the record file, brought up to date by
+// the journal's entries (nullopt: no record).
+inline std::optional<std::string> durable(const fs::path& dir, std::string_view kind, std::string_view id) {
+  auto bytes = slurp(dir / kind / id);
+  auto journal = slurp(dir / "journal");
+  if (!journal) return bytes;
+  auto contents = ringcri::cri::store::decode_journal(*journal);
+  if (!contents) return bytes;
+  for (const auto& e : contents->entries) {
+    if (e.kind != kind || e.id != id) continue;
+    if (e.op == ringcri::cri::store::journal_op::put)
+      bytes = e.bytes;
+    else
+      bytes.reset();
+  }
+  return bytes;
+}
+
+// The journal's entries for `kind`/`id` since the last checkpoint.
+inline std::size_t journal_entries_of(const fs::path& dir, std::string_view kind, std::string_view id) {
+  auto journal = slurp(dir / "journal");
+  auto contents = journal ? ringcri::cri::store::decode_journal(*journal) : std::nullopt;
+  if (!contents) return 0;
+  return static_cast<std::size_t>(std::count_if(contents->entries.begin(), contents->entries.end(),
+                                                [&](const auto& e) { return e.kind == kind && e.id == id; }));
 }
 
 // Names in `dir`, sorted.
