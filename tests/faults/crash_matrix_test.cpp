@@ -390,7 +390,9 @@ TEST_CASE("kill -9 at every crash point: all or nothing, a retry works, nothing 
   for (const auto& point : points) {
     if (only && !starts_with(point, only)) continue;
     run_point(point);
-    if (point.rfind("atomic_write.", 0) == 0)
-      for (int nth = 2; nth <= 3; ++nth) run_point(point + ":" + std::to_string(nth));
+    // RunPodSandbox writes its intent note twice (before the resources,
+    // then with the network's attachment); its record goes through the
+    // journal.
+    if (point.rfind("atomic_write.", 0) == 0) run_point(point + ":2");
   }
 }

@@ -178,7 +178,7 @@ result<void> record_store::init(const fs::path& dir, const std::vector<std::stri
   if (auto ok = remove_temp_files(dir_fd_, dir_); !ok) return ok;
 
   // What a crash left in the journal goes to the files now.
-  auto journal = record_journal::open(dir / "journal", journal_bytes,
+  auto journal = record_journal::open(dir, journal_bytes,
                                       [this](const auto& entries) { return apply(entries); });
   if (!journal) return tl::unexpected(std::move(journal.error()));
   journal_ = std::move(*journal);
@@ -212,6 +212,8 @@ result<void> record_store::apply(const std::vector<journal_entry>& entries) {
 }
 
 record_store::~record_store() {
+  // First: a checkpoint on the pool writes through the kinds' fds.
+  journal_.reset();
   for (auto& k : kinds_) ::close(k.fd);
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }

@@ -3,12 +3,13 @@
 // one file per record under a directory, one sub-directory per kind, and
 // a journal in front of them:
 //
-//   <dir>/journal   <dir>/pods/<id>   <dir>/containers/<id>   <dir>/images/<id>
+//   <dir>/journal.0   <dir>/journal.1   <dir>/pods/<id>   <dir>/containers/<id> ...
 //
 // A put or a remove is durable once its entry is in the journal
 // (record_journal.hpp: concurrent calls share one fdatasync). The record
-// files take the journal's entries at checkpoints: when the journal is
-// full, at open() and at close(). Each file is replaced whole (temp file,
+// files take the journal's entries at checkpoints: when one of its two
+// files is full (on the blocking pool, while puts go to the other), at
+// open() and at checkpoint(). Each file is replaced whole (temp file,
 // fsync, rename; the directory fsynced once per checkpoint), so after a
 // crash at any moment a record is its old bytes or its new ones, never a
 // mix, and the journal brings it up to date. Temp files
@@ -21,7 +22,7 @@
 // put() and remove() run on the calling reactor thread, every step through
 // the ring; any reactor thread may call them at once. Writes of one key are
 // ordered (the later call wins) and coalesced (see key_sequencer.hpp).
-// open(), load() and close() block: they are for start-up and shutdown.
+// open(), load() and checkpoint() block: they are for start-up and shutdown.
 //
 // One store per directory: open() takes an exclusive flock on it.
 
@@ -50,9 +51,9 @@ class record_store {
   // `kinds` as needed, and deletes temp files left by a crash. Blocking.
   // Kinds in `unsynced_kinds` (names of `kinds` too) are notes that need
   // to survive a crash of the daemon, not a power cut: their puts and
-  // removes skip the journal and the fsyncs. The journal is `journal_bytes`
-  // long (a checkpoint each time it fills); it applies what a crash left
-  // in it before open() returns.
+  // removes skip the journal and the fsyncs. Each journal file is
+  // `journal_bytes` long (a checkpoint each time one fills); what a crash
+  // left in them is applied before open() returns.
   static result<std::unique_ptr<record_store>> open(const std::filesystem::path& dir,
                                                     const std::vector<std::string>& kinds,
                                                     const std::vector<std::string>& unsynced_kinds = {},
@@ -89,8 +90,9 @@ class record_store {
 
   // Keys with a write in flight (for tests).
   std::size_t busy_keys() const { return sequencer_.busy_keys(); }
-  // Journal batches written since open (for tests).
+  // Journal batches written and checkpoints done since open (for tests).
   std::uint64_t journal_batches() const { return journal_->batches_written(); }
+  std::uint64_t journal_checkpoints() const { return journal_->checkpoints_done(); }
 
  private:
   struct kind_dir {

@@ -50,16 +50,28 @@ inline std::optional<std::string> slurp(const fs::path& p) {
   return out;
 }
 
+// The journal's entries not yet applied, from both of its files, the
+// older generation first, as open() reads them after a crash.
+inline std::vector<ringcri::cri::store::journal_entry> journal_entries(const fs::path& dir) {
+  std::vector<std::pair<std::uint64_t, std::vector<ringcri::cri::store::journal_entry>>> files;
+  for (const char* name : {"journal.0", "journal.1"}) {
+    auto bytes = slurp(dir / name);
+    auto contents = bytes ? ringcri::cri::store::decode_journal(*bytes) : std::nullopt;
+    if (contents) files.emplace_back(contents->generation, std::move(contents->entries));
+  }
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ringcri::cri::store::journal_entry> out;
+  for (auto& [generation, entries] : files)
+    for (auto& e : entries) out.push_back(std::move(e));
+  return out;
+}
+
 // What a store in `dir` holds durably for `kind`/`id`, read from outside
 // it as open() would after a crash: the record file, brought up to date by
 // the journal's entries (nullopt: no record).
 inline std::optional<std::string> durable(const fs::path& dir, std::string_view kind, std::string_view id) {
   auto bytes = slurp(dir / kind / id);
-  auto journal = slurp(dir / "journal");
-  if (!journal) return bytes;
-  auto contents = ringcri::cri::store::decode_journal(*journal);
-  if (!contents) return bytes;
-  for (const auto& e : contents->entries) {
+  for (const auto& e : journal_entries(dir)) {
     if (e.kind != kind || e.id != id) continue;
     if (e.op == ringcri::cri::store::journal_op::put)
       bytes = e.bytes;
@@ -69,13 +81,11 @@ inline std::optional<std::string> durable(const fs::path& dir, std::string_view 
   return bytes;
 }
 
-// The journal's entries for `kind`/`id` since the last checkpoint.
+// The journal's entries for `kind`/`id` not yet applied.
 inline std::size_t journal_entries_of(const fs::path& dir, std::string_view kind, std::string_view id) {
-  auto journal = slurp(dir / "journal");
-  auto contents = journal ? ringcri::cri::store::decode_journal(*journal) : std::nullopt;
-  if (!contents) return 0;
-  return static_cast<std::size_t>(std::count_if(contents->entries.begin(), contents->entries.end(),
-                                                [&](const auto& e) { return e.kind == kind && e.id == id; }));
+  auto entries = journal_entries(dir);
+  return static_cast<std::size_t>(
+      std::count_if(entries.begin(), entries.end(), [&](const auto& e) { return e.kind == kind && e.id == id; }));
 }
 
 // Names in `dir`, sorted.
