@@ -18,8 +18,7 @@ namespace io = ringcri::reactor;
 task<result<void>> write_file_atomic(int dir_fd, std::string_view dir_path, std::string_view name,
                                      std::string_view data, mode_t mode,
                                      sys::durability durability) {
-  const bool file_synced = durability != sys::durability::unsynced;
-  const bool dir_synced = durability == sys::durability::synced;
+  const bool synced = durability == sys::durability::synced;
   // Cost: two small strings (the names) and one getrandom for the temp name.
   const std::string target(name);
   const std::string temp = sys::atomic_temp_name(name);
@@ -47,7 +46,7 @@ task<result<void>> write_file_atomic(int dir_fd, std::string_view dir_path, std:
     }
     at += static_cast<std::size_t>(*n);
   }
-  if (done && file_synced) {
+  if (done && synced) {
     auto flushed = co_await io::fsync(*fd);
     if (!flushed) done = fail_at("fsync", flushed.error().value());
   }
@@ -69,7 +68,7 @@ task<result<void>> write_file_atomic(int dir_fd, std::string_view dir_path, std:
 
   crash_point(point("atomic_write.after_rename"));
   // The rename is durable once the directory is.
-  if (!dir_synced) co_return result<void>{};
+  if (!synced) co_return result<void>{};
   auto flushed = co_await io::fsync(dir_fd);
   if (!flushed) co_return fail_errno(flushed.error().value(), fmt::format("fsync {}", dir_path));
   co_return result<void>{};

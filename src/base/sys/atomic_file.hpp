@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,5 +35,18 @@ bool is_atomic_temp_name(std::string_view name);
 // is fsynced.
 result<void> write_file_atomic(int dir_fd, std::string_view dir_path, std::string_view name,
                                std::string_view data, mode_t mode, durability how);
+
+struct named_bytes {
+  std::string_view name;
+  std::string_view bytes;
+};
+
+// Replaces many files of one directory, each as write_file_atomic does,
+// durably (durability::synced), with one fsync of the directory for all:
+// every temp file is written and its writeback started before the first
+// fsync. On failure the temps not yet renamed are unlinked; the files
+// renamed before it keep their new content.
+result<void> write_files_atomic(int dir_fd, std::string_view dir_path, std::span<const named_bytes> files,
+                                mode_t mode);
 
 }  // namespace ringcri::sys

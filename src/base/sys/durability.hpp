@@ -9,10 +9,6 @@ enum class durability {
   unsynced,
   // A power cut too: the file and the directory that names it are fsynced.
   synced,
-  // The file is fsynced before it takes its name; the directory is left
-  // to the caller, to fsync once after many files (until then a power cut
-  // may leave the old name or the new, each whole).
-  file_synced,
 };
 
 }  // namespace ringcri::sys

@@ -191,21 +191,26 @@ result<void> record_store::apply(const std::vector<journal_entry>& entries) {
   // The last entry of each key is its state.
   std::map<std::pair<std::string_view, std::string_view>, const journal_entry*> last;
   for (const auto& e : entries) last[{e.kind, e.id}] = &e;
-  std::vector<const kind_dir*> touched;
+  // Per kind: the files to write, all at once, and the ones to delete.
+  std::map<const kind_dir*, std::vector<sys::named_bytes>> puts;
+  std::map<const kind_dir*, std::vector<std::string_view>> removes;
   for (const auto& [key, e] : last) {
     auto k = find_kind(e->kind);
     // Not from this daemon's puts (which check both): left alone.
     if (!k || (*k)->synced == false || !check_record_id(e->id)) continue;
-    if (e->op == journal_op::put) {
-      auto written = sys::write_file_atomic((*k)->fd, (*k)->path.native(), e->id, e->bytes, 0600,
-                                            sys::durability::file_synced);
-      if (!written) return written;
-    } else if (::unlinkat((*k)->fd, e->id.c_str(), 0) != 0 && errno != ENOENT) {
-      return fail_at("unlink", (*k)->path / e->id, errno);
-    }
-    if (std::find(touched.begin(), touched.end(), *k) == touched.end()) touched.push_back(*k);
+    if (e->op == journal_op::put)
+      puts[*k].push_back({e->id, e->bytes});
+    else
+      removes[*k].push_back(e->id);
   }
-  for (const auto* k : touched) {
+  for (const auto& [k, files] : puts) {
+    if (auto written = sys::write_files_atomic(k->fd, k->path.native(), files, 0600); !written) return written;
+  }
+  for (const auto& [k, ids] : removes) {
+    for (auto id : ids) {
+      if (::unlinkat(k->fd, std::string(id).c_str(), 0) != 0 && errno != ENOENT)
+        return fail_at("unlink", k->path / id, errno);
+    }
     if (::fsync(k->fd) != 0) return fail_at("fsync", k->path, errno);
   }
   return {};

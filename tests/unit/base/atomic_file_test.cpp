@@ -1,4 +1,4 @@
-// sys::write_file_atomic and its temp names (src/base/sys/atomic_file.hpp):
+// sys::write_file_atomic, write_files_atomic and their temp names (src/base/sys/atomic_file.hpp):
 // real files under /tmp, read back from outside.
 
 #include "base/sys/atomic_file.hpp"
@@ -47,6 +47,37 @@ TEST_CASE("write_file_atomic creates, then replaces the content whole, and leave
   REQUIRE(sys::write_file_atomic(d.fd.get(), d.t.path.native(), "empty", "", 0600,
                                  sys::durability::synced));
   CHECK(slurp(d.t.path / "empty").empty());
+}
+
+TEST_CASE("write_files_atomic replaces many files whole, with the mode, and leaves no temp file") {
+  store_dir d;
+  REQUIRE(sys::write_file_atomic(d.fd.get(), d.t.path.native(), "b", "old b", 0600, sys::durability::synced));
+  const std::vector<sys::named_bytes> files = {{"a", "new a"}, {"b", "new b"}, {"c", ""}};
+  mode_t saved = ::umask(077);
+  auto written = sys::write_files_atomic(d.fd.get(), d.t.path.native(), files, 0640);
+  ::umask(saved);
+  REQUIRE(written);
+  CHECK(slurp(d.t.path / "a") == "new a");
+  CHECK(slurp(d.t.path / "b") == "new b");
+  CHECK(slurp(d.t.path / "c").empty());
+  CHECK(mode_of(d.t.path / "a") == 0640);
+  CHECK(names_in(d.t.path) == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("write_files_atomic failing at one rename keeps those before it and removes the rest's temps") {
+  store_dir d;
+  // A directory where the second file goes: its rename fails (EISDIR).
+  fs::create_directory(d.t.path / "b");
+  fs::create_directory(d.t.path / "b" / "inside");
+  const std::vector<sys::named_bytes> files = {{"a", "new a"}, {"b", "new b"}, {"c", "new c"}};
+  auto written = sys::write_files_atomic(d.fd.get(), d.t.path.native(), files, 0600);
+  REQUIRE_FALSE(written);
+  INFO(written.error().message());
+  CHECK_THAT(written.error().message(), Catch::StartsWith("rename " + d.t.path.string() + "/.b.tmp-"));
+  CHECK_THAT(written.error().message(), Catch::Contains(" to b: "));
+  CHECK(slurp(d.t.path / "a") == "new a");
+  CHECK(fs::is_directory(d.t.path / "b"));
+  CHECK(names_in(d.t.path) == std::vector<std::string>{"a", "b"});
 }
 
 TEST_CASE("write_file_atomic gives the mode whatever the umask") {
