@@ -321,7 +321,14 @@ class record_journal::clean_awaiter {
 
 reactor::task<result<void>> record_journal::switch_files(std::size_t batch_size) {
   waiter self;
+  const auto asked = std::chrono::steady_clock::now();
   co_await clean_awaiter(*this, self);
+  if (self.handle) {
+    // Suspended: the other file was still being applied. Puts waited.
+    spdlog::warn("msg=\"record journal full while the other file is still applied: writes waited\" waited_us={}",
+                 std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - asked)
+                     .count());
+  }
   const int other = 1 - active_;
   bool dirty = false;
   {
