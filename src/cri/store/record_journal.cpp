@@ -144,7 +144,13 @@ result<void> record_journal::grow(file& f, std::size_t capacity) {
   return {};
 }
 
-result<std::vector<journal_entry>> record_journal::entries() const {
+result<std::vector<journal_entry>> record_journal::entries() {
+  {
+    // A file the pool is applying reads the same before and after, but
+    // not while its header changes.
+    std::unique_lock lock(mu_);
+    cleaned_.wait(lock, [this] { return !cleaning_; });
+  }
   // The older generation first: the other file's entries are newer.
   const int older = files_[0].generation <= files_[1].generation ? 0 : 1;
   auto out = read_entries(files_[older]);
@@ -166,10 +172,6 @@ void log_checkpoint(std::size_t entries, std::uint64_t generation, std::chrono::
 }  // namespace
 
 result<void> record_journal::checkpoint() {
-  {
-    std::unique_lock lock(mu_);
-    cleaned_.wait(lock, [this] { return !cleaning_; });
-  }
   const auto started = std::chrono::steady_clock::now();
   auto written = entries();
   if (!written) return tl::unexpected(std::move(written.error()));

@@ -63,8 +63,9 @@ class record_journal {
   // append may be running (one the pool is applying is waited for).
   result<void> checkpoint();
 
-  // The entries not yet applied, in the order they were written. Blocking.
-  result<std::vector<journal_entry>> entries() const;
+  // The entries not yet applied, in the order they were written. Blocking
+  // (a checkpoint the pool is running is waited for).
+  result<std::vector<journal_entry>> entries();
 
   // Makes the entry durable, in a batch with those that came meanwhile.
   // The views must outlive the task: await it at once.

@@ -227,10 +227,12 @@ result<std::vector<record>> record_store::load(std::string_view kind) const {
   auto k = find_kind(kind);
   if (!k) return tl::unexpected(std::move(k.error()));
   auto what = [&] { return fmt::format("load records {}", kind); };
-  auto records = read_records((*k)->fd, (*k)->path);
-  if (!records) return tl::unexpected(std::move(records.error()).context(what()));
+  // The journal first: it waits for a checkpoint in flight, whose writes
+  // the files must then already hold.
   auto entries = journal_->entries();
   if (!entries) return tl::unexpected(std::move(entries.error()).context(what()));
+  auto records = read_records((*k)->fd, (*k)->path);
+  if (!records) return tl::unexpected(std::move(records.error()).context(what()));
   // The journal's entries of this kind, newest last, over the files.
   std::map<std::string, const journal_entry*> last;
   for (const auto& e : *entries)
