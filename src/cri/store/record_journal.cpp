@@ -151,6 +151,13 @@ result<std::vector<journal_entry>> record_journal::entries() {
     std::unique_lock lock(mu_);
     cleaned_.wait(lock, [this] { return !cleaning_; });
   }
+  // Once applied at open, the journal holds nothing but what went through
+  // this object: no batch since and nothing left by a failed checkpoint
+  // means nothing to read.
+  if (applied_once_ && offset_ == journal_header_size) {
+    std::lock_guard lock(mu_);
+    if (!other_dirty_) return std::vector<journal_entry>{};
+  }
   // The older generation first: the other file's entries are newer.
   const int older = files_[0].generation <= files_[1].generation ? 0 : 1;
   auto out = read_entries(files_[older]);
@@ -186,6 +193,7 @@ result<void> record_journal::checkpoint() {
     if (auto ok = start_generation(files_[i], top + 1 + static_cast<std::uint64_t>(i)); !ok) return ok;
   active_ = 0;
   offset_ = journal_header_size;
+  applied_once_ = true;
   {
     std::lock_guard lock(mu_);
     other_dirty_ = false;

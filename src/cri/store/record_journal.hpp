@@ -119,6 +119,9 @@ class record_journal {
   // runs with no leader).
   int active_ = 0;
   std::size_t offset_ = journal_header_size;
+  // Set by the first checkpoint: from then on the files hold only what
+  // this object wrote.
+  bool applied_once_ = false;
 
   std::mutex mu_;
   bool committing_ = false;        // a leader is writing a batch
