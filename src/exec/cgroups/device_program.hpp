@@ -67,7 +67,8 @@ result<void> attach_device_program(const std::string& cgroup_dir, const unique_f
 
 // compile, load and attach in one: the rules `allowed` for the processes
 // of cgroup v2 directory `cgroup_dir` (a pod's or container's directory in
-// the unified hierarchy, on a pure v2 or a hybrid node).
+// the unified hierarchy, on a pure v2 or a hybrid node). The same rules
+// load once per process: later calls attach the program loaded first.
 result<void> attach_device_program(const std::string& cgroup_dir,
                                    const std::vector<device_rule>& allowed);
 

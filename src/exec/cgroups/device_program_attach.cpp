@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <string_view>
 
 #include "exec/cgroups/device_program.hpp"
@@ -157,15 +160,55 @@ result<void> attach_device_program(const std::string& cgroup_dir, const unique_f
   return {};
 }
 
+namespace {
+
+// Programs loaded once and attached to every cgroup that wants the same
+// rules: most containers want the defaults, and the verifier's pass over a
+// program costs more than the rest of a container's device set-up. Held
+// for the life of the process; a program is freed by the kernel once no
+// fd and no cgroup holds it. Past `capacity` distinct rule sets (devices
+// asked per container) the oldest fds are closed.
+class loaded_programs {
+ public:
+  static constexpr std::size_t capacity = 32;
+
+  result<std::shared_ptr<const unique_fd>> get(const std::vector<bpf_insn>& program) {
+    std::string key(reinterpret_cast<const char*>(program.data()), program.size() * sizeof(bpf_insn));
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [k, fd] : loaded_)
+        if (k == key) return fd;
+    }
+    auto loaded = load_device_program(program);
+    if (!loaded) return tl::unexpected(std::move(loaded.error()));
+    auto fd = std::make_shared<const unique_fd>(std::move(*loaded));
+    std::lock_guard lock(mutex_);
+    if (loaded_.size() >= capacity) loaded_.erase(loaded_.begin());
+    loaded_.emplace_back(std::move(key), fd);
+    return fd;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, std::shared_ptr<const unique_fd>>> loaded_;
+};
+
+loaded_programs& programs() {
+  static loaded_programs p;
+  return p;
+}
+
+}  // namespace
+
 result<void> attach_device_program(const std::string& cgroup_dir,
                                    const std::vector<device_rule>& allowed) {
   auto program = compile_device_program(allowed);
   if (!program)
     return tl::unexpected(std::move(program.error()).context(fmt::format("cgroup {}", cgroup_dir)));
-  auto loaded = load_device_program(*program);
+  auto loaded = programs().get(*program);
   if (!loaded)
     return tl::unexpected(std::move(loaded.error()).context(fmt::format("cgroup {}", cgroup_dir)));
-  return attach_device_program(cgroup_dir, *loaded);
+  return attach_device_program(cgroup_dir, **loaded);
 }
 
 }  // namespace ringcri::exec::cgroups

@@ -13,10 +13,12 @@
 // at the end.
 
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -327,6 +329,26 @@ void control(const std::vector<std::pair<std::string, int>>& nodes) {
   }
 }
 
+// The ids of the device programs attached to the cgroup directory itself.
+std::vector<std::uint32_t> attached_program_ids(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  std::vector<std::uint32_t> ids(16);
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.query.target_fd = static_cast<std::uint32_t>(fd);
+  attr.query.attach_type = BPF_CGROUP_DEVICE;
+  attr.query.prog_ids = reinterpret_cast<std::uintptr_t>(ids.data());
+  attr.query.prog_cnt = static_cast<std::uint32_t>(ids.size());
+  const long r = ::syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr));
+  const int e = errno;
+  ::close(fd);
+  INFO("BPF_PROG_QUERY " << dir << ": " << std::strerror(e));
+  REQUIRE(r == 0);
+  ids.resize(attr.query.prog_cnt);
+  return ids;
+}
+
 const std::vector<cg::device_rule> null_zero_and_mknod = {
     {'c', 1, 3, "rwm"}, {'c', 1, 5, "rwm"}, {'c', -1, -1, "m"}, {'b', -1, -1, "m"}};
 
@@ -406,6 +428,40 @@ TEST_CASE("attaching again replaces our earlier program in that cgroup") {
   REQUIRE(again);
   expect_in(scratch.dir, {{{action::open_read_write, full}, 0},
                           {{action::open_read_write, "/dev/null"}, EPERM}});
+}
+
+TEST_CASE("the same rules load once: two cgroups share the program, and each is confined by it") {
+  const auto own = find_own_cgroup();
+  require_device_programs();
+  node_dir nodes;
+  const std::string full = nodes.node("full", S_IFCHR, 1, 7);
+  scratch_cgroup scratch(own);
+  const std::string first = scratch.make("first");
+  const std::string second = scratch.make("second");
+
+  attach(first, null_zero_and_mknod);
+  attach(second, null_zero_and_mknod);
+  const auto first_ids = attached_program_ids(first);
+  const auto second_ids = attached_program_ids(second);
+  REQUIRE(first_ids.size() == 1);
+  CHECK(second_ids == first_ids);
+  expect_in(second, {{{action::open_read_write, "/dev/null"}, 0},
+                     {{action::open_read_write, full}, EPERM}});
+
+  // Other rules are another program, and the shared one stays on the first.
+  attach(second, {{'c', 1, 7, "rwm"}});
+  const auto changed = attached_program_ids(second);
+  REQUIRE(changed.size() == 1);
+  CHECK(changed != first_ids);
+  CHECK(attached_program_ids(first) == first_ids);
+  expect_in(second, {{{action::open_read_write, full}, 0},
+                     {{action::open_read_write, "/dev/null"}, EPERM}});
+  expect_in(first, {{{action::open_read_write, full}, EPERM}});
+
+  // And back: the program loaded first is attached again.
+  attach(second, null_zero_and_mknod);
+  CHECK(attached_program_ids(second) == first_ids);
+  expect_in(second, {{{action::open_read_write, full}, EPERM}});
 }
 
 TEST_CASE("a pod cgroup's program and its container cgroup's program must both allow") {
