@@ -25,6 +25,7 @@
 #include "exec/spec_json.hpp"
 #include "image/digest.hpp"
 #include "reactor/blocking.hpp"
+#include "reactor/when_all.hpp"
 
 namespace ringcri::cri::rpc {
 
@@ -41,6 +42,30 @@ result<std::vector<std::string>> layer_dirs_of(context& ctx, const records::imag
     dirs.push_back(path->string());
   }
   return dirs;
+}
+
+// The container's own dirs: its overlay's upper and work dirs and the
+// rootfs it is mounted on, in a dir that is the daemon's alone (see
+// make_private in main). In a user namespace the writable layer belongs to
+// the mapped root: overlayfs cannot idmap an upper dir, so the container's
+// own (empty) upper and work dirs are chowned; the image's layers never are.
+result<void> make_container_dirs(const std::filesystem::path& dir,
+                                 const std::optional<spec::pod_user_namespace>& userns) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail_errno(errno, fmt::format("create \"{}\"", dir.string()));
+  if (::chmod(dir.c_str(), 0700) != 0) return fail_errno(errno, fmt::format("chmod \"{}\"", dir.string()));
+  for (const char* sub : {"upper", "work", "rootfs"}) {
+    const auto path = dir / sub;
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+      return fail_errno(errno, fmt::format("create \"{}\"", path.string()));
+  }
+  if (userns)
+    for (const char* sub : {"upper", "work"}) {
+      const auto path = dir / sub;
+      if (::chown(path.c_str(), sys::host_id_of(userns->uids, 0), sys::host_id_of(userns->gids, 0)) != 0)
+        return fail_errno(errno, fmt::format("chown \"{}\" to the pod's root", path.string()));
+    }
+  return {};
 }
 
 // The pod's held user namespace (exec/sandbox/namespaces.hpp), there when
@@ -114,76 +139,66 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
 
   std::filesystem::path dir = container_dir_of(ctx.cfg, record.id());
   auto t0 = std::chrono::steady_clock::now();
-  auto prepared = co_await reactor::run_blocking([&]() -> result<exec::container_spec> {
-    auto layers = layer_dirs_of(ctx, *image);
-    if (!layers) return tl::unexpected(layers.error());
-    std::error_code ec;
-    // The container's dir is the daemon's alone (see make_private in main).
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-      return fail_errno(errno, fmt::format("create \"{}\"", dir.string()));
-    if (::chmod(dir.c_str(), 0700) != 0) return fail_errno(errno, fmt::format("chmod \"{}\"", dir.string()));
-    for (const char* sub : {"upper", "work", "rootfs"}) {
-      std::filesystem::create_directories(dir / sub, ec);
-      if (ec) return fail_errno(ec.value(), fmt::format("create \"{}\"", (dir / sub).string()));
-    }
-    // In a user namespace the writable layer belongs to the mapped root:
-    // overlayfs cannot idmap an upper dir, so the container's own (empty)
-    // upper and work dirs are chowned; the image's layers never are.
-    if (*userns)
-      for (const char* sub : {"upper", "work"}) {
-        const auto path = dir / sub;
-        if (::chown(path.c_str(), sys::host_id_of((*userns)->uids, 0),
-                    sys::host_id_of((*userns)->gids, 0)) != 0)
-          return fail_errno(errno, fmt::format("chown \"{}\" to the pod's root", path.string()));
+  // Its dirs and its cgroups at once, on two threads of the blocking pool:
+  // both mostly wait on the kernel (the file system's inode writes for the
+  // one; cgroup locks and the device program for the other).
+  auto dirs_made = [&]() -> task<result<void>> {
+    co_return co_await reactor::run_blocking([&] { return make_container_dirs(dir, *userns); });
+  };
+  auto spec_built = [&]() -> task<result<exec::container_spec>> {
+    co_return co_await reactor::run_blocking([&]() -> result<exec::container_spec> {
+      auto layers = layer_dirs_of(ctx, *image);
+      if (!layers) return tl::unexpected(layers.error());
+      auto limits = spec::container_resources(config.linux().resources(), ctx.cfg.pids_limit);
+      if (!limits) return tl::unexpected(limits.error());
+      const bool with_cpuset = !limits->cpuset_cpus.empty() || !limits->cpuset_mems.empty();
+      auto procs = ctx.cgroups->create(record.cgroup_path(), with_cpuset);
+      if (!procs) return tl::unexpected(procs.error().context("create container cgroup"));
+      if (auto applied = ctx.cgroups->apply(record.cgroup_path(), *limits); !applied)
+        return tl::unexpected(applied.error().context("set the container's resources"));
+      spec::container_inputs in{config, req.sandbox_config(), image_config};
+      in.container_id = record.id();
+      in.layers = std::move(*layers);
+      in.upper = (dir / "upper").string();
+      in.work = (dir / "work").string();
+      in.rootfs_target = (dir / "rootfs").string();
+      in.pod.hosts = pod->hosts_path();
+      in.pod.resolv_conf = pod->resolv_conf_path();
+      in.pod.hostname = pod->hostname_path();
+      in.pod.net_ns = pod->netns_path();
+      in.pod.ipc_ns = pod->ipc_ns_path();
+      in.pod.uts_ns = pod->uts_ns_path();
+      if (*userns) in.pod.user_ns = user_ns_path_of(*pod);
+      in.userns = *userns;
+      if (pod->init_pid() > 0) in.pod.pid_ns = fmt::format("/proc/{}/ns/pid", pod->init_pid());
+      const auto& target = config.linux().security_context().namespace_options().target_id();
+      if (!target.empty()) {
+        auto t = ctx.state.resolve_container(target);
+        auto tc = t ? ctx.state.get_container(*t) : std::nullopt;
+        if (tc && tc->pid() > 0) in.target_pid_ns = fmt::format("/proc/{}/ns/pid", tc->pid());
       }
-    auto limits = spec::container_resources(config.linux().resources(), ctx.cfg.pids_limit);
-    if (!limits) return tl::unexpected(limits.error());
-    const bool with_cpuset = !limits->cpuset_cpus.empty() || !limits->cpuset_mems.empty();
-    auto procs = ctx.cgroups->create(record.cgroup_path(), with_cpuset);
-    if (!procs) return tl::unexpected(procs.error().context("create container cgroup"));
-    if (auto applied = ctx.cgroups->apply(record.cgroup_path(), *limits); !applied)
-      return tl::unexpected(applied.error().context("set the container's resources"));
-
-    spec::container_inputs in{config, req.sandbox_config(), image_config};
-    in.container_id = record.id();
-    in.layers = std::move(*layers);
-    in.upper = (dir / "upper").string();
-    in.work = (dir / "work").string();
-    in.rootfs_target = (dir / "rootfs").string();
-    in.pod.hosts = pod->hosts_path();
-    in.pod.resolv_conf = pod->resolv_conf_path();
-    in.pod.hostname = pod->hostname_path();
-    in.pod.net_ns = pod->netns_path();
-    in.pod.ipc_ns = pod->ipc_ns_path();
-    in.pod.uts_ns = pod->uts_ns_path();
-    if (*userns) in.pod.user_ns = user_ns_path_of(*pod);
-    in.userns = *userns;
-    if (pod->init_pid() > 0) in.pod.pid_ns = fmt::format("/proc/{}/ns/pid", pod->init_pid());
-    const auto& target = config.linux().security_context().namespace_options().target_id();
-    if (!target.empty()) {
-      auto t = ctx.state.resolve_container(target);
-      auto tc = t ? ctx.state.get_container(*t) : std::nullopt;
-      if (tc && tc->pid() > 0) in.target_pid_ns = fmt::format("/proc/{}/ns/pid", tc->pid());
-    }
-    in.cgroup_procs = std::move(*procs);
-    in.cgroup_hierarchies = spec::cgroup_tree(ctx.cgroups->mounts());
-    in.cgroup_path = record.cgroup_path();
-    in.log_path = record.log_path();
-    in.exit_path = exit_path_of(ctx.cfg, record.id()).string();
-    // A handler dropped from the config since the pod started: the default's.
-    const auto* handler = ctx.cfg.runtime_handler(pod->runtime_handler());
-    if (!handler) handler = ctx.cfg.runtime_handler("");
-    in.unset_seccomp_profile = handler->seccomp_profile;
-    auto built = spec::build_container_spec(in);
-    if (!built) return built;
-    // Only its own devices, unless privileged (the cgroup then keeps its
-    // parent's: every device).
-    if (!config.linux().security_context().privileged()) {
-      auto limited = ctx.cgroups->limit_devices(record.cgroup_path(), spec::device_rules(built->devices));
-      if (!limited) return tl::unexpected(limited.error().context("set the container's device rules"));
-    }
-    return built;
-  });
+      in.cgroup_procs = std::move(*procs);
+      in.cgroup_hierarchies = spec::cgroup_tree(ctx.cgroups->mounts());
+      in.cgroup_path = record.cgroup_path();
+      in.log_path = record.log_path();
+      in.exit_path = exit_path_of(ctx.cfg, record.id()).string();
+      // A handler dropped from the config since the pod started: the default's.
+      const auto* handler = ctx.cfg.runtime_handler(pod->runtime_handler());
+      if (!handler) handler = ctx.cfg.runtime_handler("");
+      in.unset_seccomp_profile = handler->seccomp_profile;
+      auto built = spec::build_container_spec(in);
+      if (!built) return built;
+      // Only its own devices, unless privileged (the cgroup then keeps its
+      // parent's: every device).
+      if (!config.linux().security_context().privileged()) {
+        auto limited = ctx.cgroups->limit_devices(record.cgroup_path(), spec::device_rules(built->devices));
+        if (!limited) return tl::unexpected(limited.error().context("set the container's device rules"));
+      }
+      return built;
+    });
+  };
+  auto [dirs, prepared] = co_await reactor::when_all(dirs_made(), spec_built());
+  if (prepared && !dirs) prepared = tl::unexpected(dirs.error());
 
   auto undo = [&]() -> task<void> {
     auto removed = co_await remove_container_resources(ctx, record);
