@@ -64,8 +64,8 @@ void keeper_link::disconnect() {
   co_await resume_on{home};                                    \
   co_return out;
 
-reactor::task<result<keeper::created>> keeper_link::create(const exec::container_spec& spec) {
-  RINGCRI_ON_KEEPER(create(spec))
+reactor::task<result<keeper::created>> keeper_link::create(const exec::container_spec& spec, int rootfs_mount) {
+  RINGCRI_ON_KEEPER(create(spec, rootfs_mount))
 }
 
 reactor::task<result<keeper::started>> keeper_link::start(std::string id) {

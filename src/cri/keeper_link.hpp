@@ -32,7 +32,8 @@ class keeper_link {
   // Drops the connection on the keeper core (the keeper keeps running).
   void disconnect();
 
-  reactor::task<result<keeper::created>> create(const exec::container_spec& spec);
+  // `rootfs_mount`: see keeper::client::create; open until this returns.
+  reactor::task<result<keeper::created>> create(const exec::container_spec& spec, int rootfs_mount = -1);
   reactor::task<result<keeper::started>> start(std::string id);
   reactor::task<result<keeper::created>> start_pod_init(std::string pod_id);
   // `hangup_fd`: the keeper kills the command once this pipe's write end

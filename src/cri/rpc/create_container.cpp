@@ -22,6 +22,7 @@
 #include "cri/spec/resources.hpp"
 #include "cri/spec/stop_signal.hpp"
 #include "cri/spec/user_namespace.hpp"
+#include "exec/spawn/spawn.hpp"
 #include "exec/spec_json.hpp"
 #include "image/digest.hpp"
 #include "reactor/blocking.hpp"
@@ -66,6 +67,30 @@ result<void> make_container_dirs(const std::filesystem::path& dir,
         return fail_errno(errno, fmt::format("chown \"{}\" to the pod's root", path.string()));
     }
   return {};
+}
+
+// The container's overlay, made here rather than in its child (see
+// exec::make_detached_overlay); an empty fd leaves it to the child: with
+// idmapped layers, or where this kernel cannot make one (the child then
+// mounts it, or says why it cannot).
+result<unique_fd> make_rootfs_ahead(context& ctx, const records::image& image,
+                                    const std::filesystem::path& dir,
+                                    const std::optional<spec::pod_user_namespace>& userns) {
+  if (userns) return unique_fd();
+  auto layers = layer_dirs_of(ctx, image);
+  if (!layers) return tl::unexpected(layers.error());
+  exec::rootfs_spec rootfs;
+  rootfs.lowers = std::move(*layers);
+  rootfs.upper = (dir / "upper").string();
+  rootfs.work = (dir / "work").string();
+  rootfs.target = (dir / "rootfs").string();
+  auto made = exec::make_detached_overlay(rootfs);
+  if (!made) {
+    spdlog::debug("msg=\"overlay left to the container's process\" dir={} error=\"{}\"", dir.string(),
+                  made.error().message());
+    return unique_fd();
+  }
+  return made;
 }
 
 // The pod's held user namespace (exec/sandbox/namespaces.hpp), there when
@@ -139,11 +164,14 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
 
   std::filesystem::path dir = container_dir_of(ctx.cfg, record.id());
   auto t0 = std::chrono::steady_clock::now();
-  // Its dirs and its cgroups at once, on two threads of the blocking pool:
-  // both mostly wait on the kernel (the file system's inode writes for the
+  // Its file system and its cgroups at once, on two threads of the
+  // blocking pool: both mostly wait on the kernel (inode writes for the
   // one; cgroup locks and the device program for the other).
-  auto dirs_made = [&]() -> task<result<void>> {
-    co_return co_await reactor::run_blocking([&] { return make_container_dirs(dir, *userns); });
+  auto rootfs_made = [&]() -> task<result<unique_fd>> {
+    co_return co_await reactor::run_blocking([&]() -> result<unique_fd> {
+      if (auto made = make_container_dirs(dir, *userns); !made) return tl::unexpected(made.error());
+      return make_rootfs_ahead(ctx, *image, dir, *userns);
+    });
   };
   auto spec_built = [&]() -> task<result<exec::container_spec>> {
     co_return co_await reactor::run_blocking([&]() -> result<exec::container_spec> {
@@ -197,8 +225,8 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
       return built;
     });
   };
-  auto [dirs, prepared] = co_await reactor::when_all(dirs_made(), spec_built());
-  if (prepared && !dirs) prepared = tl::unexpected(dirs.error());
+  auto [rootfs, prepared] = co_await reactor::when_all(rootfs_made(), spec_built());
+  if (prepared && !rootfs) prepared = tl::unexpected(rootfs.error());
 
   auto undo = [&]() -> task<void> {
     auto removed = co_await remove_container_resources(ctx, record);
@@ -222,7 +250,8 @@ task<result<void>> create_container(context& ctx, const v1::CreateContainerReque
   crash_point(point("create_container.after_cgroup"));
 
   auto t1 = std::chrono::steady_clock::now();
-  auto created = co_await ctx.keeper->create(*prepared);
+  auto created = co_await ctx.keeper->create(*prepared, rootfs->get());
+  rootfs->reset();
   if (!created) {
     co_await undo();
     co_return tl::unexpected(created.error().context(what));

@@ -349,10 +349,15 @@ void client::on_exit(std::function<void(const exit_status&)> callback) {
   impl_->st->on_exit = std::move(callback);
 }
 
-reactor::task<result<created>> client::create(const container_spec& spec) {
+reactor::task<result<created>> client::create(const container_spec& spec, int rootfs_mount) {
   auto st = impl_->st;
   json args{{"spec", spec}};
-  auto r = co_await call(st, protocol::op_create, std::move(args));
+  std::vector<int> fds;
+  if (rootfs_mount >= 0) {
+    args["fds"] = json::array({"rootfs"});
+    fds.push_back(rootfs_mount);
+  }
+  auto r = co_await call(st, protocol::op_create, std::move(args), std::move(fds));
   if (!r) co_return tl::unexpected(std::move(r.error()));
   if (r->fds.empty()) co_return tl::unexpected(missing_fd("create"));
   created c;

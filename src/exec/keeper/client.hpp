@@ -93,7 +93,9 @@ class client {
 
   // Clones the container and waits for its setup. The child's error
   // (mount, path, errno, command not found) comes back as the message.
-  reactor::task<result<created>> create(const container_spec& spec);
+  // `rootfs_mount`, when not -1, is the container's overlay made ahead
+  // (exec::make_detached_overlay); it goes with the request.
+  reactor::task<result<created>> create(const container_spec& spec, int rootfs_mount = -1);
   // Releases a created container; returns once execve succeeded.
   reactor::task<result<started>> start(const std::string& id);
   // A pod's init for a shared pid namespace (NamespaceMode POD).

@@ -174,7 +174,7 @@ reactor::task<void> server::handle_request(session_ptr s, json request,
 reactor::task<result<server::response>> server::dispatch_request(const std::string& op,
                                                                  const json& request,
                                                                  std::vector<unique_fd> fds) {
-  if (op == protocol::op_create) co_return co_await do_create(request);
+  if (op == protocol::op_create) co_return co_await do_create(request, std::move(fds));
   if (op == protocol::op_start) co_return co_await do_start(request);
   if (op == protocol::op_pod_init) co_return co_await do_pod_init(request);
   if (op == protocol::op_exec) co_return co_await do_exec(request, std::move(fds));

@@ -91,7 +91,7 @@ class server {
   void broadcast(const nlohmann::json& message);
 
   // The ops (server_ops.cpp, server_exec.cpp, server_attach.cpp).
-  reactor::task<result<response>> do_create(const nlohmann::json& args);
+  reactor::task<result<response>> do_create(const nlohmann::json& args, std::vector<unique_fd> fds);
   reactor::task<result<response>> do_start(const nlohmann::json& args);
   reactor::task<result<response>> do_pod_init(const nlohmann::json& args);
   reactor::task<result<response>> do_exec(const nlohmann::json& args, std::vector<unique_fd> fds);

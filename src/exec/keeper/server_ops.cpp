@@ -80,7 +80,16 @@ error child_error(const exec::report& r) {
 
 }  // namespace
 
-reactor::task<result<server::response>> server::do_create(const json& args) {
+reactor::task<result<server::response>> server::do_create(const json& args,
+                                                          std::vector<unique_fd> fds) {
+  // The one fd a create may carry: its rootfs, made ahead by the daemon.
+  const json names = args.value("fds", json::array());
+  if (!names.is_array() || names.size() != fds.size() || fds.size() > 1 ||
+      (fds.size() == 1 && names[0] != "rootfs")) {
+    co_return fail(error_kind::invalid_argument,
+                   fmt::format("create request names {} fds but carries {}", names.dump(), fds.size()));
+  }
+  unique_fd rootfs_mount = fds.empty() ? unique_fd() : std::move(fds.front());
   auto parsed = protocol::create_request_from_json(args);
   if (!parsed) co_return tl::unexpected(std::move(parsed.error()));
   container_spec spec = std::move(*parsed);
@@ -125,7 +134,8 @@ reactor::task<result<server::response>> server::do_create(const json& args) {
     c->log = std::make_shared<unique_fd>(std::move(*log));
   }
 
-  auto child = exec::clone_container(spec, stdio);
+  auto child = exec::clone_container(spec, stdio, rootfs_mount ? rootfs_mount.get() : -1);
+  rootfs_mount.reset();
   if (!child)
     co_return tl::unexpected(std::move(child.error()).context("create container " + spec.id));
   out.write.reset();

@@ -49,7 +49,8 @@ std::vector<device_spec> owned_by_host_ids(const container_spec& spec) {
 // Everything up to 'R'. On success the process is confined and the
 // returned arguments are ready for execve.
 result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& io,
-                                   const prepared_confinement& confinement, int release_fd) {
+                                   const prepared_confinement& confinement, int release_fd,
+                                   int rootfs_mount) {
   // 1. Where it belongs: its cgroups first (every page it touches from here
   //    on is charged there), a cgroup namespace rooted at them, the pod's
   //    network, ipc and uts namespaces. Its mount namespace and, unless it
@@ -76,7 +77,15 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   }
   if (::mount("", "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rslave");
-  if (auto r = mount_overlay(spec.rootfs, userns->get()); !r) return tl::unexpected(r.error());
+  // The rootfs: the overlay the caller made ahead, attached here, or one
+  // mounted now (always so for idmapped layers, which live in this
+  // mount namespace only).
+  if (rootfs_mount >= 0 && *userns)
+    return fail(error_kind::invalid_argument, "a rootfs made ahead cannot have idmapped layers");
+  auto rootfs = rootfs_mount >= 0 ? attach_overlay(rootfs_mount, spec.rootfs.target)
+                                  : mount_overlay(spec.rootfs, userns->get());
+  if (!rootfs) return tl::unexpected(rootfs.error());
+  if (rootfs_mount >= 0) ::close(rootfs_mount);
   unique_fd root(::open(spec.rootfs.target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return fail_errno(errno, fmt::format("open rootfs \"{}\"", spec.rootfs.target));
   for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -153,9 +162,9 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
 
 [[noreturn]] void run_container_child(const container_spec& spec, const stdio_fds& io,
                                       const prepared_confinement& confinement, int report_fd,
-                                      int release_fd) {
-  enter_child(title_of(spec.process), {report_fd, release_fd, io.in, io.out, io.err});
-  auto args = set_up_container(spec, io, confinement, release_fd);
+                                      int release_fd, int rootfs_mount) {
+  enter_child(title_of(spec.process), {report_fd, release_fd, io.in, io.out, io.err, rootfs_mount});
+  auto args = set_up_container(spec, io, confinement, release_fd, rootfs_mount);
   if (!args) report_failure(report_fd, args.error());
   report_ready(report_fd);
 
@@ -172,7 +181,7 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
 
 }  // namespace
 
-result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
+result<child> clone_container(const container_spec& spec, const stdio_fds& io, int rootfs_mount) {
   auto flags = clone_flags(spec);
   if (!flags) return tl::unexpected(flags.error());
   auto confinement = prepare_confinement(spec.process);
@@ -201,7 +210,8 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io) {
   auto cloned = clone3_pidfd(*flags);
   if (cloned && cloned->pid == 0)
     run_child(report_write.get(), [&] {
-      run_container_child(spec, io, *confinement, report_write.get(), release_child.get());
+      run_container_child(spec, io, *confinement, report_write.get(), release_child.get(),
+                          rootfs_mount);
     });
   if (!cloned) return tl::unexpected(cloned.error());
   child c;

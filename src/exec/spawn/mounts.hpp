@@ -19,6 +19,10 @@ namespace ringcri::exec::spawn_detail {
 // idmapped through it, each mounted over itself.
 result<void> mount_overlay(const rootfs_spec& rootfs, int userns_fd = -1);
 
+// Attaches an overlay made by make_detached_overlay (spawn.hpp) on
+// `target`, in the caller's mount namespace.
+result<void> attach_overlay(int mount_fd, const std::string& target);
+
 // A bind mount shared back with the host (BIDIRECTIONAL: "rshared" or
 // "shared") must stay in the peer group of the host's source. Once "/" is
 // made rslave, the namespace's copy of the source is only a slave, and a

@@ -12,6 +12,7 @@
 #include "base/sys/user_namespace.hpp"
 #include "base/unique_fd.hpp"
 #include "exec/spawn/mounts.hpp"
+#include "exec/spawn/spawn.hpp"
 
 namespace ringcri::exec::spawn_detail {
 
@@ -30,27 +31,14 @@ unsigned long current_mount_flags(const char* path) {
 }
 
 static result<void> mount_overlay_by_fsconfig(const rootfs_spec& rootfs) {
-  const std::string what = fmt::format("mount overlay on \"{}\"", rootfs.target);
-  unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
-  if (!fs) return fail_errno(errno, what + ": fsopen");
-  auto set = [&](const char* key, const std::string& value) -> result<void> {
-    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0)
-      return fail_errno(errno, fmt::format("{}: {} \"{}\"", what, key, value));
-    return {};
-  };
-  // "lowerdir+" appends one layer at a time, the first being the top.
-  for (const std::string& lower : rootfs.lowers)
-    if (auto r = set("lowerdir+", lower); !r) return r;
-  if (!rootfs.upper.empty()) {
-    if (auto r = set("upperdir", rootfs.upper); !r) return r;
-    if (auto r = set("workdir", rootfs.work); !r) return r;
-  }
-  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
-    return fail_errno(errno, what);
-  unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
-  if (!mnt) return fail_errno(errno, what + ": fsmount");
-  if (::move_mount(mnt.get(), "", AT_FDCWD, rootfs.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
-    return fail_errno(errno, what + ": move_mount");
+  auto made = make_detached_overlay(rootfs);
+  if (!made) return tl::unexpected(std::move(made.error()));
+  return attach_overlay(made->get(), rootfs.target);
+}
+
+result<void> attach_overlay(int mount_fd, const std::string& target) {
+  if (::move_mount(mount_fd, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return fail_errno(errno, fmt::format("mount overlay on \"{}\": move_mount", target));
   return {};
 }
 
@@ -116,3 +104,33 @@ result<void> make_root_readonly() {
 }
 
 }  // namespace ringcri::exec::spawn_detail
+
+namespace ringcri::exec {
+
+result<unique_fd> make_detached_overlay(const rootfs_spec& rootfs) {
+  const std::string what = fmt::format("mount overlay on \"{}\"", rootfs.target);
+  if (rootfs.lowers.empty()) return fail(error_kind::invalid_argument, what + ": no lower layers");
+  unique_fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) return fail_errno(errno, what + ": fsopen");
+  auto set = [&](const char* key, const std::string& value) -> result<void> {
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0)
+      return fail_errno(errno, fmt::format("{}: {} \"{}\"", what, key, value));
+    return {};
+  };
+  // The source mount(2) would show; then "lowerdir+" appends one layer at
+  // a time, the first being the top.
+  if (auto r = set("source", "overlay"); !r) return tl::unexpected(std::move(r.error()));
+  for (const std::string& lower : rootfs.lowers)
+    if (auto r = set("lowerdir+", lower); !r) return tl::unexpected(std::move(r.error()));
+  if (!rootfs.upper.empty()) {
+    if (auto r = set("upperdir", rootfs.upper); !r) return tl::unexpected(std::move(r.error()));
+    if (auto r = set("workdir", rootfs.work); !r) return tl::unexpected(std::move(r.error()));
+  }
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+    return fail_errno(errno, what);
+  unique_fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt) return fail_errno(errno, what + ": fsmount");
+  return mnt;
+}
+
+}  // namespace ringcri::exec

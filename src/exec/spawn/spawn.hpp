@@ -61,15 +61,28 @@ struct report {
   pid_t pid = 0;        // for spawned
 };
 
+// The container's overlay made ahead of its process, attached nowhere yet
+// (fsopen, fsconfig "lowerdir+", fsmount), so that the file system's work
+// of a mount can be done beside the rest of a create: clone_container then
+// attaches it on spec.rootfs.target in the container's mount namespace.
+// Not for idmapped layers (a pod user namespace): the child mounts those.
+// Needs Linux 6.8+ ("lowerdir+"); where it fails, leave the mount to the
+// child, which says what is wrong.
+result<unique_fd> make_detached_overlay(const rootfs_spec& rootfs);
+
 // Clones the container's process; returns once clone3 did. The child's
 // setup runs on its own. Errors here are the parent's (clone3, pipes).
+//
+// `rootfs_mount`, when not -1, is spec.rootfs made by
+// make_detached_overlay; the child attaches it instead of mounting one.
 //
 // With process.terminal, `io` may carry a terminal (its slave on io.in),
 // which becomes the process's controlling terminal; without one the child
 // opens a pty in the container's own /dev/pts (or, lacking one, the
 // caller's), makes its slave the process's stdio and controlling terminal
 // and hands the master over before it reports 'R' (take_terminal).
-result<child> clone_container(const container_spec& spec, const stdio_fds& io);
+result<child> clone_container(const container_spec& spec, const stdio_fds& io,
+                              int rootfs_mount = -1);
 
 // After 'R', for a container with process.terminal cloned without io: the
 // master of the pty the child opened, O_NONBLOCK.

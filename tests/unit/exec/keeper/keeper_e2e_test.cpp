@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -25,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exec/keeper/client.hpp"
+#include "exec/spawn/spawn.hpp"
 #include "keeper_world.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
@@ -77,6 +80,33 @@ TEST_CASE("a container's output goes to its CRI log, its exit code to the event 
   CHECK(contains(lines, "stderr F err1"));
   CHECK((fs::status(spec.log_path).permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+}
+
+TEST_CASE("a create carrying its rootfs made ahead runs the container in it") {
+  world w;
+  io::reactor r;
+  exits ex;
+  auto spec = w.spec("c-ahead", {"sh", "-c", "echo made ahead > /newfile; cat /newfile"});
+  auto made = ringcri::exec::make_detached_overlay(spec.rootfs);
+  INFO((made ? "" : made.error().message()));
+  REQUIRE(made);
+  r.block_on([](world& w, exits& ex, ringcri::exec::container_spec spec, int rootfs) -> io::task<void> {
+    auto k = co_await connect(w.opts, &ex);
+    auto created = co_await k->create(spec, rootfs);
+    INFO((created ? std::string() : created.error().message()) << "\n" << w.keeper_log());
+    REQUIRE(created);
+    CO_REQUIRE(co_await k->start(spec.id));
+    bool got = co_await eventually_async([&] { return ex.find(spec.id) != nullptr; });
+    REQUIRE(got);
+    CO_REQUIRE(co_await k->remove(spec.id));
+  }(w, ex, spec, made->get()));
+  made->reset();
+  const auto* e = ex.find(spec.id);
+  REQUIRE(e);
+  CHECK(e->exit_code == 0);
+  CHECK(contains(log_lines(spec.log_path), "stdout F made ahead"));
+  std::ifstream written(spec.rootfs.upper + "/newfile");
+  CHECK(std::string(std::istreambuf_iterator<char>(written), {}) == "made ahead\n");
 }
 
 TEST_CASE("a container killed by SIGKILL exits 137 with signal 9") {
@@ -429,6 +459,8 @@ TEST_CASE("keeper-wrong-json-type: a request with a field of the wrong type gets
         R"({"id":6,"op":"start","container":42})",
         R"({"id":7,"op":"remove","container":["x"]})",
         R"({"id":8,"op":"attach","container":"x","streams":"all"})",
+        R"({"id":9,"op":"create","fds":"rootfs","spec":{"id":"x"}})",
+        R"({"id":10,"op":"create","fds":["rootfs"],"spec":{"id":"x"}})",
     };
     for (const auto& request : bad) {
       INFO(request);

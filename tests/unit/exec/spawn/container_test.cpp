@@ -165,6 +165,33 @@ TEST_CASE("oom_score_adj below the current value is clamped, not fatal", "[spawn
   CHECK(r.out == "500\n");
 }
 
+TEST_CASE("a rootfs made ahead is attached in the container, and nowhere else", "[spawn]") {
+  skip_unless_able();
+  image img;
+  auto before = mounts_under(img.dir());
+  auto spec = default_spec(img.rootfs("ahead"),
+                           {"sh", "-c", "cat /etc/layer /etc/bottom-only; echo hi > /newfile"});
+  auto made = make_detached_overlay(spec.rootfs);
+  INFO((made ? "" : made.error().message()));
+  REQUIRE(made);
+  // Made, but attached nowhere: the host sees no new mount.
+  CHECK(mounts_under(img.dir()) == before);
+  auto r = run(spec, made->get());
+  INFO(r.created.message << r.started.message << r.err);
+  CHECK(r.exit.code == 0);
+  CHECK(r.out == "top\nfrom bottom\n");
+  CHECK(read_file(spec.rootfs.upper + "/newfile") == "hi\n");
+  made->reset();
+  CHECK(mounts_under(img.dir()) == before);
+
+  // A missing layer: the error names it, before any process exists.
+  auto broken = spec.rootfs;
+  broken.lowers.push_back(img.dir() + "/no-such-layer");
+  auto refused = make_detached_overlay(broken);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message().find("no-such-layer") != std::string::npos);
+}
+
 TEST_CASE("an overlay whose lowerdir option exceeds a page is mounted through fsconfig",
           "[spawn]") {
   skip_unless_able();

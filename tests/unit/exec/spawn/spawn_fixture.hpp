@@ -86,7 +86,8 @@ struct run_result {
   std::string out, err;
   exit_info exit;
 };
-run_result run(const ringcri::exec::container_spec& spec);
+// `rootfs_mount`: see clone_container.
+run_result run(const ringcri::exec::container_spec& spec, int rootfs_mount = -1);
 
 // Clones, releases and waits for the exec of a long-running container.
 ringcri::exec::child start(const ringcri::exec::container_spec& spec,
