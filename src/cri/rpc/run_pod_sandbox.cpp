@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "base/crash_point.hpp"
 #include "cri/events.hpp"
 #include "cri/intents.hpp"
@@ -45,6 +47,7 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   pod.set_created_at(now_ns());
   pod.set_runtime_handler(req.runtime_handler());
 
+  auto t0 = std::chrono::steady_clock::now();
   auto made = co_await make_pod_resources(ctx, pod);
   if (!made) {
     co_await drop_pod_intent(ctx, pod.id());
@@ -59,6 +62,7 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
     co_await drop_pod_intent(ctx, pod.id());
     co_return tl::unexpected(added.error());
   }
+  auto t1 = std::chrono::steady_clock::now();
   if (auto saved = co_await persist(ctx, pod); !saved) {
     (void)ctx.state.remove_pod(sandbox_id{pod.id()});
     (void)co_await remove_pod_resources(ctx, pod);
@@ -70,8 +74,10 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
   // A pod has no process of its own: created and started at once.
   publish_pod_event(ctx, pod, v1::CONTAINER_CREATED_EVENT);
   publish_pod_event(ctx, pod, v1::CONTAINER_STARTED_EVENT);
-  spdlog::info("msg=\"pod sandbox ready\" id={} name={} namespace={}", pod.id(),
-               config.metadata().name(), config.metadata().namespace_());
+  auto us = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
+  spdlog::info("msg=\"pod sandbox ready\" id={} name={} namespace={} resources_us={} save_us={}", pod.id(),
+               config.metadata().name(), config.metadata().namespace_(), us(t1 - t0),
+               us(std::chrono::steady_clock::now() - t1));
   resp.set_pod_sandbox_id(pod.id());
   co_return result<void>{};
 }
