@@ -21,6 +21,8 @@
 #include "cri/image_lookup.hpp"
 #include "cri/intents.hpp"
 #include "cri/keeper_link.hpp"
+#include "cri/mount_point_layer.hpp"
+#include "cri/paths.hpp"
 #include "cri/pod_network.hpp"
 #include "cri/reattach.hpp"
 #include "cri/restore.hpp"
@@ -130,6 +132,10 @@ int serve(const config& cfg) {
     spdlog::warn(
         "msg=\"pods cannot have user namespaces on this node (hostUsers: false)\" reason=\"{}\"",
         userns.reason);
+  if (auto made = ringcri::cri::make_mount_point_layer(ringcri::cri::mount_point_layer_of(cfg)); made)
+    ctx.mount_point_layer = ringcri::cri::mount_point_layer_of(cfg);
+  else
+    spdlog::warn("msg=\"containers make their own mount points\" error=\"{}\"", made.error().message());
   if (const auto* devices = cgroups->mount_of("devices"); devices == nullptr || devices->unified)
     spdlog::warn("msg=\"no v1 devices controller: containers' device rules are not enforced (cgroup v2 needs "
                  "an eBPF device program, not built yet)\"");

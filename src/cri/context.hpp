@@ -3,6 +3,7 @@
 // in-memory state and the durable store. One per daemon.
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <string>
 
@@ -67,6 +68,9 @@ struct context {
   streaming::server* streaming = nullptr;  // Exec, Attach and PortForward URLs
   // The node can run pods in user namespaces (user_namespace_probe.hpp).
   bool user_namespaces = false;
+  // The mount point layer (mount_point_layer.hpp); empty if it could not
+  // be made, and containers then make their mount points themselves.
+  std::filesystem::path mount_point_layer;
   process_table processes;
   event_hub events;  // GetContainerEvents
   // Unary calls handed to a reactor and not yet answered (server.cpp

@@ -6,6 +6,7 @@
 //   <root>/containers/<id>/work      overlayfs's work dir
 //   <root>/containers/<id>/rootfs    where the overlay is mounted (in the container's mount ns only)
 //   <root>/containers/<id>/exit      the keeper's record of the exit
+//   <root>/mount-points/             a layer on top of the image's (mount_point_layer.hpp)
 //
 // The writable layer is under root because it is data (it can be large and
 // should survive what /run does not); namespaces are under state because
@@ -24,6 +25,10 @@ inline std::filesystem::path pod_dir_of(const config::config& cfg, const std::st
 
 inline std::filesystem::path container_dir_of(const config::config& cfg, const std::string& container_id) {
   return cfg.root_dir / "containers" / container_id;
+}
+
+inline std::filesystem::path mount_point_layer_of(const config::config& cfg) {
+  return cfg.root_dir / "mount-points";
 }
 
 inline std::filesystem::path exit_path_of(const config::config& cfg, const std::string& container_id) {

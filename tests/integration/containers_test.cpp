@@ -105,6 +105,10 @@ TEST_CASE("a container runs in its own namespaces, in the image, as asked") {
   CHECK(fs::is_character_file(fs::path("/proc") / pid / "root/dev/null"));
   CHECK(read_file(fs::path("/proc") / pid / "root/etc/hostname") == "asked-host\n");
   CHECK(read_file(fs::path("/proc") / pid / "root/etc/hosts").find("asked-host") != std::string::npos);
+  // Their mount points were in ringcri's mount point layer: nothing of
+  // /etc was copied up into the container's writable layer for them.
+  CHECK_FALSE(fs::exists(f.daemon.root() / "containers" / id / "upper" / "etc"));
+  CHECK(read_file(fs::path("/proc") / pid / "root/etc/group").find("root:x:0:") != std::string::npos);
 
   auto info = f.container_info(id);
   CHECK(info.at("sandboxID") == pod);

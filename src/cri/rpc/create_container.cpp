@@ -13,6 +13,7 @@
 #include "cri/image_lookup.hpp"
 #include "cri/intents.hpp"
 #include "cri/keeper_link.hpp"
+#include "cri/mount_point_layer.hpp"
 #include "cri/paths.hpp"
 #include "cri/records_io.hpp"
 #include "cri/rpc/handlers.hpp"
@@ -32,7 +33,8 @@ namespace ringcri::cri::rpc {
 
 namespace {
 
-// The image's layer dirs, top first (overlayfs's lowerdir order).
+// The image's layer dirs, top first (overlayfs's lowerdir order), under
+// the mount point layer where it fits (mount_point_layer.hpp). Blocking.
 result<std::vector<std::string>> layer_dirs_of(context& ctx, const records::image& image) {
   std::vector<std::string> dirs;
   for (auto it = image.diff_ids().rbegin(); it != image.diff_ids().rend(); ++it) {
@@ -42,6 +44,8 @@ result<std::vector<std::string>> layer_dirs_of(context& ctx, const records::imag
     if (!path) return tl::unexpected(path.error().context(fmt::format("layer {} of image {}", *it, image.id())));
     dirs.push_back(path->string());
   }
+  if (!ctx.mount_point_layer.empty() && mount_point_layer_fits(dirs))
+    dirs.insert(dirs.begin(), ctx.mount_point_layer.string());
   return dirs;
 }
 
