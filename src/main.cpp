@@ -92,8 +92,7 @@ int serve(const config& cfg) {
   signal(SIGPIPE, SIG_IGN);
 
   if (!make_private(cfg.root_dir) || !make_private(cfg.root_dir / "containers")) return 1;
-  auto store = ringcri::cri::record_store::open(cfg.root_dir / "meta", ringcri::cri::record_kinds(),
-                                                ringcri::cri::unsynced_record_kinds());
+  auto store = ringcri::cri::record_store::open(cfg.root_dir / "meta", ringcri::cri::record_kinds());
   if (!store) {
     spdlog::critical("msg=\"cannot open the record store\" error=\"{}\"", store.error().message());
     return 1;

@@ -11,10 +11,12 @@
 // (CNI DEL with the noted network, namespaces released, cgroup and dirs
 // removed, the keeper's process gone), so the RPC happened not at all.
 //
-// The notes are written without fsync: they must survive a crash of the
-// daemon, not a power cut, which takes what they describe with it
-// (namespaces and cgroups; host-local's reservations under /var/lib/cni
-// are the exception, as they are for every runtime).
+// The notes are records like the others, entries in the record journal
+// (group-committed with whatever else is written at that moment): no file
+// is made for a note, and one dropped before the next checkpoint never
+// reaches a file at all. (A file of its own per note, temp, rename and
+// unlink, cost a new inode each time: dear on a node that makes and
+// deletes many.)
 
 #include "cri/context.hpp"
 #include "reactor/task.hpp"

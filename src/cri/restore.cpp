@@ -11,8 +11,6 @@ std::vector<std::string> record_kinds() {
   return {pods_kind, containers_kind, runtime_kind, images_kind, pod_intents_kind, container_intents_kind};
 }
 
-std::vector<std::string> unsynced_record_kinds() { return {pod_intents_kind, container_intents_kind}; }
-
 namespace {
 
 template <class Record, class Put>

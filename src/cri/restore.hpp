@@ -7,8 +7,6 @@ namespace ringcri::cri {
 
 // Every kind of record the CRI server keeps.
 std::vector<std::string> record_kinds();
-// Those of them that are notes for a crash of the daemon only (intents.hpp).
-std::vector<std::string> unsynced_record_kinds();
 
 // Loads the store into the in-memory state. A record that does not parse
 // is logged and left on disk (it cannot be torn; it can be from a newer
