@@ -17,23 +17,16 @@
 #include "base/sys/list_dir.hpp"
 #include "base/sys/make_dirs.hpp"
 #include "base/unique_fd.hpp"
-#include "reactor/atomic_file.hpp"
-#include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 
 namespace ringcri::cri::store {
 
-namespace io = ringcri::reactor;
 namespace fs = std::filesystem;
 
 namespace {
 
 tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, int sys_errno) {
   return fail_errno(sys_errno, fmt::format("{} {}", step, path.string()));
-}
-
-tl::unexpected<error> fail_at(std::string_view step, const fs::path& path, std::error_code ec) {
-  return tl::unexpected(error::from_error_code(ec, fmt::format("{} {}", step, path.string())));
 }
 
 // The entries of a kind's directory, read through an fd of their own so
@@ -135,10 +128,9 @@ result<void> check_record_id(std::string_view id) { return check_name("record id
 
 result<std::unique_ptr<record_store>> record_store::open(const fs::path& dir,
                                                          const std::vector<std::string>& kinds,
-                                                         const std::vector<std::string>& unsynced_kinds,
                                                          std::size_t journal_bytes) {
   std::unique_ptr<record_store> store(new record_store());
-  if (auto ok = store->init(dir, kinds, unsynced_kinds, journal_bytes); !ok) {
+  if (auto ok = store->init(dir, kinds, journal_bytes); !ok) {
     return tl::unexpected(
         std::move(ok.error()).context(fmt::format("open record store {}", dir.string())));
   }
@@ -146,7 +138,7 @@ result<std::unique_ptr<record_store>> record_store::open(const fs::path& dir,
 }
 
 result<void> record_store::init(const fs::path& dir, const std::vector<std::string>& kinds,
-                                const std::vector<std::string>& unsynced_kinds, std::size_t journal_bytes) {
+                                std::size_t journal_bytes) {
   dir_ = dir;
   // mkdir -p, each new directory made durable in its parent.
   if (auto made = sys::make_dirs(dir.native(), 0700, sys::durability::synced); !made)
@@ -162,8 +154,7 @@ result<void> record_store::init(const fs::path& dir, const std::vector<std::stri
   for (const auto& name : kinds) {
     if (auto ok = check_name("record kind", name); !ok) return ok;
     if (find_kind(name)) continue;  // named twice
-    kind_dir k{name, dir / name, -1, true};
-    k.synced = std::find(unsynced_kinds.begin(), unsynced_kinds.end(), name) == unsynced_kinds.end();
+    kind_dir k{name, dir / name, -1};
     if (::mkdirat(dir_fd_, name.c_str(), 0700) == 0) {
       if (::fsync(dir_fd_) != 0) return fail_at("fsync", dir, errno);
     } else if (errno != EEXIST) {
@@ -197,7 +188,7 @@ result<void> record_store::apply(const std::vector<journal_entry>& entries) {
   for (const auto& [key, e] : last) {
     auto k = find_kind(e->kind);
     // Not from this daemon's puts (which check both): left alone.
-    if (!k || (*k)->synced == false || !check_record_id(e->id)) continue;
+    if (!k || !check_record_id(e->id)) continue;
     if (e->op == journal_op::put)
       puts[*k].push_back({e->id, e->bytes});
     else
@@ -270,7 +261,7 @@ reactor::task<result<void>> record_store::put(std::string kind, std::string id, 
   const std::string key = kind + '/' + id;
   auto t = co_await sequencer_.enter(key);
   if (!t.must_write) co_return std::move(*t.outcome);
-  result<void> written = co_await write(**k, journal_op::put, id, bytes);
+  result<void> written = co_await journal_->append(journal_op::put, (*k)->name, id, bytes);
   if (!written) written = tl::unexpected(std::move(written.error()).context(what()));
   sequencer_.leave(key, t, written);
   co_return written;
@@ -289,23 +280,10 @@ reactor::task<result<void>> record_store::remove(std::string kind, std::string i
   const std::string key = kind + '/' + id;
   auto t = co_await sequencer_.enter(key);
   if (!t.must_write) co_return std::move(*t.outcome);
-  result<void> removed = co_await write(**k, journal_op::remove, id, {});
+  result<void> removed = co_await journal_->append(journal_op::remove, (*k)->name, id, {});
   if (!removed) removed = tl::unexpected(std::move(removed.error()).context(what()));
   sequencer_.leave(key, t, removed);
   co_return removed;
-}
-
-reactor::task<result<void>> record_store::write(const kind_dir& k, journal_op op,
-                                                const std::string& id, const std::string& bytes) {
-  if (k.synced) co_return co_await journal_->append(op, k.name, id, bytes);
-  // A note: the file itself, at once, with no fsync. A temp file left by a
-  // failure or a crash goes at the next open().
-  if (op == journal_op::put)
-    co_return co_await io::write_file_atomic(k.fd, k.path.native(), id, bytes, 0600,
-                                             sys::durability::unsynced);
-  auto unlinked = co_await io::unlinkat(k.fd, id.c_str());
-  if (!unlinked && unlinked.error().value() != ENOENT) co_return fail_at("unlink", k.path / id, unlinked.error());
-  co_return result<void>{};
 }
 
 }  // namespace ringcri::cri::store

@@ -15,10 +15,6 @@
 // mix, and the journal brings it up to date. Temp files
 // (".<id>.tmp-<random hex>") were never acknowledged: open() deletes them.
 //
-// Kinds opened as unsynced skip the journal: their puts and removes write
-// the file at once, with no fsync (notes that need to survive a crash of
-// the daemon, not a power cut).
-//
 // put() and remove() run on the calling reactor thread, every step through
 // the ring; any reactor thread may call them at once. Writes of one key are
 // ordered (the later call wins) and coalesced (see key_sequencer.hpp).
@@ -49,14 +45,11 @@ class record_store {
  public:
   // Opens the store at `dir`, creating it and one sub-directory per name of
   // `kinds` as needed, and deletes temp files left by a crash. Blocking.
-  // Kinds in `unsynced_kinds` (names of `kinds` too) are notes that need
-  // to survive a crash of the daemon, not a power cut: their puts and
-  // removes skip the journal and the fsyncs. Each journal file is
+  // Each journal file is
   // `journal_bytes` long (a checkpoint each time one fills); what a crash
   // left in them is applied before open() returns.
   static result<std::unique_ptr<record_store>> open(const std::filesystem::path& dir,
                                                     const std::vector<std::string>& kinds,
-                                                    const std::vector<std::string>& unsynced_kinds = {},
                                                     std::size_t journal_bytes = default_journal_bytes);
 
   static constexpr std::size_t default_journal_bytes = 1 << 20;
@@ -99,19 +92,15 @@ class record_store {
     std::string name;
     std::filesystem::path path;
     int fd = -1;
-    bool synced = true;
   };
 
   record_store() = default;
   result<void> init(const std::filesystem::path& dir, const std::vector<std::string>& kinds,
-                    const std::vector<std::string>& unsynced_kinds, std::size_t journal_bytes);
+                    std::size_t journal_bytes);
   // The journal's entries into the record files, durably (blocking).
   result<void> apply(const std::vector<journal_entry>& entries);
 
   result<const kind_dir*> find_kind(std::string_view kind) const;
-  // The steps of one write, unordered: the caller holds the key's turn.
-  reactor::task<result<void>> write(const kind_dir& k, journal_op op, const std::string& id,
-                                    const std::string& bytes);
 
   std::filesystem::path dir_;
   int dir_fd_ = -1;  // holds the flock

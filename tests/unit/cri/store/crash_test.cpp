@@ -72,7 +72,7 @@ task<void> worker(writer_state& w) {
                             std::uint64_t first_version, std::uint64_t seed) {
   try {
     reactor r;
-    auto store = record_store::open(dir, {"pods"}, {}, journal_bytes);
+    auto store = record_store::open(dir, {"pods"}, journal_bytes);
     if (!store) die("open", store.error().message());
     writer_state w{**store, ack_fd, first_version, std::mt19937_64(seed)};
     r.block_on([](writer_state& w) -> task<void> {
@@ -169,7 +169,7 @@ TEST_CASE("SIGKILL at any moment leaves only whole records, none older than ackn
     temps_left += temps;
     if (temps > 0) ++rounds_with_temps;
 
-    auto store = record_store::open(dir.path, {"pods"}, {}, journal_bytes);
+    auto store = record_store::open(dir.path, {"pods"}, journal_bytes);
     REQUIRE(store);
     CHECK(temp_files_in(dir.path / "pods") == 0);
     auto loaded = (*store)->load("pods");

@@ -321,7 +321,7 @@ TEST_CASE("a journal that fills is checkpointed while puts go on: every record i
   reactor r;
   temp_dir dir;
   // 16 KiB: a checkpoint every few puts of 1.5 KB.
-  auto store = record_store::open(dir.path, kinds, {}, 16 * 1024);
+  auto store = record_store::open(dir.path, kinds, 16 * 1024);
   REQUIRE(store);
   const std::string bytes(1536, 'j');
   for (int i = 0; i < 40; ++i)

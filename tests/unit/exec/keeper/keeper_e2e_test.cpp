@@ -17,8 +17,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -105,8 +103,7 @@ TEST_CASE("a create carrying its rootfs made ahead runs the container in it") {
   REQUIRE(e);
   CHECK(e->exit_code == 0);
   CHECK(contains(log_lines(spec.log_path), "stdout F made ahead"));
-  std::ifstream written(spec.rootfs.upper + "/newfile");
-  CHECK(std::string(std::istreambuf_iterator<char>(written), {}) == "made ahead\n");
+  CHECK(slurp(spec.rootfs.upper + "/newfile") == "made ahead\n");
 }
 
 TEST_CASE("a container killed by SIGKILL exits 137 with signal 9") {
