@@ -30,6 +30,7 @@
 #include "exec/keeper/client.hpp"
 #include "exec/keeper/orphan_reaper.hpp"
 #include "exec/keeper/server.hpp"
+#include "exec/spawn/mount_base.hpp"
 #include "reactor/reactor.hpp"
 
 namespace ringcri::exec::keeper {
@@ -168,6 +169,16 @@ int keeper_main(int argc, char** argv) {
     return 1;
   }
 
+  // Containers are cloned from a copy of the node's mount namespace
+  // without the mounts that hold pods' namespaces (mount_base.hpp); where
+  // it cannot be made, from the keeper's own, which only costs time.
+  unique_fd mount_base;
+  if (auto base = make_mount_base())
+    mount_base = std::move(*base);
+  else
+    spdlog::warn("msg=\"containers are cloned from the host's mount namespace\" error=\"{}\"",
+                 base.error().message());
+
   // Orphans below any container are ours to reap, not init's.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     spdlog::critical("msg=\"cannot become a subreaper\" error=\"{}\"", std::strerror(errno));
@@ -190,7 +201,7 @@ int keeper_main(int argc, char** argv) {
 
   try {
     reactor::reactor r;
-    server s(server_options{.socket_path = socket_path, .empty_dir = empty_dir}, std::move(*listener), std::move(*sigchld));
+    server s(server_options{.socket_path = socket_path, .empty_dir = empty_dir, .mount_base = mount_base.get()}, std::move(*listener), std::move(*sigchld));
     r.block_on(s.run());
   } catch (const std::exception& e) {
     spdlog::critical("msg=\"keeper failed\" error=\"{}\"", e.what());

@@ -35,6 +35,9 @@ namespace ringcri::exec::keeper {
 struct server_options {
   std::filesystem::path socket_path;  // removed when the server decides to end
   std::filesystem::path empty_dir;    // an empty directory, the root of every pod init
+  // The mount namespace containers are cloned from (make_mount_base), or
+  // -1: copies of the keeper's own. Not owned.
+  int mount_base = -1;
   std::chrono::milliseconds startup_grace{10'000};
   std::chrono::milliseconds drain_timeout{2'000};  // output after an exit
 };

@@ -134,7 +134,8 @@ reactor::task<result<server::response>> server::do_create(const json& args,
     c->log = std::make_shared<unique_fd>(std::move(*log));
   }
 
-  auto child = exec::clone_container(spec, stdio, rootfs_mount ? rootfs_mount.get() : -1);
+  auto child = exec::clone_container(spec, stdio, rootfs_mount ? rootfs_mount.get() : -1,
+                                     options_.mount_base);
   rootfs_mount.reset();
   if (!child)
     co_return tl::unexpected(std::move(child.error()).context("create container " + spec.id));
@@ -207,7 +208,7 @@ reactor::task<result<server::response>> server::do_pod_init(const json& args) {
   if (processes_.count(*id)) {
     co_return fail(error_kind::already_exists, fmt::format("the keeper already holds {}", *id));
   }
-  auto child = exec::clone_pod_init(*id, options_.empty_dir.string());
+  auto child = exec::clone_pod_init(*id, options_.empty_dir.string(), options_.mount_base);
   if (!child)
     co_return tl::unexpected(std::move(child.error()).context("start the init of pod " + *id));
   auto c = std::make_shared<held_process>();

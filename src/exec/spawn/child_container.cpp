@@ -18,6 +18,7 @@
 #include "exec/spawn/clone.hpp"
 #include "exec/spawn/confinement.hpp"
 #include "exec/spawn/limits.hpp"
+#include "exec/spawn/mount_base.hpp"
 #include "exec/spawn/mounts.hpp"
 #include "exec/spawn/namespaces.hpp"
 #include "exec/spawn/path_lookup.hpp"
@@ -50,7 +51,7 @@ std::vector<device_spec> owned_by_host_ids(const container_spec& spec) {
 // returned arguments are ready for execve.
 result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& io,
                                    const prepared_confinement& confinement, int release_fd,
-                                   int rootfs_mount) {
+                                   int rootfs_mount, int mount_base) {
   // 1. Where it belongs: its cgroups first (every page it touches from here
   //    on is charged there), a cgroup namespace rooted at them, the pod's
   //    network, ipc and uts namespaces. Its mount namespace and, unless it
@@ -65,15 +66,21 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   auto userns = open_user_namespace(spec);
   if (!userns) return tl::unexpected(userns.error());
 
-  // 2. Its file system, built beneath the rootfs: nothing mounted from
-  //    here on reaches the host's mount namespace, except beneath a
-  //    BIDIRECTIONAL mount, whose source is cloned while "/" is still the
-  //    host's peer (clone_shared_source).
-  std::vector<unique_fd> shared_trees;
+  // 2. Its file system, built beneath the rootfs. Every bind's source is
+  //    cloned first, in the host's mount namespace (where the source the
+  //    spec names is); then the container's own namespace: a copy of the
+  //    mount base where the caller has one (mount_base.hpp), or else of
+  //    the caller's, made with the clone. Nothing mounted from here on
+  //    reaches the host's, except beneath a BIDIRECTIONAL mount.
+  std::vector<unique_fd> sources;
   for (const mount_spec& m : spec.mounts) {
-    auto tree = clone_shared_source(m);
+    auto tree = clone_bind_source(m);
     if (!tree) return tl::unexpected(tree.error());
-    shared_trees.push_back(std::move(*tree));
+    sources.push_back(std::move(*tree));
+  }
+  if (mount_base >= 0) {
+    if (auto r = enter_mount_base(mount_base); !r) return tl::unexpected(r.error());
+    ::close(mount_base);
   }
   if (::mount("", "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rslave");
@@ -92,10 +99,10 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
     const mount_spec& m = spec.mounts[i];
     auto r = m.type == "cgroup"
                  ? mount_cgroup_tree(root.get(), m, spec.cgroup_hierarchies)
-                 : mount_in_root(root.get(), m, shared_trees[i].get(), userns->get());
+                 : mount_in_root(root.get(), m, sources[i].get(), userns->get());
     if (!r) return tl::unexpected(r.error());
   }
-  shared_trees.clear();
+  sources.clear();
   if (auto r = make_devices(root.get(), owned_by_host_ids(spec)); !r)
     return tl::unexpected(r.error());
 
@@ -162,9 +169,10 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
 
 [[noreturn]] void run_container_child(const container_spec& spec, const stdio_fds& io,
                                       const prepared_confinement& confinement, int report_fd,
-                                      int release_fd, int rootfs_mount) {
-  enter_child(title_of(spec.process), {report_fd, release_fd, io.in, io.out, io.err, rootfs_mount});
-  auto args = set_up_container(spec, io, confinement, release_fd, rootfs_mount);
+                                      int release_fd, int rootfs_mount, int mount_base) {
+  enter_child(title_of(spec.process),
+              {report_fd, release_fd, io.in, io.out, io.err, rootfs_mount, mount_base});
+  auto args = set_up_container(spec, io, confinement, release_fd, rootfs_mount, mount_base);
   if (!args) report_failure(report_fd, args.error());
   report_ready(report_fd);
 
@@ -181,9 +189,12 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
 
 }  // namespace
 
-result<child> clone_container(const container_spec& spec, const stdio_fds& io, int rootfs_mount) {
+result<child> clone_container(const container_spec& spec, const stdio_fds& io, int rootfs_mount,
+                              int mount_base) {
   auto flags = clone_flags(spec);
   if (!flags) return tl::unexpected(flags.error());
+  // With a mount base the child makes its mount namespace from that.
+  if (mount_base >= 0) *flags &= ~static_cast<std::uint64_t>(CLONE_NEWNS);
   auto confinement = prepare_confinement(spec.process);
   if (!confinement) return tl::unexpected(confinement.error());
 
@@ -211,7 +222,7 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io, i
   if (cloned && cloned->pid == 0)
     run_child(report_write.get(), [&] {
       run_container_child(spec, io, *confinement, report_write.get(), release_child.get(),
-                          rootfs_mount);
+                          rootfs_mount, mount_base);
     });
   if (!cloned) return tl::unexpected(cloned.error());
   child c;

@@ -12,7 +12,6 @@
 #include <cstdint>
 
 #include "base/sys/mount_setattr.hpp"
-#include "base/sys/user_namespace.hpp"
 #include "exec/spawn/beneath.hpp"
 #include "exec/spawn/mount_options.hpp"
 
@@ -42,30 +41,31 @@ result<void> remount_bind(int root_fd, const mount_spec& m, unsigned long flags,
 }
 }  // namespace
 
-result<unique_fd> clone_shared_source(const mount_spec& m) {
+result<unique_fd> clone_bind_source(const mount_spec& m) {
   const mount_options opts = parse_mount_options(m.options);
   const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
-  if (!bind || !(opts.propagation & MS_SHARED)) return unique_fd{};
+  if (!bind) return unique_fd{};
   constexpr unsigned clone_flags = 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC;
-  const unsigned recursive = (opts.flags & MS_REC) ? 0x8000 /* AT_RECURSIVE */ : 0;
+  const unsigned recursive = (opts.flags & MS_REC) ? AT_RECURSIVE : 0;
   int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(), clone_flags | recursive));
   if (fd < 0)
-    return fail_errno(errno, fmt::format("mount bind \"{}\" on \"{}\": clone the shared source", m.source,
-                                         m.destination));
+    return fail_errno(errno, fmt::format("mount bind \"{}\" on \"{}\"", m.source, m.destination));
   return unique_fd(fd);
 }
 
-result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree, int userns_fd) {
+result<void> mount_in_root(int root_fd, const mount_spec& m, int source_tree, int userns_fd) {
   const mount_options opts = parse_mount_options(m.options);
   const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
   const std::string what = bind
                                ? fmt::format("mount bind \"{}\" on \"{}\"", m.source, m.destination)
                                : fmt::format("mount {} on \"{}\"", m.type, m.destination);
+  if (bind && source_tree < 0)
+    return fail(error_kind::internal, what + ": the source was not cloned");
 
   result<unique_fd> target = tl::unexpected(error(error_kind::internal, ""));
   if (bind) {
     struct stat st {};
-    if (::stat(m.source.c_str(), &st) < 0) return fail_errno(errno, what);
+    if (::fstat(source_tree, &st) < 0) return fail_errno(errno, what);
     target = S_ISDIR(st.st_mode) ? mkdir_all_in_root(root_fd, m.destination)
                                  : make_file_in_root(root_fd, m.destination);
   } else {
@@ -74,36 +74,30 @@ result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree, in
   if (!target) return tl::unexpected(std::move(target.error()).context(what));
   const std::string path = fd_path(target->get());
 
-  unique_fd idmapped;
-  if (bind && userns_fd >= 0) {
-    // A detached clone (the shared source's own, or a new one) made
-    // idmapped before it is attached: the kernel idmaps only a mount
-    // that was never attached.
-    if (shared_tree >= 0) {
+  if (bind) {
+    const unsigned recursive = (opts.flags & MS_REC) ? AT_RECURSIVE : 0;
+    if (userns_fd >= 0) {
+      // Idmapped before it is attached: the kernel idmaps only a mount
+      // that was never attached.
       struct mount_attr attr {};
       attr.attr_set = MOUNT_ATTR_IDMAP;
       attr.userns_fd = static_cast<std::uint64_t>(userns_fd);
-      const unsigned recursive = (opts.flags & MS_REC) ? AT_RECURSIVE : 0;
-      if (::mount_setattr(shared_tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof attr) < 0)
-        return fail_errno(errno, what + ": idmap the shared source");
-    } else {
-      auto tree = sys::open_idmapped_tree(m.source.c_str(), userns_fd, (opts.flags & MS_REC) != 0);
-      if (!tree) return tl::unexpected(std::move(tree.error()).context(what));
-      idmapped = std::move(*tree);
-      shared_tree = idmapped.get();
+      if (::mount_setattr(source_tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof attr) < 0)
+        return fail_errno(errno, what + ": idmap the source");
     }
-  }
-
-  if (bind && shared_tree >= 0) {
     constexpr unsigned from_fd_to_fd = 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x40 /* MOVE_MOUNT_T_EMPTY_PATH */;
-    if (::syscall(SYS_move_mount, shared_tree, "", target->get(), "", from_fd_to_fd) < 0)
+    if (::syscall(SYS_move_mount, source_tree, "", target->get(), "", from_fd_to_fd) < 0)
       return fail_errno(errno, what + ": attach the source");
-    if (opts.flags & per_mount_flags)
-      if (auto r = remount_bind(root_fd, m, opts.flags, what); !r) return r;
-  } else if (bind) {
-    unsigned long flags = MS_BIND | (opts.flags & MS_REC);
-    if (::mount(m.source.c_str(), path.c_str(), nullptr, flags, nullptr) < 0)
-      return fail_errno(errno, what);
+    // The clone is in the peer group of a shared source. Unless the mount
+    // is BIDIRECTIONAL, it becomes a slave of the host's (as a bind in a
+    // copy of the host's namespace made rslave would be): nothing mounted
+    // in the container reaches the host.
+    if (!(opts.propagation & MS_SHARED)) {
+      auto top = open_in_root(root_fd, m.destination);
+      if (!top) return tl::unexpected(std::move(top.error()).context(what));
+      if (::mount(nullptr, fd_path(top->get()).c_str(), nullptr, MS_SLAVE | (opts.flags & MS_REC), nullptr) < 0)
+        return fail_errno(errno, what + ": make it a slave");
+    }
     if (opts.flags & per_mount_flags)
       if (auto r = remount_bind(root_fd, m, opts.flags, what); !r) return r;
   } else {

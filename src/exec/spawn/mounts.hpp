@@ -23,20 +23,19 @@ result<void> mount_overlay(const rootfs_spec& rootfs, int userns_fd = -1);
 // `target`, in the caller's mount namespace.
 result<void> attach_overlay(int mount_fd, const std::string& target);
 
-// A bind mount shared back with the host (BIDIRECTIONAL: "rshared" or
-// "shared") must stay in the peer group of the host's source. Once "/" is
-// made rslave, the namespace's copy of the source is only a slave, and a
-// bind of it would be too; so the source is cloned first, while "/" still
-// is the host's peer: a detached tree (open_tree) keeps its peer group.
-// An empty fd for every other mount.
-result<unique_fd> clone_shared_source(const mount_spec& m);
+// A bind's source, cloned (open_tree) while the child is still in the
+// host's mount namespace, where the source is the one the caller named
+// (the mount base holds only what the node had when the keeper started,
+// mount_base.hpp). The clone keeps the source's peer group, so a
+// BIDIRECTIONAL mount ("rshared" or "shared") stays the host's peer. An
+// empty fd for a mount that is not a bind.
+result<unique_fd> clone_bind_source(const mount_spec& m);
 
-// One spec mount, its destination resolved beneath root_fd. A bind whose
-// source was cloned by clone_shared_source attaches `shared_tree` instead.
-// With a user namespace (userns_fd >= 0) a bind is an idmapped clone of
-// its source: a host file owned by host uid H shows as the id H maps to.
-result<void> mount_in_root(int root_fd, const mount_spec& m, int shared_tree = -1,
-                           int userns_fd = -1);
+// One spec mount, its destination resolved beneath root_fd. A bind
+// attaches `source_tree`, its source cloned by clone_bind_source. With a
+// user namespace (userns_fd >= 0) the clone is idmapped first: a host file
+// owned by host uid H shows as the id H maps to.
+result<void> mount_in_root(int root_fd, const mount_spec& m, int source_tree, int userns_fd = -1);
 
 // A mount of type "cgroup": the node's hierarchies under its destination
 // (/sys/fs/cgroup), each mounted inside the container's cgroup namespace.

@@ -18,6 +18,7 @@
 #include "exec/spawn/child.hpp"
 #include "exec/spawn/clone.hpp"
 #include "exec/spawn/confinement.hpp"
+#include "exec/spawn/mount_base.hpp"
 #include "exec/spawn/mounts.hpp"
 #include "exec/spawn/report.hpp"
 #include "exec/spawn/seccomp.hpp"
@@ -56,8 +57,8 @@ result<void> enter_empty_root(const std::string& empty_dir) {
 }
 
 [[noreturn]] void run_pod_init(const std::string& empty_dir, const bpf_program& filter,
-                               int report_fd) {
-  enter_child("ringcri-init", {report_fd});
+                               int report_fd, int mount_base) {
+  enter_child("ringcri-init", {report_fd, mount_base});
   // SIGCHLD is waited for, never handled; every other signal keeps no
   // handler, and an init without one never gets a signal sent from
   // inside its namespace (from outside, only SIGKILL).
@@ -65,6 +66,10 @@ result<void> enter_empty_root(const std::string& empty_dir) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  if (mount_base >= 0) {
+    if (auto r = enter_mount_base(mount_base); !r) report_failure(report_fd, r.error());
+    ::close(mount_base);
+  }
   if (auto r = enter_empty_root(empty_dir); !r) report_failure(report_fd, r.error());
   if (auto r = drop_all_capabilities(); !r) report_failure(report_fd, r.error());
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -84,16 +89,18 @@ result<void> enter_empty_root(const std::string& empty_dir) {
 
 }  // namespace
 
-result<child> clone_pod_init(const std::string& pod_id, const std::string& empty_dir) {
+result<child> clone_pod_init(const std::string& pod_id, const std::string& empty_dir,
+                             int mount_base) {
   auto filter = compile_seccomp(reaper_profile());
   if (!filter) return tl::unexpected(std::move(filter.error()).context("the pod init's filter"));
   auto report = make_report_pipe();
   if (!report) return tl::unexpected(report.error());
   unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
 
-  auto cloned = clone3_pidfd(CLONE_NEWPID | CLONE_NEWNS);
+  auto cloned = clone3_pidfd(CLONE_NEWPID | (mount_base >= 0 ? 0 : CLONE_NEWNS));
   if (cloned && cloned->pid == 0)
-    run_child(report_write.get(), [&] { run_pod_init(empty_dir, *filter, report_write.get()); });
+    run_child(report_write.get(),
+              [&] { run_pod_init(empty_dir, *filter, report_write.get(), mount_base); });
   if (!cloned)
     return tl::unexpected(std::move(cloned.error()).context("pod init for pod " + pod_id));
   child c;

@@ -75,6 +75,8 @@ result<unique_fd> make_detached_overlay(const rootfs_spec& rootfs);
 //
 // `rootfs_mount`, when not -1, is spec.rootfs made by
 // make_detached_overlay; the child attaches it instead of mounting one.
+// `mount_base`, when not -1, is the fd make_mount_base returned: the
+// child's mount namespace is a copy of that instead of the caller's.
 //
 // With process.terminal, `io` may carry a terminal (its slave on io.in),
 // which becomes the process's controlling terminal; without one the child
@@ -82,7 +84,7 @@ result<unique_fd> make_detached_overlay(const rootfs_spec& rootfs);
 // caller's), makes its slave the process's stdio and controlling terminal
 // and hands the master over before it reports 'R' (take_terminal).
 result<child> clone_container(const container_spec& spec, const stdio_fds& io,
-                              int rootfs_mount = -1);
+                              int rootfs_mount = -1, int mount_base = -1);
 
 // After 'R', for a container with process.terminal cloned without io: the
 // master of the pty the child opened, O_NONBLOCK.
@@ -111,8 +113,9 @@ result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio
 // set, no_new_privs, a seccomp filter that allows what a reaper does and
 // nothing else, not dumpable. Signals sent from inside the pod are dropped
 // by the kernel (an init with no handler); from outside only SIGKILL ends
-// it. Reports 'R' once running.
-result<child> clone_pod_init(const std::string& pod_id, const std::string& empty_dir);
+// it. Reports 'R' once running. `mount_base` as for clone_container.
+result<child> clone_pod_init(const std::string& pod_id, const std::string& empty_dir,
+                             int mount_base = -1);
 
 // Reads what the child has written so far. Non-blocking: not_yet when the
 // pipe is empty but still open. Call again after it is readable.

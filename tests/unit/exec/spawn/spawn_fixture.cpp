@@ -182,10 +182,11 @@ std::string read_all(int fd) {
   return out;
 }
 
-run_result run(const container_spec& spec, int rootfs_mount) {
+run_result run(const container_spec& spec, int rootfs_mount, int mount_base) {
   auto out = make_pipe(), err = make_pipe();
   run_result r;
-  auto c = clone_container(spec, stdio_fds{-1, out.write.get(), err.write.get()}, rootfs_mount);
+  auto c = clone_container(spec, stdio_fds{-1, out.write.get(), err.write.get()}, rootfs_mount,
+                           mount_base);
   REQUIRE(c);
   out.write.reset();
   err.write.reset();

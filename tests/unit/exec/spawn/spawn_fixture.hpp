@@ -86,8 +86,9 @@ struct run_result {
   std::string out, err;
   exit_info exit;
 };
-// `rootfs_mount`: see clone_container.
-run_result run(const ringcri::exec::container_spec& spec, int rootfs_mount = -1);
+// `rootfs_mount`, `mount_base`: see clone_container.
+run_result run(const ringcri::exec::container_spec& spec, int rootfs_mount = -1,
+               int mount_base = -1);
 
 // Clones, releases and waits for the exec of a long-running container.
 ringcri::exec::child start(const ringcri::exec::container_spec& spec,
