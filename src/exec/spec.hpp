@@ -121,6 +121,12 @@ struct cgroup_hierarchy_spec {
                         // "unified"); "" for a pure v2 node's one hierarchy, mounted there
   std::string type;     // "cgroup" (v1) or "cgroup2"
   std::string options;  // v1: which hierarchy, by controllers ("cpu,cpuacct", "none,name=systemd")
+  // v1: where the node mounts it and the mount's root in the hierarchy
+  // ("/" unless the node itself runs in a cgroup namespace): the child
+  // bind-mounts its own cgroup's directory from there. Empty: it mounts
+  // the hierarchy anew, in its cgroup namespace.
+  std::string mount_point;
+  std::string root;
 };
 
 struct rootfs_spec {

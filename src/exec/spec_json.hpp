@@ -40,7 +40,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(seccomp_spec, default_action, de
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(process_spec, args, env, cwd, user, capabilities,
                                                 no_new_privileges, rlimits, oom_score_adj, seccomp,
                                                 terminal)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cgroup_hierarchy_spec, name, type, options)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(cgroup_hierarchy_spec, name, type, options,
+                                                mount_point, root)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(rootfs_spec, lowers, upper, work, target, readonly)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(container_spec, id, process, rootfs, hostname,
                                                 mounts, devices, masked_paths, readonly_paths,

@@ -161,6 +161,10 @@ std::vector<exec::cgroup_hierarchy_spec> cgroup_tree(const std::vector<exec::cgr
     }
     // A named hierarchy ("name=systemd") is mounted without controllers.
     if (!m.unified && h.options.rfind("name=", 0) == 0) h.options = "none," + h.options;
+    if (!m.unified) {
+      h.mount_point = m.mount_point;
+      h.root = m.root;
+    }
     out.push_back(std::move(h));
   }
   return out;

@@ -5,7 +5,11 @@
 #include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <string_view>
 
 #include "exec/spawn/beneath.hpp"
 #include "exec/spawn/mount_options.hpp"
@@ -15,10 +19,80 @@ namespace ringcri::exec::spawn_detail {
 
 namespace {
 constexpr unsigned long safe_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+// "cpu,cpuacct" or "none,name=systemd" as a sorted set, "none" left out.
+std::vector<std::string> controller_set(std::string_view list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t comma = list.find(',', start);
+    std::string_view one = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
+    if (!one.empty() && one != "none") out.emplace_back(one);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The path of the caller's cgroup in the v1 hierarchy of `controllers`,
+// from /proc/self/cgroup text ("<id>:<controllers>:<path>" lines); "" if
+// it is not there.
+std::string own_cgroup(std::string_view text, const std::vector<std::string>& controllers) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    std::size_t first = line.find(':');
+    std::size_t second = first == line.npos ? line.npos : line.find(':', first + 1);
+    if (second == line.npos) continue;
+    if (controller_set(line.substr(first + 1, second - first - 1)) == controllers)
+      return std::string(line.substr(second + 1));
+  }
+  return {};
+}
 }  // namespace
 
+result<std::vector<unique_fd>> clone_cgroup_dirs(const std::vector<cgroup_hierarchy_spec>& hierarchies) {
+  std::vector<unique_fd> dirs(hierarchies.size());
+  std::string text;
+  {
+    unique_fd f(::open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC));
+    if (!f) return fail_errno(errno, "open /proc/self/cgroup");
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(f.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    if (n < 0) return fail_errno(errno, "read /proc/self/cgroup");
+  }
+  for (std::size_t i = 0; i < hierarchies.size(); ++i) {
+    const cgroup_hierarchy_spec& h = hierarchies[i];
+    if (h.type != "cgroup" || h.mount_point.empty()) continue;
+    std::string path = own_cgroup(text, controller_set(h.options));
+    // Below the mount's root, or it cannot be reached from the mount.
+    std::string below;
+    if (path.empty()) continue;
+    if (h.root.empty() || h.root == "/") {
+      below = path == "/" ? "" : path;
+    } else if (path == h.root) {
+      below = "";
+    } else if (path.compare(0, h.root.size() + 1, h.root + "/") == 0) {
+      below = path.substr(h.root.size());
+    } else {
+      continue;
+    }
+    const std::string source = h.mount_point + below;
+    int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC));
+    if (fd < 0) return fail_errno(errno, fmt::format("mount cgroup: clone \"{}\"", source));
+    dirs[i].reset(fd);
+  }
+  return dirs;
+}
+
 result<void> mount_cgroup_tree(int root_fd, const mount_spec& m,
-                               const std::vector<cgroup_hierarchy_spec>& hierarchies) {
+                               const std::vector<cgroup_hierarchy_spec>& hierarchies,
+                               std::vector<unique_fd>& dirs) {
   if (hierarchies.empty()) return {};
   const std::string what = fmt::format("mount cgroup on \"{}\"", m.destination);
   const unsigned long flags = safe_flags | (parse_mount_options(m.options).flags & MS_RDONLY);
@@ -40,16 +114,32 @@ result<void> mount_cgroup_tree(int root_fd, const mount_spec& m,
   // The tmpfs as a real directory, to make entries in.
   unique_fd dir(::open(fd_path(tree->get()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return fail_errno(errno, what + ": open the tmpfs");
-  for (const auto& h : hierarchies) {
+  for (std::size_t i = 0; i < hierarchies.size(); ++i) {
+    const cgroup_hierarchy_spec& h = hierarchies[i];
     const std::string where = fmt::format("{}: {} \"{}\"", what, h.type, h.name);
     if (h.name.empty() || h.name.find('/') != std::string::npos || h.name[0] == '.')
       return fail(error_kind::invalid_argument, where + ": bad name");
     if (::mkdirat(dir.get(), h.name.c_str(), 0555) < 0) return fail_errno(errno, where);
     unique_fd sub(::openat(dir.get(), h.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) return fail_errno(errno, where);
-    const char* data = h.options.empty() ? nullptr : h.options.c_str();
-    if (::mount(h.type.c_str(), fd_path(sub.get()).c_str(), h.type.c_str(), flags, data) < 0)
-      return fail_errno(errno, where);
+    if (i < dirs.size() && dirs[i]) {
+      // Its own cgroup's directory, bound: a v1 hierarchy mounted anew
+      // walks every cgroup of the node's v2 one under cgroup_mutex, which
+      // every create and attach on the node waits for.
+      struct mount_attr attr {};
+      attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                      ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
+      if (::mount_setattr(dirs[i].get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        return fail_errno(errno, where + ": set its flags");
+      constexpr unsigned from_fd_to_fd = 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x40 /* MOVE_MOUNT_T_EMPTY_PATH */;
+      if (::syscall(SYS_move_mount, dirs[i].get(), "", sub.get(), "", from_fd_to_fd) < 0)
+        return fail_errno(errno, where + ": attach its directory");
+      dirs[i].reset();
+    } else {
+      const char* data = h.options.empty() ? nullptr : h.options.c_str();
+      if (::mount(h.type.c_str(), fd_path(sub.get()).c_str(), h.type.c_str(), flags, data) < 0)
+        return fail_errno(errno, where);
+    }
     // "cpu,cpuacct" is also reached as "cpu" and "cpuacct".
     if (h.name.find(',') == std::string::npos) continue;
     std::size_t start = 0;

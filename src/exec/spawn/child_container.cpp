@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -55,8 +56,16 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   // 1. Where it belongs: its cgroups first (every page it touches from here
   //    on is charged there), a cgroup namespace rooted at them, the pod's
   //    network, ipc and uts namespaces. Its mount namespace and, unless it
-  //    shares one, its pid namespace came new with the clone.
+  //    shares one, its pid namespace came new with the clone. The
+  //    directories of its v1 cgroups are cloned for its /sys/fs/cgroup
+  //    before the cgroup namespace hides where they are.
   if (auto r = join_cgroups(spec.cgroup_procs); !r) return tl::unexpected(r.error());
+  std::vector<unique_fd> cgroup_dirs;
+  if (std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const mount_spec& m) { return m.type == "cgroup"; })) {
+    auto dirs = clone_cgroup_dirs(spec.cgroup_hierarchies);
+    if (!dirs) return tl::unexpected(dirs.error());
+    cgroup_dirs = std::move(*dirs);
+  }
   if (const namespace_spec* ns = find_namespace(spec, "cgroup"); ns && ns->path.empty())
     if (::unshare(CLONE_NEWCGROUP) < 0) return fail_errno(errno, "unshare cgroup namespace");
   if (auto r = join_namespace_paths(spec); !r) return tl::unexpected(r.error());
@@ -98,11 +107,12 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
   for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
     const mount_spec& m = spec.mounts[i];
     auto r = m.type == "cgroup"
-                 ? mount_cgroup_tree(root.get(), m, spec.cgroup_hierarchies)
+                 ? mount_cgroup_tree(root.get(), m, spec.cgroup_hierarchies, cgroup_dirs)
                  : mount_in_root(root.get(), m, sources[i].get(), userns->get());
     if (!r) return tl::unexpected(r.error());
   }
   sources.clear();
+  cgroup_dirs.clear();
   if (auto r = make_devices(root.get(), owned_by_host_ids(spec)); !r)
     return tl::unexpected(r.error());
 

@@ -46,7 +46,12 @@ result<unique_fd> clone_bind_source(const mount_spec& m) {
   const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
   if (!bind) return unique_fd{};
   constexpr unsigned clone_flags = 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC;
-  const unsigned recursive = (opts.flags & MS_REC) ? AT_RECURSIVE : 0;
+  // Nothing can be mounted below a file, but a recursive clone of one
+  // still walks every mount on the mount it is in (the host's root, where
+  // every pod's namespace holds are): only a directory's is recursive.
+  struct stat st {};
+  const bool dir = ::stat(m.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  const unsigned recursive = (opts.flags & MS_REC) && dir ? AT_RECURSIVE : 0;
   int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(), clone_flags | recursive));
   if (fd < 0)
     return fail_errno(errno, fmt::format("mount bind \"{}\" on \"{}\"", m.source, m.destination));

@@ -42,9 +42,20 @@ result<void> mount_in_root(int root_fd, const mount_spec& m, int source_tree, in
 // Pure v2: the one cgroup2 hierarchy there. v1 or hybrid: a tmpfs with a
 // directory per hierarchy, as runc lays it out ("cpu" and "cpuacct"
 // symlinks to "cpu,cpuacct"), made read-only last when the mount asks.
-// No hierarchies: nothing is mounted (the spec knows none).
+// No hierarchies: nothing is mounted (the spec knows none). A v1
+// hierarchy with a clone in `dirs` (clone_cgroup_dirs) is that clone,
+// attached, instead of a new mount.
 result<void> mount_cgroup_tree(int root_fd, const mount_spec& m,
-                               const std::vector<cgroup_hierarchy_spec>& hierarchies);
+                               const std::vector<cgroup_hierarchy_spec>& hierarchies,
+                               std::vector<unique_fd>& dirs);
+
+// Before the child makes its cgroup namespace (which hides where its
+// cgroups are): for each v1 hierarchy that names its mount point, a clone
+// (open_tree) of the directory of the caller's own cgroup there, which is
+// what the hierarchy mounted anew in the namespace would show. An empty
+// fd for the others, and where the caller's cgroup is not below the
+// mount's root.
+result<std::vector<unique_fd>> clone_cgroup_dirs(const std::vector<cgroup_hierarchy_spec>& hierarchies);
 
 // spec.devices as nodes (or binds of the host's node where mknod is
 // refused), then /dev/fd, /dev/std{in,out,err} and /dev/ptmx symlinks.

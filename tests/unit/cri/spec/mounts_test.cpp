@@ -299,11 +299,14 @@ TEST_CASE("/sys/fs/cgroup: read-only unless privileged, and the node's hierarchi
   CHECK(tree[0].name == "cpu,cpuacct");
   CHECK(tree[0].type == "cgroup");
   CHECK(tree[0].options == "cpu,cpuacct");
+  CHECK(tree[0].mount_point == "/sys/fs/cgroup/cpu,cpuacct");
+  CHECK(tree[0].root == "/");
   CHECK(tree[1].name == "systemd");
   CHECK(tree[1].options == "none,name=systemd");
   CHECK(tree[2].name == "unified");
   CHECK(tree[2].type == "cgroup2");
   CHECK(tree[2].options.empty());
+  CHECK(tree[2].mount_point.empty());  // cgroup2 is mounted anew: it costs no lock
 
   auto pure = cgroup_tree({{"/sys/fs/cgroup", "/", true, {}, "0:4", {}}});
   REQUIRE(pure.size() == 1);
