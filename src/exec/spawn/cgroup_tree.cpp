@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,7 +82,7 @@ result<std::vector<unique_fd>> clone_cgroup_dirs(const std::vector<cgroup_hierar
       continue;
     }
     const std::string source = h.mount_point + below;
-    int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC));
+    int fd = clone_tree(source.c_str(), false);
     if (fd < 0) return fail_errno(errno, fmt::format("mount cgroup: clone \"{}\"", source));
     dirs[i].reset(fd);
   }
@@ -131,8 +130,7 @@ result<void> mount_cgroup_tree(int root_fd, const mount_spec& m,
                       ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
       if (::mount_setattr(dirs[i].get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
         return fail_errno(errno, where + ": set its flags");
-      constexpr unsigned from_fd_to_fd = 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x40 /* MOVE_MOUNT_T_EMPTY_PATH */;
-      if (::syscall(SYS_move_mount, dirs[i].get(), "", sub.get(), "", from_fd_to_fd) < 0)
+      if (attach_tree(dirs[i].get(), sub.get()) < 0)
         return fail_errno(errno, where + ": attach its directory");
       dirs[i].reset();
     } else {

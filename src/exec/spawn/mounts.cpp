@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -41,18 +40,24 @@ result<void> remount_bind(int root_fd, const mount_spec& m, unsigned long flags,
 }
 }  // namespace
 
+int clone_tree(const char* path, bool recursive) {
+  return ::open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+}
+
+int attach_tree(int tree_fd, int target_fd) {
+  return ::move_mount(tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
 result<unique_fd> clone_bind_source(const mount_spec& m) {
   const mount_options opts = parse_mount_options(m.options);
   const bool bind = m.type == "bind" || (opts.flags & MS_BIND);
   if (!bind) return unique_fd{};
-  constexpr unsigned clone_flags = 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC;
   // Nothing can be mounted below a file, but a recursive clone of one
   // still walks every mount on the mount it is in (the host's root, where
   // every pod's namespace holds are): only a directory's is recursive.
   struct stat st {};
   const bool dir = ::stat(m.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  const unsigned recursive = (opts.flags & MS_REC) && dir ? AT_RECURSIVE : 0;
-  int fd = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(), clone_flags | recursive));
+  int fd = clone_tree(m.source.c_str(), (opts.flags & MS_REC) && dir);
   if (fd < 0)
     return fail_errno(errno, fmt::format("mount bind \"{}\" on \"{}\"", m.source, m.destination));
   return unique_fd(fd);
@@ -90,8 +95,7 @@ result<void> mount_in_root(int root_fd, const mount_spec& m, int source_tree, in
       if (::mount_setattr(source_tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof attr) < 0)
         return fail_errno(errno, what + ": idmap the source");
     }
-    constexpr unsigned from_fd_to_fd = 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x40 /* MOVE_MOUNT_T_EMPTY_PATH */;
-    if (::syscall(SYS_move_mount, source_tree, "", target->get(), "", from_fd_to_fd) < 0)
+    if (attach_tree(source_tree, target->get()) < 0)
       return fail_errno(errno, what + ": attach the source");
     // The clone is in the peer group of a shared source. Unless the mount
     // is BIDIRECTIONAL, it becomes a slave of the host's (as a bind in a

@@ -23,6 +23,14 @@ result<void> mount_overlay(const rootfs_spec& rootfs, int userns_fd = -1);
 // `target`, in the caller's mount namespace.
 result<void> attach_overlay(int mount_fd, const std::string& target);
 
+// A detached copy of the mount at `path` (open_tree OPEN_TREE_CLONE),
+// with the mounts below it when `recursive`; -1 with errno set on failure.
+int clone_tree(const char* path, bool recursive);
+
+// Attaches a detached tree on the directory or file `target_fd` is open
+// on (move_mount); -1 with errno set on failure.
+int attach_tree(int tree_fd, int target_fd);
+
 // A bind's source, cloned (open_tree) while the child is still in the
 // host's mount namespace, where the source is the one the caller named
 // (the mount base holds only what the node had when the keeper started,
