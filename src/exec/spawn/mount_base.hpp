@@ -18,6 +18,11 @@
 // Everything else it takes from the host is taken before: the pod's
 // namespaces are joined, and every bind source cloned (open_tree), in the
 // host's namespace.
+//
+// The base holds what was mounted when the keeper started, as a
+// container's copy of the host's namespace did until its pivot_root: a
+// file system unmounted from the host later stays in use here until the
+// keeper ends.
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
