@@ -26,6 +26,7 @@ inline constexpr std::array crash_point_names = {
     std::string_view("run_pod_sandbox.after_cni_add"),
     std::string_view("run_pod_sandbox.after_init"),
     std::string_view("run_pod_sandbox.after_record"),
+    std::string_view("ipam_store.before_link"),
     std::string_view("create_container.after_intent"),
     std::string_view("create_container.after_cgroup"),
     std::string_view("create_container.after_keeper_create"),

@@ -198,7 +198,11 @@ void run_point(const std::string& point) {
     w.remove_everything_and_check();
     return;
   }
-  if (starts_with(point, "run_pod_sandbox.") || starts_with(point, "record_journal.")) {
+  // ipam_store.before_link: a reservation cut off half-way is no file at
+  // all, not an empty one that holds an address for nobody (the leak the
+  // churn test found).
+  if (starts_with(point, "run_pod_sandbox.") || starts_with(point, "record_journal.") ||
+      starts_with(point, "ipam_store.")) {
     world w;
     std::string pod;
     w.die_at(point, [&] {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/crash_point.hpp"
 #include "base/sys/list_dir.hpp"
 #include "base/sys/make_dirs.hpp"
 
@@ -81,18 +82,22 @@ result<store::guard> store::lock() {
 result<bool> store::reserve(const std::string& container_id, const std::string& ifname,
                             const ip::address& a, std::size_t range_set_index) {
   std::string name = a.to_string();
+  const std::string content = std::string(trim(container_id)) + line_break + ifname;
+  // Published whole: written into a file without a name (O_TMPFILE), then
+  // linked under the address, which fails if the address is taken, as
+  // O_EXCL would. A file made under the address and written after could
+  // be left empty by a crash between the two: it would hold the address
+  // for nobody, since a release finds a pod's files by their content.
   // Mode 0644, as the host-local of Debian 12 (plugins v1.1.1) writes it.
-  unique_fd fd(::openat(dir_.get(), name.c_str(), O_RDWR | O_EXCL | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) {
+  unique_fd fd(::openat(dir_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+  if (!fd) return fail_errno(errno, fmt::format("reserve {}/{}", path_, name));
+  if (auto written = write_all(fd.get(), content); !written)
+    return tl::unexpected(std::move(written.error()).context(fmt::format("reserve {}/{}", path_, name)));
+  crash_point(point("ipam_store.before_link"));
+  const std::string unnamed = fmt::format("/proc/self/fd/{}", fd.get());
+  if (::linkat(AT_FDCWD, unnamed.c_str(), dir_.get(), name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
     if (errno == EEXIST) return false;
     return fail_errno(errno, fmt::format("reserve {}/{}", path_, name));
-  }
-  auto written = write_all(fd.get(), std::string(trim(container_id)) + line_break + ifname);
-  if (written && ::close(fd.release()) != 0) written = fail_errno(errno, "close");
-  if (!written) {
-    ::unlinkat(dir_.get(), name.c_str(), 0);
-    return tl::unexpected(
-        std::move(written.error()).context(fmt::format("reserve {}/{}", path_, name)));
   }
   std::string last = last_reserved_prefix + std::to_string(range_set_index);
   unique_fd last_fd(

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
@@ -250,8 +252,13 @@ reactor::task<result<std::string>> add(const bridge_config& config, const std::s
       if (!added && !is_errno(added.error(), EEXIST))
         co_return tl::unexpected(std::move(added.error()).context("failed to set bridge addr"));
     }
-    // Keeps the bridge's MAC from following its lowest port's.
-    if (!br->mac_bytes.empty())
+    // Keeps the bridge's MAC from following its lowest port's. A bridge
+    // whose last port went before its MAC was kept (a daemon killed in
+    // its first ADD, then the DEL) has none, all zeros: nothing to keep,
+    // the kernel refuses it, and the next ADD keeps its port's.
+    const bool has_mac = std::any_of(br->mac_bytes.begin(), br->mac_bytes.end(),
+                                     [](auto b) { return b != 0; });
+    if (has_mac)
       if (auto kept =
               co_await host->run(nl::set_mac(nl::link_ref::by_index(br->index), br->mac_bytes));
           !kept)
