@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <array>
 
+#include "exec/cgroups/cgroup_files.hpp"
+
 namespace ringcri::exec::cgroups {
 
 namespace {
@@ -66,8 +68,8 @@ std::string unescape_mountinfo(std::string_view s) {
   return out;
 }
 
-result<std::vector<cgroup_mount>> parse_cgroup_mounts(std::string_view text) {
-  std::vector<cgroup_mount> mounts;
+result<std::vector<mount_entry>> parse_mountinfo(std::string_view text) {
+  std::vector<mount_entry> entries;
   size_t line_no = 0;
   for (auto line : split(text, '\n')) {
     ++line_no;
@@ -78,17 +80,33 @@ result<std::vector<cgroup_mount>> parse_cgroup_mounts(std::string_view text) {
         fields.end() - dash < 4)
       return fail(error_kind::invalid_argument,
                   fmt::format("mountinfo line {} does not parse: \"{}\"", line_no, line));
-    std::string_view fstype = dash[1];
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
+    entries.push_back({std::string(fields[2]), unescape_mountinfo(fields[3]),
+                       unescape_mountinfo(fields[4]), std::string(dash[1]), std::string(dash[3])});
+  }
+  return entries;
+}
+
+result<std::vector<mount_entry>> read_mountinfo() {
+  auto text = detail::read_control("/proc/self/mountinfo");
+  if (!text) return tl::unexpected(std::move(text.error()));
+  return parse_mountinfo(*text);
+}
+
+result<std::vector<cgroup_mount>> parse_cgroup_mounts(std::string_view text) {
+  auto entries = parse_mountinfo(text);
+  if (!entries) return tl::unexpected(std::move(entries.error()));
+  std::vector<cgroup_mount> mounts;
+  for (auto& e : *entries) {
+    if (e.fstype != "cgroup" && e.fstype != "cgroup2") continue;
     cgroup_mount m;
-    m.device = std::string(fields[2]);
-    m.root = unescape_mountinfo(fields[3]);
-    m.mount_point = unescape_mountinfo(fields[4]);
-    m.unified = fstype == "cgroup2";
-    for (auto opt : split(dash[3], ','))
+    m.device = std::move(e.device);
+    m.root = std::move(e.root);
+    m.mount_point = std::move(e.mount_point);
+    m.unified = e.fstype == "cgroup2";
+    for (auto opt : split(e.super_options, ','))
       if (!opt.empty()) m.options.emplace_back(opt);
     if (!m.unified)
-      for (auto opt : split(dash[3], ','))
+      for (auto opt : split(e.super_options, ','))
         if (!is_mount_flag(opt)) m.controllers.emplace_back(opt);
 
     // One entry per hierarchy: a second mount of the same one (same device)

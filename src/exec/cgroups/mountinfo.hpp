@@ -20,7 +20,23 @@ struct cgroup_mount {
   std::vector<std::string> options;      // the hierarchy's own (super) options: "rw", "nsdelegate"...
 };
 
-// Parses mountinfo text (the format of /proc/self/mountinfo) into its
+// One line of mountinfo: where a mount is and what it is.
+struct mount_entry {
+  std::string device;         // major:minor
+  std::string root;           // the mount's root inside its file system
+  std::string mount_point;
+  std::string fstype;         // "cgroup", "nsfs", "overlay"...
+  std::string super_options;  // "rw,cpu,cpuacct"
+};
+
+// Parses mountinfo text (the format of /proc/self/mountinfo), a line a
+// mount, octal escapes undone. Errors name the line that does not parse.
+result<std::vector<mount_entry>> parse_mountinfo(std::string_view mountinfo_text);
+
+// The mounts of the caller's mount namespace (/proc/self/mountinfo).
+result<std::vector<mount_entry>> read_mountinfo();
+
+// Parses mountinfo text into its
 // cgroup mounts, one per hierarchy: a hierarchy mounted twice is listed
 // once, at its mount under /sys/fs/cgroup when there is one. Errors name
 // the line that does not parse.

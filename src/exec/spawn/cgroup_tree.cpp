@@ -7,9 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <string_view>
-
+#include "exec/cgroups/proc_cgroup.hpp"
 #include "exec/spawn/beneath.hpp"
 #include "exec/spawn/mount_options.hpp"
 #include "exec/spawn/mounts.hpp"
@@ -18,70 +16,26 @@ namespace ringcri::exec::spawn_detail {
 
 namespace {
 constexpr unsigned long safe_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-// "cpu,cpuacct" or "none,name=systemd" as a sorted set, "none" left out.
-std::vector<std::string> controller_set(std::string_view list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    std::size_t comma = list.find(',', start);
-    std::string_view one = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
-    if (!one.empty() && one != "none") out.emplace_back(one);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// The path of the caller's cgroup in the v1 hierarchy of `controllers`,
-// from /proc/self/cgroup text ("<id>:<controllers>:<path>" lines); "" if
-// it is not there.
-std::string own_cgroup(std::string_view text, const std::vector<std::string>& controllers) {
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    std::size_t first = line.find(':');
-    std::size_t second = first == line.npos ? line.npos : line.find(':', first + 1);
-    if (second == line.npos) continue;
-    if (controller_set(line.substr(first + 1, second - first - 1)) == controllers)
-      return std::string(line.substr(second + 1));
-  }
-  return {};
-}
 }  // namespace
 
 result<std::vector<unique_fd>> clone_cgroup_dirs(const std::vector<cgroup_hierarchy_spec>& hierarchies) {
   std::vector<unique_fd> dirs(hierarchies.size());
-  std::string text;
-  {
-    unique_fd f(::open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC));
-    if (!f) return fail_errno(errno, "open /proc/self/cgroup");
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(f.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-    if (n < 0) return fail_errno(errno, "read /proc/self/cgroup");
-  }
+  auto text = cgroups::read_own_cgroups();
+  if (!text) return tl::unexpected(std::move(text.error()));
   for (std::size_t i = 0; i < hierarchies.size(); ++i) {
     const cgroup_hierarchy_spec& h = hierarchies[i];
     if (h.type != "cgroup" || h.mount_point.empty()) continue;
-    std::string path = own_cgroup(text, controller_set(h.options));
-    // Below the mount's root, or it cannot be reached from the mount.
-    std::string below;
+    const std::string path = cgroups::v1_cgroup_in(*text, h.options);
     if (path.empty()) continue;
-    if (h.root.empty() || h.root == "/") {
-      below = path == "/" ? "" : path;
-    } else if (path == h.root) {
-      below = "";
-    } else if (path.compare(0, h.root.size() + 1, h.root + "/") == 0) {
-      below = path.substr(h.root.size());
-    } else {
-      continue;
+    // Its path below the mount's root; not below it, the mount cannot reach it.
+    const std::string_view root = h.root.empty() ? "/" : h.root;
+    std::string_view below = path;
+    if (root != "/") {
+      if (!below.starts_with(root) || (below.size() > root.size() && below[root.size()] != '/')) continue;
+      below.remove_prefix(root.size());
     }
-    const std::string source = h.mount_point + below;
+    if (below == "/") below = {};
+    const std::string source = h.mount_point + std::string(below);
     int fd = clone_tree(source.c_str(), false);
     if (fd < 0) return fail_errno(errno, fmt::format("mount cgroup: clone \"{}\"", source));
     dirs[i].reset(fd);

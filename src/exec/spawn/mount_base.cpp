@@ -9,8 +9,6 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,33 +24,16 @@ using namespace spawn_detail;
 
 namespace {
 
-// The mount points of the namespace holds (file system type nsfs) in
-// mountinfo text, in the order listed.
-std::vector<std::string> namespace_holds(const std::string& mountinfo) {
-  std::vector<std::string> holds;
-  std::istringstream lines(mountinfo);
-  std::string line;
-  while (std::getline(lines, line)) {
-    // <id> <parent> <major:minor> <root> <mount point> <options> [<optional>...] - <type> ...
-    std::istringstream fields(line);
-    std::string id, parent, device, root, mount_point, field;
-    fields >> id >> parent >> device >> root >> mount_point;
-    while (fields >> field && field != "-") {
-    }
-    if (fields >> field && field == "nsfs") holds.push_back(cgroups::unescape_mountinfo(mount_point));
-  }
-  return holds;
-}
-
 // The child's part: its new namespace made private, the holds unmounted.
 result<void> trim_namespace() {
   if (::mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rprivate");
-  std::ifstream in("/proc/self/mountinfo");
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return fail_errno(errno, "read /proc/self/mountinfo");
-  std::vector<std::string> holds = namespace_holds(text.str());
+  auto mounts = cgroups::read_mountinfo();
+  if (!mounts) return tl::unexpected(std::move(mounts.error()));
+  // The namespace holds: file system type nsfs.
+  std::vector<std::string> holds;
+  for (auto& m : *mounts)
+    if (m.fstype == "nsfs") holds.push_back(std::move(m.mount_point));
   // Last mounted first: one stacked on another goes before it.
   for (auto it = holds.rbegin(); it != holds.rend(); ++it)
     if (::umount2(it->c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)

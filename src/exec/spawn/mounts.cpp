@@ -55,9 +55,12 @@ result<unique_fd> clone_bind_source(const mount_spec& m) {
   // Nothing can be mounted below a file, but a recursive clone of one
   // still walks every mount on the mount it is in (the host's root, where
   // every pod's namespace holds are): only a directory's is recursive.
-  struct stat st {};
-  const bool dir = ::stat(m.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  int fd = clone_tree(m.source.c_str(), (opts.flags & MS_REC) && dir);
+  bool recursive = (opts.flags & MS_REC) != 0;
+  if (recursive) {
+    struct stat st {};
+    recursive = ::stat(m.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  }
+  int fd = clone_tree(m.source.c_str(), recursive);
   if (fd < 0)
     return fail_errno(errno, fmt::format("mount bind \"{}\" on \"{}\"", m.source, m.destination));
   return unique_fd(fd);
@@ -100,8 +103,12 @@ result<void> mount_in_root(int root_fd, const mount_spec& m, int source_tree, in
     // The clone is in the peer group of a shared source. Unless the mount
     // is BIDIRECTIONAL, it becomes a slave of the host's (as a bind in a
     // copy of the host's namespace made rslave would be): nothing mounted
-    // in the container reaches the host.
-    if (!(opts.propagation & MS_SHARED)) {
+    // in the container reaches the host. The spec's own private or slave
+    // propagation, set below, does that already where it reaches every
+    // mount of the clone.
+    const bool spec_isolates = (opts.propagation & (MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)) &&
+                               ((opts.propagation & MS_REC) || !(opts.flags & MS_REC));
+    if (!(opts.propagation & MS_SHARED) && !spec_isolates) {
       auto top = open_in_root(root_fd, m.destination);
       if (!top) return tl::unexpected(std::move(top.error()).context(what));
       if (::mount(nullptr, fd_path(top->get()).c_str(), nullptr, MS_SLAVE | (opts.flags & MS_REC), nullptr) < 0)

@@ -132,3 +132,22 @@ TEST_CASE("mountinfo line that ends at the file system's source is an error, not
   REQUIRE_FALSE(cut);
   CHECK(cut.error().message().find("line 1") != std::string::npos);
 }
+
+TEST_CASE("parse_mountinfo lists every mount with its type, escapes undone") {
+  auto mounts = cg::parse_mountinfo(
+      "34 22 0:5 / /dev rw,nosuid - devtmpfs udev rw,size=4000k\n"
+      "812 30 0:4 net:[4026532301] /run/ringcri/pods/p1/ns/net rw shared:1 - nsfs nsfs rw\n"
+      "813 30 0:50 / /mnt/with\\040space rw - tmpfs tmpfs rw\n");
+  REQUIRE(mounts);
+  REQUIRE(mounts->size() == 3);
+  CHECK((*mounts)[0].fstype == "devtmpfs");
+  CHECK((*mounts)[1].fstype == "nsfs");
+  CHECK((*mounts)[1].mount_point == "/run/ringcri/pods/p1/ns/net");
+  CHECK((*mounts)[1].root == "net:[4026532301]");
+  CHECK((*mounts)[2].mount_point == "/mnt/with space");
+  CHECK((*mounts)[2].super_options == "rw");
+
+  auto broken = cg::parse_mountinfo("34 22 0:5 / /dev rw\n");
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().message().find("line 1") != std::string::npos);
+}

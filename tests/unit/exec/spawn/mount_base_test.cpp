@@ -49,6 +49,13 @@ struct mounted {
   ~mounted() { ::umount2(path.c_str(), MNT_DETACH); }
 };
 
+// A small tmpfs on `dir` (made if missing), on the host.
+mounted mount_tmpfs(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  REQUIRE(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") == 0);
+  return mounted{dir};
+}
+
 }  // namespace
 
 TEST_CASE("the mount base holds no namespace hold and nothing mounted after it was made",
@@ -64,9 +71,7 @@ TEST_CASE("the mount base holds no namespace hold and nothing mounted after it w
   auto base = make_mount_base();
   INFO((base ? "" : base.error().message()));
   REQUIRE(base);
-  std::filesystem::create_directories(host.path() + "/late");
-  REQUIRE(::mount("tmpfs", (host.path() + "/late").c_str(), "tmpfs", 0, "size=1m") == 0);
-  mounted late{host.path() + "/late"};
+  mounted late = mount_tmpfs(host.path() + "/late");
 
   std::string inside = mountinfo_in(base->get());
   CHECK(inside.find(" - nsfs ") == std::string::npos);
@@ -83,9 +88,7 @@ TEST_CASE("a container cloned from the mount base binds sources mounted after it
   INFO((base ? "" : base.error().message()));
   REQUIRE(base);
   // Mounted after the base: only the host's namespace has it.
-  std::filesystem::create_directories(host.path() + "/late");
-  REQUIRE(::mount("tmpfs", (host.path() + "/late").c_str(), "tmpfs", 0, "size=1m") == 0);
-  mounted late{host.path() + "/late"};
+  mounted late = mount_tmpfs(host.path() + "/late");
   write_file(host.path() + "/late/file", "late\n");
 
   auto rootfs = img.rootfs("based");
