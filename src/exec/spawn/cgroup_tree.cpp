@@ -28,7 +28,7 @@ result<std::vector<unique_fd>> clone_cgroup_dirs(const std::vector<cgroup_hierar
     const std::string path = cgroups::v1_cgroup_in(*text, h.options);
     if (path.empty()) continue;
     // Its path below the mount's root; not below it, the mount cannot reach it.
-    const std::string_view root = h.root.empty() ? "/" : h.root;
+    const std::string_view root = h.root.empty() ? std::string_view("/") : std::string_view(h.root);
     std::string_view below = path;
     if (root != "/") {
       if (!below.starts_with(root) || (below.size() > root.size() && below[root.size()] != '/')) continue;
