@@ -54,6 +54,8 @@ bool arm_crash_point_from_environment(std::string_view& error) {
   return false;
 }
 
+void disarm_crash_point() { armed_index = unarmed; }
+
 bool crash_points_built() {
 #ifdef RINGCRI_CRASH_POINTS
   return true;

@@ -49,6 +49,7 @@ inline constexpr std::array crash_point_names = {
     std::string_view("record_journal.before_sync"),
     std::string_view("record_journal.after_sync"),
     std::string_view("record_journal.before_new_generation"),
+    std::string_view("spawner.after_clone"),
     std::string_view("keeper.after_clone"),
     std::string_view("keeper.after_start"),
     std::string_view("keeper.after_exit_record"),
@@ -75,6 +76,10 @@ inline void crash_point(crash_point_id) {}
 // Reads RINGCRI_CRASH_AT; false (and why in `error`) when it names no
 // point. Call once at start, before any thread.
 bool arm_crash_point_from_environment(std::string_view& error);
+
+// Unarms this process (a copy forked from an armed one, which should not
+// die at the same point again).
+void disarm_crash_point();
 
 // Whether this build has crash points.
 bool crash_points_built();

@@ -331,9 +331,11 @@ void run_point(const std::string& point) {
   }
   // atomic_write: the keeper's exit records are what writes files whole
   // now (the daemon's records and intents go through the journal).
-  if (starts_with(point, "keeper.") || starts_with(point, "atomic_write.")) {
-    // Armed in the keeper only: the test starts the keeper itself, with
-    // the variable, and the daemon (unarmed) connects to it.
+  if (starts_with(point, "keeper.") || starts_with(point, "spawner.") ||
+      starts_with(point, "atomic_write.")) {
+    // Armed in the keeper only (and the spawners it forks as it starts):
+    // the test starts the keeper itself, with the variable, and the daemon
+    // (unarmed) connects to it.
     world w;
     // The daemon stops, and the keeper it started (holding nothing yet)
     // makes way for one the test starts, armed.
@@ -366,10 +368,12 @@ void run_point(const std::string& point) {
     std::string hpod;
     REQUIRE(w.f.run_pod(host_pod, &hpod).ok());
     auto config = w.f.container_config("sleeper", {"sleep", marker});
-    if (point == "keeper.after_clone") {
+    if (point == "keeper.after_clone" || point == "spawner.after_clone") {
+      // The keeper, or the spawner cloning for it, died with the child
+      // made: the create fails, and the child, whose pipes are gone, ends.
       std::string id;
       auto st = w.f.create(hpod, host_pod, config, &id);
-      CHECK_FALSE(st.ok());  // the keeper died under it
+      CHECK_FALSE(st.ok());
       CHECK(w.containers().empty());
     } else if (point == "keeper.after_start") {
       std::string id;
@@ -394,12 +398,14 @@ void run_point(const std::string& point) {
       else
         CHECK(s.exit_code() == 3);
     }
-    // A new keeper serves: a retry works.
+    // A new keeper (or spawner) serves: a retry works.
     std::string again;
     auto st = w.f.create(hpod, host_pod, w.f.container_config("again", {"sleep", marker}), &again);
     INFO(st.error_message());
     REQUIRE(st.ok());
-    CHECK(w.f.start(again).ok());
+    auto started = w.f.start(again);
+    INFO(started.error_message() << "\n" << w.f.daemon.log());
+    CHECK(started.ok());
     w.remove_everything_and_check();
     return;
   }

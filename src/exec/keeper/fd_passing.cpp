@@ -21,19 +21,18 @@ namespace {
 
 constexpr std::size_t control_space = CMSG_SPACE(sizeof(int) * max_fds_per_packet);
 
-}  // namespace
-
-reactor::task<result<void>> send_packet(int sock, std::string data, std::vector<int> fds) {
-  if (fds.size() > max_fds_per_packet) {
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("{} fds do not fit in one packet", fds.size()));
-  }
-  iovec iov{data.data(), data.size()};
+// One packet's message: `data` and `fds` as SCM_RIGHTS, pointing into
+// itself and `data` (both must stay where they are until it is sent).
+struct outgoing_message {
+  iovec iov{};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
   std::vector<char> control;
-  if (!fds.empty()) {
+
+  outgoing_message(std::string& data, const std::vector<int>& fds) {
+    iov = {data.data(), data.size()};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (fds.empty()) return;
     control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
     msg.msg_control = control.data();
     msg.msg_controllen = control.size();
@@ -43,14 +42,42 @@ reactor::task<result<void>> send_packet(int sock, std::string data, std::vector<
     cm->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
     std::memcpy(CMSG_DATA(cm), fds.data(), sizeof(int) * fds.size());
   }
-  auto sent = co_await io::sendmsg(sock, &msg);
-  if (!sent) co_return fail_errno(sent.error().value(), "send to the keeper socket");
-  if (static_cast<std::size_t>(*sent) != data.size()) {
-    co_return fail(
-        error_kind::internal,
-        fmt::format("short send on the keeper socket: {} of {} bytes", *sent, data.size()));
+};
+
+// `sent` bytes of `size`, or the send's errno when `sent` < 0.
+result<void> check_sent(long sent, int sys_errno, std::size_t size) {
+  if (sent < 0) return fail_errno(sys_errno, "send to the keeper socket");
+  if (static_cast<std::size_t>(sent) != size) {
+    return fail(error_kind::internal,
+                fmt::format("short send on the keeper socket: {} of {} bytes", sent, size));
   }
-  co_return result<void>{};
+  return {};
+}
+
+result<void> check_fd_count(std::size_t count) {
+  if (count > max_fds_per_packet)
+    return fail(error_kind::invalid_argument, fmt::format("{} fds do not fit in one packet", count));
+  return {};
+}
+
+}  // namespace
+
+reactor::task<result<void>> send_packet(int sock, std::string data, std::vector<int> fds) {
+  if (auto r = check_fd_count(fds.size()); !r) co_return r;
+  outgoing_message out(data, fds);
+  auto sent = co_await io::sendmsg(sock, &out.msg);
+  co_return check_sent(sent ? static_cast<long>(*sent) : -1, sent ? 0 : sent.error().value(),
+                       data.size());
+}
+
+result<void> send_packet_blocking(int sock, std::string data, const std::vector<int>& fds) {
+  if (auto r = check_fd_count(fds.size()); !r) return r;
+  outgoing_message out(data, fds);
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(sock, &out.msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  return check_sent(sent, sent < 0 ? errno : 0, data.size());
 }
 
 result<try_recv_result> try_recv_packet(int sock) {

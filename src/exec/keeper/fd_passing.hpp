@@ -26,6 +26,9 @@ struct packet {
 // `data` is taken by value: it must live until the send completes.
 reactor::task<result<void>> send_packet(int sock, std::string data, std::vector<int> fds);
 
+// The same, blocking the caller: for a process without a reactor.
+result<void> send_packet_blocking(int sock, std::string data, const std::vector<int>& fds);
+
 // Waits for the next packet. nullopt: the peer closed the connection.
 // Fails with ECANCELED when `cancel` is cancelled.
 reactor::task<result<std::optional<packet>>> recv_packet(int sock, reactor::cancellation& cancel);

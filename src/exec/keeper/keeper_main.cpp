@@ -4,6 +4,7 @@
 // holds nothing and nobody is connected.
 
 #include <fcntl.h>
+#include <sched.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -15,10 +16,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +33,7 @@
 #include "exec/keeper/client.hpp"
 #include "exec/keeper/orphan_reaper.hpp"
 #include "exec/keeper/server.hpp"
+#include "exec/keeper/spawner.hpp"
 #include "exec/spawn/mount_base.hpp"
 #include "reactor/reactor.hpp"
 
@@ -179,6 +183,20 @@ int keeper_main(int argc, char** argv) {
     spdlog::warn("msg=\"containers are cloned from the host's mount namespace\" error=\"{}\"",
                  base.error().message());
 
+  // Containers, execs and pod inits are cloned by spawners forked now,
+  // while the keeper is small and has one thread (spawner.hpp); without
+  // them, by the keeper itself.
+  cpu_set_t cpus;
+  std::size_t spawner_count = 1;
+  if (::sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+    spawner_count = std::clamp<std::size_t>(static_cast<std::size_t>(CPU_COUNT(&cpus)), 1, 4);
+  std::unique_ptr<spawners> spawner;
+  if (auto s = spawners::start({.mount_base = mount_base.get(), .empty_dir = empty_dir.string(),
+                                .count = spawner_count}))
+    spawner = std::move(*s);
+  else
+    spdlog::warn("msg=\"the keeper clones containers itself\" error=\"{}\"", s.error().message());
+
   // Orphans below any container are ours to reap, not init's.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     spdlog::critical("msg=\"cannot become a subreaper\" error=\"{}\"", std::strerror(errno));
@@ -201,7 +219,11 @@ int keeper_main(int argc, char** argv) {
 
   try {
     reactor::reactor r;
-    server s(server_options{.socket_path = socket_path, .empty_dir = empty_dir, .mount_base = mount_base.get()}, std::move(*listener), std::move(*sigchld));
+    server s(server_options{.socket_path = socket_path,
+                            .empty_dir = empty_dir,
+                            .mount_base = mount_base.get(),
+                            .spawner = spawner.get()},
+             std::move(*listener), std::move(*sigchld));
     r.block_on(s.run());
   } catch (const std::exception& e) {
     spdlog::critical("msg=\"keeper failed\" error=\"{}\"", e.what());

@@ -93,7 +93,7 @@ reactor::task<void> server::reap_orphans() {
 }
 
 void server::reap_untracked_children() {
-  if (exec_spawns_ > 0) return;  // called again when the last one knows its pid
+  if (pending_spawns_ > 0) return;  // called again when the last one knows its pid
   for (pid_t pid : list_children()) {
     if (tracked_pid(pid)) continue;
     int status = 0;
@@ -180,7 +180,7 @@ reactor::task<result<server::response>> server::dispatch_request(const std::stri
   if (op == protocol::op_exec) co_return co_await do_exec(request, std::move(fds));
   if (op == protocol::op_reopen_log) co_return co_await do_reopen_log(request);
   if (op == protocol::op_remove) co_return co_await do_remove(request);
-  if (op == protocol::op_list) co_return do_list();
+  if (op == protocol::op_list) co_return co_await do_list();
   if (op == protocol::op_attach) co_return do_attach(request);
   if (op == protocol::op_close_stdin) co_return do_close_stdin(request);
   co_return fail(error_kind::invalid_argument, "unknown keeper op \"" + op + "\"");

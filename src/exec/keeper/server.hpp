@@ -27,6 +27,8 @@
 #include "base/unique_fd.hpp"
 #include "exec/keeper/event.hpp"
 #include "exec/keeper/held_process.hpp"
+#include "exec/keeper/spawner.hpp"
+#include "reactor/condition.hpp"
 #include "reactor/op.hpp"
 #include "reactor/task.hpp"
 
@@ -38,6 +40,9 @@ struct server_options {
   // The mount namespace containers are cloned from (make_mount_base), or
   // -1: copies of the keeper's own. Not owned.
   int mount_base = -1;
+  // The processes that clone containers, execs and pod inits for the
+  // keeper (spawner.hpp), or null: the keeper clones them itself. Not owned.
+  spawners* spawner = nullptr;
   std::chrono::milliseconds startup_grace{10'000};
   std::chrono::milliseconds drain_timeout{2'000};  // output after an exit
 };
@@ -104,10 +109,41 @@ class server {
   result<response> do_close_stdin(const nlohmann::json& args);
   reactor::task<result<response>> do_reopen_log(const nlohmann::json& args);
   reactor::task<result<response>> do_remove(const nlohmann::json& args);
-  result<response> do_list();
+  // Answers once every create and pod init in flight holds its process,
+  // so that a list never misses one the keeper was asked for before it.
+  reactor::task<result<response>> do_list();
   static result<response> pid_reply(const held_process& c);
   // The held process `id`, or NOT_FOUND naming it.
   result<process_ptr> find_held(const std::string& id) const;
+  // Clones on a spawner (`op` and `args` as spawner.hpp says) or, without
+  // one, here by `local`. The caller holds pending_spawns_ up until the
+  // pid is tracked.
+  template <class Local>
+  reactor::task<result<exec::child>> spawn(std::string_view op, const nlohmann::json& args,
+                                           std::vector<named_fd> fds, Local local) {
+    if (!options_.spawner) co_return local();
+    co_return co_await options_.spawner->clone(op, args, std::move(fds));
+  }
+  // Holds the orphan reaper off while alive (pending_spawns_), and for a
+  // held process (`listed`: a container or pod init, not an exec) list too.
+  struct spawn_hold {
+    server* s;
+    bool listed;
+    bool held = true;
+    spawn_hold(server* owner, bool listed_process) : s(owner), listed(listed_process) {
+      ++s->pending_spawns_;
+      if (listed) ++s->unlisted_clones_;
+    }
+    spawn_hold(const spawn_hold&) = delete;
+    spawn_hold& operator=(const spawn_hold&) = delete;
+    void release() {
+      if (!held) return;
+      held = false;
+      if (listed && --s->unlisted_clones_ == 0) s->clones_listed_.notify_all();
+      if (--s->pending_spawns_ == 0) s->reap_untracked_children();
+    }
+    ~spawn_hold() { release(); }
+  };
   // A child that failed its setup: reap it and forget it.
   reactor::task<void> drop_failed_setup(process_ptr c);
 
@@ -130,7 +166,12 @@ class server {
   unique_fd sigchld_;
   std::unordered_map<std::string, process_ptr> processes_;
   std::unordered_set<pid_t> exec_pids_;
-  std::size_t exec_spawns_ = 0;  // execs whose process's pid is not known yet
+  // Clones whose process's pid the keeper does not know yet (a spawner's
+  // reply, an exec's second child): the orphan reaper holds off meanwhile.
+  std::size_t pending_spawns_ = 0;
+  // Creates and pod inits cloning, not in processes_ yet; list waits for them.
+  std::size_t unlisted_clones_ = 0;
+  reactor::condition clones_listed_;
   std::set<session_ptr> sessions_;
   std::uint64_t sessions_seen_ = 0;
   bool in_grace_ = true;

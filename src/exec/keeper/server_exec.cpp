@@ -55,32 +55,29 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
                    fmt::format("container {} is not running", spec.container_id));
   }
 
-  auto child = exec::clone_exec(spec, c->proc.pidfd.get(), stdio);
+  // The first child, then the process that execs: both are ours to reap,
+  // and neither is known to us until the clone returns and the first
+  // reports the second's pid, so the orphan reaper holds off meanwhile.
+  spawn_hold hold(this, false);
+  const int container_pidfd = c->proc.pidfd.get();
+  std::vector<named_fd> spawn_fds = stdio_named(stdio);
+  spawn_fds.push_back(named_fd{std::string("container"), container_pidfd});
+  auto child = co_await spawn(protocol::op_exec, args, std::move(spawn_fds),
+                              [&] { return exec::clone_exec(spec, container_pidfd, stdio); });
   // The command has its stdio now; ours would keep the daemon's pipes open.
   fds.clear();
   if (!child) {
     co_return tl::unexpected(
         std::move(child.error()).context("exec in container " + spec.container_id));
   }
-  // The first child, then the process that execs: both are ours to reap,
-  // and the second is unknown to us until the first reports its pid, so
-  // the orphan reaper holds off meanwhile.
   exec_pids_.insert(child->pid);
   pid_t first_pid = child->pid;
   pid_t pid = 0;
-  ++exec_spawns_;
   struct forget_pids {
     server* s;
     pid_t& first;
     pid_t& second;
-    bool spawning = true;
-    void spawned() {
-      if (!spawning) return;
-      spawning = false;
-      if (--s->exec_spawns_ == 0) s->reap_untracked_children();
-    }
     ~forget_pids() {
-      spawned();
       s->exec_pids_.erase(first);
       if (second > 0) s->exec_pids_.erase(second);
       s->check_idle();
@@ -91,7 +88,7 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
   if (report && report->kind == exec::report_kind::spawned) {
     pid = report->pid;
     exec_pids_.insert(pid);
-    forget.spawned();
+    hold.release();
     // The first child exits once it has reported: reap it, and hold the
     // second by a pidfd of its own (our child: its pid stays its own
     // until we reap it).
@@ -108,7 +105,7 @@ reactor::task<result<server::response>> server::do_exec(const json& args,
     child->pid = pid;
     report = co_await await_report(child->report.get());
   }
-  forget.spawned();
+  hold.release();
   child->report.reset();
   if (!report || report->kind != exec::report_kind::exec_done) {
     // The first child's failure, or the second's before its execve.

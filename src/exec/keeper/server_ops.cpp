@@ -134,11 +134,22 @@ reactor::task<result<server::response>> server::do_create(const json& args,
     c->log = std::make_shared<unique_fd>(std::move(*log));
   }
 
-  auto child = exec::clone_container(spec, stdio, rootfs_mount ? rootfs_mount.get() : -1,
-                                     options_.mount_base);
+  const int rootfs_fd = rootfs_mount ? rootfs_mount.get() : -1;
+  spawn_hold hold(this, true);
+  // (Named one by one: g++ 12 cannot take a braced list into co_await.)
+  std::vector<named_fd> spawn_fds = stdio_named(stdio);
+  spawn_fds.push_back(named_fd{std::string("rootfs"), rootfs_fd});
+  auto child = co_await spawn(protocol::op_create, args, std::move(spawn_fds), [&] {
+    return exec::clone_container(spec, stdio, rootfs_fd, options_.mount_base);
+  });
   rootfs_mount.reset();
   if (!child)
     co_return tl::unexpected(std::move(child.error()).context("create container " + spec.id));
+  if (processes_.count(spec.id)) {  // created meanwhile by another request
+    ::syscall(SYS_pidfd_send_signal, child->pidfd.get(), SIGKILL, nullptr, 0);  // reaped as an orphan
+    co_return fail(error_kind::already_exists,
+                   fmt::format("the keeper already holds container {}", spec.id));
+  }
   out.write.reset();
   err.write.reset();
   in.read.reset();
@@ -147,7 +158,9 @@ reactor::task<result<server::response>> server::do_create(const json& args,
   c->stderr_read = std::move(err.read);
   c->stdin_write = std::move(in.write);
   processes_[c->id] = c;
-  spdlog::info("msg=\"cloned\" container={} pid={}", c->id, c->proc.pid);
+  hold.release();
+  spdlog::info("msg=\"cloned\" container={} pid={} by={}", c->id, c->proc.pid,
+               options_.spawner ? "spawner" : "keeper");
   crash_point(point("keeper.after_clone"));
 
   auto report = co_await await_report(c->proc.report.get());
@@ -208,14 +221,22 @@ reactor::task<result<server::response>> server::do_pod_init(const json& args) {
   if (processes_.count(*id)) {
     co_return fail(error_kind::already_exists, fmt::format("the keeper already holds {}", *id));
   }
-  auto child = exec::clone_pod_init(*id, options_.empty_dir.string(), options_.mount_base);
+  spawn_hold hold(this, true);
+  auto child = co_await spawn(protocol::op_pod_init, args, std::vector<named_fd>(), [&] {
+    return exec::clone_pod_init(*id, options_.empty_dir.string(), options_.mount_base);
+  });
   if (!child)
     co_return tl::unexpected(std::move(child.error()).context("start the init of pod " + *id));
+  if (processes_.count(*id)) {  // started meanwhile by another request
+    ::syscall(SYS_pidfd_send_signal, child->pidfd.get(), SIGKILL, nullptr, 0);  // reaped as an orphan
+    co_return fail(error_kind::already_exists, fmt::format("the keeper already holds {}", *id));
+  }
   auto c = std::make_shared<held_process>();
   c->id = *id;
   c->pod_init = true;
   c->proc = std::move(*child);
   processes_[c->id] = c;
+  hold.release();
 
   auto report = co_await await_report(c->proc.report.get());
   c->proc.report.reset();
@@ -281,7 +302,8 @@ reactor::task<result<server::response>> server::do_remove(const json& args) {
   co_return r;
 }
 
-result<server::response> server::do_list() {
+reactor::task<result<server::response>> server::do_list() {
+  while (unlisted_clones_ > 0) co_await clones_listed_.wait();
   response r;
   json entries = json::array();
   std::vector<unique_fd> fds;
@@ -303,7 +325,7 @@ result<server::response> server::do_list() {
     entry["pidfd"] = false;
     if (!c->exited && c->proc.pidfd) {
       auto d = dup_fd(c->proc.pidfd.get());
-      if (!d) return tl::unexpected(std::move(d.error()));
+      if (!d) co_return tl::unexpected(std::move(d.error()));
       if (fds.size() == max_fds_per_packet) flush(true);
       fds.push_back(std::move(*d));
       entry["pidfd"] = true;
@@ -311,7 +333,7 @@ result<server::response> server::do_list() {
     entries.push_back(std::move(entry));
   }
   flush(false);
-  return r;
+  co_return r;
 }
 
 }  // namespace ringcri::exec::keeper

@@ -200,7 +200,7 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
 }  // namespace
 
 result<child> clone_container(const container_spec& spec, const stdio_fds& io, int rootfs_mount,
-                              int mount_base) {
+                              int mount_base, clone_as as) {
   auto flags = clone_flags(spec);
   if (!flags) return tl::unexpected(flags.error());
   // With a mount base the child makes its mount namespace from that.
@@ -228,7 +228,7 @@ result<child> clone_container(const container_spec& spec, const stdio_fds& io, i
     pid_ns.emplace(std::move(*entered));
   }
 
-  auto cloned = clone3_pidfd(*flags);
+  auto cloned = clone3_pidfd(*flags | parent_flag(as));
   if (cloned && cloned->pid == 0)
     run_child(report_write.get(), [&] {
       run_container_child(spec, io, *confinement, report_write.get(), release_child.get(),

@@ -144,7 +144,8 @@ result<exec_args> set_up_exec(const exec_spec& spec, int container_pidfd, const 
 
 }  // namespace
 
-result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io) {
+result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io,
+                         clone_as as) {
   auto confinement = prepare_confinement(spec.process);
   if (!confinement) return tl::unexpected(confinement.error());
 
@@ -152,7 +153,7 @@ result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio
   if (!report) return tl::unexpected(report.error());
   unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
 
-  auto cloned = clone3_pidfd(0);
+  auto cloned = clone3_pidfd(parent_flag(as));
   if (cloned && cloned->pid == 0)
     run_child(report_write.get(),
               [&] { run_exec_child(spec, container_pidfd, io, *confinement, report_write.get()); });

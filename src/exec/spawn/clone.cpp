@@ -31,7 +31,8 @@ result<cloned> clone3_pidfd(std::uint64_t flags) {
   clone3_args args{};
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
+  // clone3 takes no exit signal with CLONE_PARENT: the child gets the caller's.
+  args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) return fail_errno(errno, "clone3");
   cloned c;
@@ -39,6 +40,8 @@ result<cloned> clone3_pidfd(std::uint64_t flags) {
   if (pid > 0) c.pidfd.reset(pidfd);
   return c;
 }
+
+std::uint64_t parent_flag(clone_as as) { return as == clone_as::sibling ? CLONE_PARENT : 0; }
 
 void kill_and_reap(int pidfd) {
   ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);

@@ -8,6 +8,7 @@
 
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
+#include "exec/spawn/spawn.hpp"
 
 namespace ringcri::exec::spawn_detail {
 
@@ -17,9 +18,13 @@ struct cloned {
 };
 
 // clone3 without CLONE_VM, like fork: the child returns here with pid 0 on
-// a copy of the caller's memory. `flags` are CLONE_NEW* flags; CLONE_PIDFD
-// is added. The child gets SIGCHLD as its exit signal.
+// a copy of the caller's memory. `flags` are CLONE_NEW* flags and
+// CLONE_PARENT; CLONE_PIDFD is added. The child gets SIGCHLD as its exit
+// signal (with CLONE_PARENT: the caller's own, which is SIGCHLD too).
 result<cloned> clone3_pidfd(std::uint64_t flags);
+
+// CLONE_PARENT for a sibling, nothing for a child.
+std::uint64_t parent_flag(clone_as as);
 
 // For a parent-side failure after clone3: the child must not outlive it.
 void kill_and_reap(int pidfd);

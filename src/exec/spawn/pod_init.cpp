@@ -90,14 +90,15 @@ result<void> enter_empty_root(const std::string& empty_dir) {
 }  // namespace
 
 result<child> clone_pod_init(const std::string& pod_id, const std::string& empty_dir,
-                             int mount_base) {
+                             int mount_base, clone_as as) {
   auto filter = compile_seccomp(reaper_profile());
   if (!filter) return tl::unexpected(std::move(filter.error()).context("the pod init's filter"));
   auto report = make_report_pipe();
   if (!report) return tl::unexpected(report.error());
   unique_fd report_read = std::move(report->read), report_write = std::move(report->write);
 
-  auto cloned = clone3_pidfd(CLONE_NEWPID | (mount_base >= 0 ? 0 : CLONE_NEWNS));
+  auto cloned =
+      clone3_pidfd(CLONE_NEWPID | (mount_base >= 0 ? 0 : CLONE_NEWNS) | parent_flag(as));
   if (cloned && cloned->pid == 0)
     run_child(report_write.get(),
               [&] { run_pod_init(empty_dir, *filter, report_write.get(), mount_base); });

@@ -46,6 +46,11 @@ struct stdio_fds {
   int err = -1;
 };
 
+// Whose child a clone is: the caller's, or its parent's (CLONE_PARENT),
+// for a process that clones on another's behalf (the keeper's spawners):
+// the caller's parent then waits for it and reaps it.
+enum class clone_as { child, sibling };
+
 struct child {
   pid_t pid = -1;
   unique_fd pidfd;    // for waitid (reaps), pidfd_send_signal, setns
@@ -84,7 +89,8 @@ result<unique_fd> make_detached_overlay(const rootfs_spec& rootfs);
 // caller's), makes its slave the process's stdio and controlling terminal
 // and hands the master over before it reports 'R' (take_terminal).
 result<child> clone_container(const container_spec& spec, const stdio_fds& io,
-                              int rootfs_mount = -1, int mount_base = -1);
+                              int rootfs_mount = -1, int mount_base = -1,
+                              clone_as as = clone_as::child);
 
 // After 'R', for a container with process.terminal cloned without io: the
 // master of the pty the child opened, O_NONBLOCK.
@@ -104,7 +110,8 @@ result<void> release(child& c);
 // gives `spawned` with that pid: the caller opens its pidfd (it is the
 // caller's child, so the pid is its own until the caller reaps it) and
 // reaps the first child.
-result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io);
+result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio_fds& io,
+                         clone_as as = clone_as::child);
 
 // The pod's init when its containers share a pid namespace: pid 1 of a new
 // pid namespace that reaps orphans. Built-in code (no exec), with no power
@@ -115,7 +122,7 @@ result<child> clone_exec(const exec_spec& spec, int container_pidfd, const stdio
 // by the kernel (an init with no handler); from outside only SIGKILL ends
 // it. Reports 'R' once running. `mount_base` as for clone_container.
 result<child> clone_pod_init(const std::string& pod_id, const std::string& empty_dir,
-                             int mount_base = -1);
+                             int mount_base = -1, clone_as as = clone_as::child);
 
 // Reads what the child has written so far. Non-blocking: not_yet when the
 // pipe is empty but still open. Call again after it is readable.

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
@@ -33,6 +34,46 @@
 
 using namespace keeper_test;
 using ringcri::unique_fd;
+
+namespace {
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::istringstream children(slurp(task.path() / "children"));
+    for (pid_t child; children >> child;) out.push_back(child);
+  }
+  return out;
+}
+
+std::string comm_of(pid_t pid) {
+  std::string comm = slurp("/proc/" + std::to_string(pid) + "/comm");
+  if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  return comm;
+}
+
+std::vector<pid_t> spawners_of(pid_t keeper) {
+  std::vector<pid_t> out;
+  for (pid_t child : children_of(keeper))
+    if (comm_of(child) == "ringcri-spawner") out.push_back(child);
+  return out;
+}
+
+// The "PPid:" line of /proc/<pid>/status.
+pid_t parent_of(pid_t pid) {
+  std::istringstream status(slurp("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("PPid:", 0) == 0) return std::stoi(line.substr(5));
+  return -1;
+}
+
+std::size_t open_fds(pid_t pid) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++n;
+  return n;
+}
+
+}  // namespace
 
 TEST_CASE("a container's output goes to its CRI log, its exit code to the event and the record") {
   world w;
@@ -327,12 +368,8 @@ TEST_CASE(
     // The orphan is the keeper's child now; once killed, the keeper reaps
     // it (the client stays connected so the keeper stays).
     std::vector<pid_t> orphans;
-    for (const auto& task :
-         fs::directory_iterator("/proc/" + std::to_string(keeper_pid) + "/task")) {
-      std::istringstream children(slurp(task.path() / "children"));
-      pid_t child;
-      while (children >> child) orphans.push_back(child);
-    }
+    for (pid_t child : children_of(keeper_pid))
+      if (comm_of(child) != "ringcri-spawner") orphans.push_back(child);
     REQUIRE(orphans.size() == 1);
     std::string proc = "/proc/" + std::to_string(orphans[0]);
     CHECK(slurp(proc + "/cmdline").find("sleep") == 0);
@@ -476,5 +513,65 @@ TEST_CASE("keeper-wrong-json-type: a request with a field of the wrong type gets
     CHECK(w.keeper_pid() == keeper);
     auto list = co_await k->list();
     CHECK(list);
+  }(w));
+}
+
+TEST_CASE("spawners clone containers, execs and pod inits as the keeper's children; a killed one is replaced") {
+  world w;
+  io::reactor r;
+  r.block_on([](world& w) -> io::task<void> {
+    auto k = co_await connect(w.opts, nullptr);
+    const pid_t keeper_pid = w.keeper_pid();
+    // Small processes of the keeper's, holding a few fds (the keeper's
+    // socket, stderr, the mount base), not the keeper's table.
+    auto spawners = spawners_of(keeper_pid);
+    REQUIRE_FALSE(spawners.empty());
+    for (pid_t s : spawners) CHECK(open_fds(s) <= 6);
+
+    auto spec = w.spec("c-spawned", {"sleep", "100"});
+    auto created = co_await k->create(spec);
+    INFO((created ? std::string() : created.error().message()) << "\n" << w.keeper_log());
+    REQUIRE(created);
+    CHECK(parent_of(created->pid) == keeper_pid);
+    CHECK(w.keeper_log().find("container=c-spawned pid=" + std::to_string(created->pid) +
+                              " by=spawner") != std::string::npos);
+    CO_REQUIRE(co_await k->start(spec.id));
+
+    // A spawner killed between requests: the next clone forks another.
+    for (pid_t s : spawners) REQUIRE(::kill(s, SIGKILL) == 0);
+    bool reaped = co_await eventually_async([&] {
+      for (pid_t s : spawners)
+        if (fs::exists("/proc/" + std::to_string(s))) return false;
+      return true;
+    });
+    CHECK(reaped);  // the keeper reaped them: no zombie left
+
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    unique_fd out_r(out[0]), out_w(out[1]);
+    auto cmd = w.exec_spec(spec.id, {"sh", "-c", "echo $PPID"});
+    auto res = co_await k->exec(cmd, ringcri::exec::stdio_fds{-1, out_w.get(), -1}, 0ms);
+    INFO((res ? std::string() : res.error().message()) << "\n" << w.keeper_log());
+    REQUIRE(res);
+    CHECK(res->exit_code == 0);
+    out_w.reset();
+    CHECK_FALSE(slurp("/proc/self/fd/" + std::to_string(out_r.get())).empty());
+    CHECK(w.keeper_log().find("msg=\"spawner forked\"") != std::string::npos);
+    auto now = spawners_of(keeper_pid);
+    CHECK(now.size() >= 1);
+    for (pid_t s : now) CHECK(std::find(spawners.begin(), spawners.end(), s) == spawners.end());
+
+    auto init = co_await k->start_pod_init("pod-spawned");
+    INFO((init ? std::string() : init.error().message()));
+    REQUIRE(init);
+    CHECK(parent_of(init->pid) == keeper_pid);
+
+    auto again = w.spec("c-spawned-2", {"sleep", "100"});
+    auto second = co_await k->create(again);
+    REQUIRE(second);
+    CHECK(parent_of(second->pid) == keeper_pid);
+    CO_REQUIRE(co_await k->remove(again.id));
+    CO_REQUIRE(co_await k->remove("pod-spawned"));
+    CO_REQUIRE(co_await k->remove(spec.id));
   }(w));
 }
