@@ -13,7 +13,6 @@
 #include <cerrno>
 
 #include "base/crash_point.hpp"
-#include "base/sys/process_title.hpp"
 #include "exec/keeper/fd_passing.hpp"
 #include "exec/keeper/protocol.hpp"
 #include "exec/spawn/child.hpp"
@@ -47,7 +46,9 @@ result<forked> fork_spawner(const spawner_options& options, bool first) {
     spawn_detail::reset_signals();
     ::signal(SIGPIPE, SIG_IGN);
     spawn_detail::close_fds_except({2, theirs.get(), options.mount_base});
-    sys::set_process_title("ringcri-spawner");
+    // Its name only: its command line stays the keeper's, which says
+    // whose it is (and which state dir).
+    ::prctl(PR_SET_NAME, "ringcri-spawner");
     run_spawner(theirs.get(), options);
   }
   return forked{pid, std::move(ours)};

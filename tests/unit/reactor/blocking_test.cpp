@@ -1,5 +1,8 @@
 // run_blocking: work on the blocking pool, resumption on the caller's reactor.
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <catch2/catch.hpp>
 
 #include <latch>
@@ -12,6 +15,52 @@
 #include "support/io_checks.hpp"
 
 using namespace ringcri::reactor;
+
+namespace {
+
+cpu_set_t cpus_of_thread() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  REQUIRE(::sched_getaffinity(0, sizeof set, &set) == 0);
+  return set;
+}
+
+}  // namespace
+
+// First in this file: the pool is made by the first job, here from a
+// thread pinned to one core, as a reactor thread is.
+TEST_CASE("blocking-pool-pinned: the pool's threads run on the process's CPUs, not its maker's core") {
+  const cpu_set_t process = cpus_of_thread();
+  if (CPU_COUNT(&process) < 2) {
+    WARN("skipped: this process may run on one CPU only");
+    return;
+  }
+  cpu_set_t seen;
+  CPU_ZERO(&seen);
+  bool was_pinned = false;
+  std::thread pinned([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &process)) {
+        CPU_SET(c, &one);
+        break;
+      }
+    was_pinned = ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one) == 0;
+    reactor r;
+    r.block_on([](cpu_set_t& seen) -> task<void> {
+      seen = co_await run_blocking([] {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        ::sched_getaffinity(0, sizeof set, &set);
+        return set;
+      });
+    }(seen));
+  });
+  pinned.join();
+  REQUIRE(was_pinned);
+  CHECK(CPU_EQUAL(&seen, &process));
+}
 
 TEST_CASE("run_blocking runs the work on another thread and resumes on the reactor's") {
   reactor r;

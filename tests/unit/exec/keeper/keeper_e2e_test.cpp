@@ -4,6 +4,8 @@
 // signals through pidfds. Needs root, overlayfs and /bin/busybox (static).
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <poll.h>
@@ -21,6 +23,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -574,4 +577,50 @@ TEST_CASE("spawners clone containers, execs and pod inits as the keeper's childr
     CO_REQUIRE(co_await k->remove("pod-spawned"));
     CO_REQUIRE(co_await k->remove(spec.id));
   }(w));
+}
+
+TEST_CASE("keeper-pinned: a keeper started from a thread pinned to one core runs on the process's CPUs") {
+  cpu_set_t process;
+  CPU_ZERO(&process);
+  REQUIRE(::sched_getaffinity(0, sizeof process, &process) == 0);
+  if (CPU_COUNT(&process) < 2) {
+    WARN("skipped: this process may run on one CPU only");
+    return;
+  }
+  world w;
+  // Read while the client is connected (the keeper stays for it).
+  struct seen {
+    bool connected = false;
+    std::vector<cpu_set_t> keeper_and_spawners;
+  } got;
+  // As the daemon's reactor threads are: pinned to one core each.
+  std::thread pinned([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &process)) {
+        CPU_SET(c, &one);
+        break;
+      }
+    if (::pthread_setaffinity_np(::pthread_self(), sizeof one, &one) != 0) return;
+    io::reactor r;
+    r.block_on([](world& w, seen& got) -> io::task<void> {
+      auto k = co_await connect(w.opts, nullptr);
+      got.connected = k != nullptr;
+      if (!k) co_return;
+      std::vector<pid_t> pids{w.keeper_pid()};
+      for (pid_t s : spawners_of(w.keeper_pid())) pids.push_back(s);
+      for (pid_t p : pids) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        ::sched_getaffinity(p, sizeof set, &set);
+        got.keeper_and_spawners.push_back(set);
+      }
+    }(w, got));
+  });
+  pinned.join();
+  REQUIRE(got.connected);
+  REQUIRE(got.keeper_and_spawners.size() ==
+          1 + std::min<std::size_t>(4, static_cast<std::size_t>(CPU_COUNT(&process))));
+  for (cpu_set_t& set : got.keeper_and_spawners) CHECK(CPU_EQUAL(&set, &process));
 }
