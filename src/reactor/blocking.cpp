@@ -7,22 +7,12 @@
 #include <vector>
 
 #include <pthread.h>
-#include <sched.h>
-#include <unistd.h>
+
+#include "reactor/pool.hpp"
 
 namespace ringcri::reactor {
 
 namespace {
-
-// A thread starts with its creator's CPUs, and the pool is made by the
-// first reactor thread that needs it, pinned to one core: its threads take
-// the process's CPUs (its main thread's) instead, or all blocking work,
-// and every program it starts, would share that one core.
-void take_process_cpus() {
-  cpu_set_t set;
-  if (::sched_getaffinity(::getpid(), sizeof set, &set) == 0)
-    ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
-}
 
 // Threads that may block. A plain mutex queue: the work itself takes far
 // longer than the hand-off.
@@ -31,8 +21,12 @@ class blocking_pool {
   blocking_pool() {
     unsigned n = std::max(2u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {
+      // Made by the first reactor thread that needs the pool, pinned to
+      // one core: without this, all blocking work, and every program it
+      // starts, would share that core.
       threads_.emplace_back([this] {
-        take_process_cpus();
+        const cpu_set_t cpus = process_cpus();
+        ::pthread_setaffinity_np(::pthread_self(), sizeof cpus, &cpus);
         work();
       });
       pthread_setname_np(threads_.back().native_handle(), "blocking");

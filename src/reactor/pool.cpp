@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <exception>
 #include <future>
@@ -21,6 +22,13 @@ std::vector<unsigned> allowed_cores() {
   }
   if (cores.empty()) cores.push_back(0);
   return cores;
+}
+
+cpu_set_t process_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ::sched_getaffinity(::getpid(), sizeof set, &set);
+  return set;
 }
 
 reactor_pool::reactor_pool(pool_options options) {

@@ -2,6 +2,8 @@
 // reactor_pool: one reactor thread per core, each pinned to its core.
 // Any thread may post work to a core or move a coroutine onto it.
 
+#include <sched.h>
+
 #include <coroutine>
 #include <functional>
 #include <future>
@@ -78,7 +80,12 @@ class reactor_pool {
   std::vector<std::unique_ptr<slot>> slots_;
 };
 
-// The cores this process may run on (its affinity mask), in order.
+// The cores the calling thread may run on (its affinity mask), in order.
 std::vector<unsigned> allowed_cores();
+
+// The process's CPUs: its main thread's, which no reactor pins. A thread
+// or a child made by a reactor thread starts pinned to that one core, and
+// takes these instead.
+cpu_set_t process_cpus();
 
 }  // namespace ringcri::reactor

@@ -17,6 +17,8 @@
 #include <system_error>
 #include <vector>
 
+#include "reactor/pool.hpp"
+
 namespace ringcri::exec::keeper {
 
 namespace fs = std::filesystem;
@@ -46,12 +48,9 @@ result<void> start_keeper_process(const options& opts) {
   if (null_fd < 0) return fail_errno(errno, "open /dev/null");
   unique_fd null(null_fd);
 
-  // The CPUs of the process, not of the calling thread: a thread of the
-  // daemon's may be pinned to one core, and the keeper, its spawners and
-  // every container would inherit that (sched_getaffinity of the pid
-  // reads the main thread's).
-  cpu_set_t cpus;
-  const bool have_cpus = ::sched_getaffinity(::getpid(), sizeof cpus, &cpus) == 0;
+  // The process's CPUs, not the calling thread's one core: the keeper,
+  // its spawners and every container would inherit that.
+  const cpu_set_t cpus = reactor::process_cpus();
 
   pid_t middle = ::fork();
   if (middle < 0) return fail_errno(errno, "fork to start the keeper");
@@ -59,7 +58,7 @@ result<void> start_keeper_process(const options& opts) {
     // The intermediate: a new session, then the keeper as its child; it
     // exits at once so the keeper is reparented away from the daemon.
     ::setsid();
-    if (have_cpus) ::sched_setaffinity(0, sizeof cpus, &cpus);
+    ::sched_setaffinity(0, sizeof cpus, &cpus);
     pid_t keeper = ::fork();
     if (keeper != 0) ::_exit(keeper < 0 ? 1 : 0);
     sigset_t none;

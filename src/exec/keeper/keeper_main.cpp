@@ -4,7 +4,6 @@
 // holds nothing and nobody is connected.
 
 #include <fcntl.h>
-#include <sched.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -35,6 +34,7 @@
 #include "exec/keeper/server.hpp"
 #include "exec/keeper/spawner.hpp"
 #include "exec/spawn/mount_base.hpp"
+#include "reactor/pool.hpp"
 #include "reactor/reactor.hpp"
 
 namespace ringcri::exec::keeper {
@@ -186,10 +186,7 @@ int keeper_main(int argc, char** argv) {
   // Containers, execs and pod inits are cloned by spawners forked now,
   // while the keeper is small and has one thread (spawner.hpp); without
   // them, by the keeper itself.
-  cpu_set_t cpus;
-  std::size_t spawner_count = 1;
-  if (::sched_getaffinity(0, sizeof cpus, &cpus) == 0)
-    spawner_count = std::clamp<std::size_t>(static_cast<std::size_t>(CPU_COUNT(&cpus)), 1, 4);
+  const std::size_t spawner_count = std::min<std::size_t>(reactor::allowed_cores().size(), 4);
   std::unique_ptr<spawners> spawner;
   if (auto s = spawners::start({.mount_base = mount_base.get(), .empty_dir = empty_dir.string(),
                                 .count = spawner_count}))

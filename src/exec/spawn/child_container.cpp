@@ -87,10 +87,8 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
     if (!tree) return tl::unexpected(tree.error());
     sources.push_back(std::move(*tree));
   }
-  if (mount_base >= 0) {
+  if (mount_base >= 0)
     if (auto r = enter_mount_base(mount_base); !r) return tl::unexpected(r.error());
-    ::close(mount_base);
-  }
   if (::mount("", "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rslave");
   // The rootfs: the overlay the caller made ahead, attached here, or one

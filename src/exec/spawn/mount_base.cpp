@@ -84,6 +84,7 @@ result<unique_fd> make_mount_base() {
 namespace spawn_detail {
 
 result<void> enter_mount_base(int base_fd) {
+  unique_fd base(base_fd);
   if (::setns(base_fd, CLONE_NEWNS) < 0) return fail_errno(errno, "join the mount base");
   if (::unshare(CLONE_NEWNS) < 0) return fail_errno(errno, "copy the mount base");
   return {};

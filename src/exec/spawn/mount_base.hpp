@@ -37,7 +37,7 @@ result<unique_fd> make_mount_base();
 namespace spawn_detail {
 // In a child that shares its parent's mount namespace and not its
 // fs_struct (clone3 without CLONE_NEWNS or CLONE_FS): joins the base and
-// unshares a copy of it, which becomes the child's own.
+// unshares a copy of it, which becomes the child's own. Closes `base_fd`.
 result<void> enter_mount_base(int base_fd);
 }  // namespace spawn_detail
 

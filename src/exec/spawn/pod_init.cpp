@@ -66,10 +66,8 @@ result<void> enter_empty_root(const std::string& empty_dir) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &chld, nullptr);
-  if (mount_base >= 0) {
+  if (mount_base >= 0)
     if (auto r = enter_mount_base(mount_base); !r) report_failure(report_fd, r.error());
-    ::close(mount_base);
-  }
   if (auto r = enter_empty_root(empty_dir); !r) report_failure(report_fd, r.error());
   if (auto r = drop_all_capabilities(); !r) report_failure(report_fd, r.error());
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -1,6 +1,5 @@
 // run_blocking: work on the blocking pool, resumption on the caller's reactor.
 
-#include <pthread.h>
 #include <sched.h>
 
 #include <catch2/catch.hpp>
@@ -12,25 +11,17 @@
 #include "reactor/blocking.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/when_all.hpp"
+#include "support/cpus.hpp"
 #include "support/io_checks.hpp"
 
 using namespace ringcri::reactor;
-
-namespace {
-
-cpu_set_t cpus_of_thread() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  REQUIRE(::sched_getaffinity(0, sizeof set, &set) == 0);
-  return set;
-}
-
-}  // namespace
+using ringcri::testing::own_cpus;
+using ringcri::testing::pin_to_first_of;
 
 // First in this file: the pool is made by the first job, here from a
 // thread pinned to one core, as a reactor thread is.
 TEST_CASE("blocking-pool-pinned: the pool's threads run on the process's CPUs, not its maker's core") {
-  const cpu_set_t process = cpus_of_thread();
+  const cpu_set_t process = own_cpus();
   if (CPU_COUNT(&process) < 2) {
     WARN("skipped: this process may run on one CPU only");
     return;
@@ -39,22 +30,10 @@ TEST_CASE("blocking-pool-pinned: the pool's threads run on the process's CPUs, n
   CPU_ZERO(&seen);
   bool was_pinned = false;
   std::thread pinned([&] {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &process)) {
-        CPU_SET(c, &one);
-        break;
-      }
-    was_pinned = ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one) == 0;
+    was_pinned = pin_to_first_of(process);
     reactor r;
     r.block_on([](cpu_set_t& seen) -> task<void> {
-      seen = co_await run_blocking([] {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        ::sched_getaffinity(0, sizeof set, &set);
-        return set;
-      });
+      seen = co_await run_blocking([] { return own_cpus(); });
     }(seen));
   });
   pinned.join();

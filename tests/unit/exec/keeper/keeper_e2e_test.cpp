@@ -4,7 +4,6 @@
 // signals through pidfds. Needs root, overlayfs and /bin/busybox (static).
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -33,6 +32,7 @@
 #include "keeper_world.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
+#include "support/cpus.hpp"
 #include "support/io_checks.hpp"
 
 using namespace keeper_test;
@@ -580,9 +580,7 @@ TEST_CASE("spawners clone containers, execs and pod inits as the keeper's childr
 }
 
 TEST_CASE("keeper-pinned: a keeper started from a thread pinned to one core runs on the process's CPUs") {
-  cpu_set_t process;
-  CPU_ZERO(&process);
-  REQUIRE(::sched_getaffinity(0, sizeof process, &process) == 0);
+  const cpu_set_t process = ringcri::testing::own_cpus();
   if (CPU_COUNT(&process) < 2) {
     WARN("skipped: this process may run on one CPU only");
     return;
@@ -595,14 +593,7 @@ TEST_CASE("keeper-pinned: a keeper started from a thread pinned to one core runs
   } got;
   // As the daemon's reactor threads are: pinned to one core each.
   std::thread pinned([&] {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &process)) {
-        CPU_SET(c, &one);
-        break;
-      }
-    if (::pthread_setaffinity_np(::pthread_self(), sizeof one, &one) != 0) return;
+    if (!ringcri::testing::pin_to_first_of(process)) return;
     io::reactor r;
     r.block_on([](world& w, seen& got) -> io::task<void> {
       auto k = co_await connect(w.opts, nullptr);
