@@ -185,7 +185,8 @@ std::uint64_t extract_only(const std::string& tar, int root_fd) {
 
 layer_unpack_result pipeline(const std::string& blob, const digest& d, std::string_view media_type,
                              int root_fd) {
-  auto u = must(layer_unpacker::create(d, blob.size(), media_type, root_fd), "create");
+  tar_extractor into(root_fd);
+  auto u = must(layer_unpacker::create(d, blob.size(), media_type, into), "create");
   for (std::size_t at = 0; at < blob.size(); at += feed_chunk)
     must(u->feed(bytes_of(blob).subspan(at, std::min(feed_chunk, blob.size() - at))), "feed");
   return must(u->finish(), "finish");

@@ -3,13 +3,13 @@
 // tar, as the image config lists them). An interface because the
 // directory-per-layer store is the reference, not the end: the next
 // backend writes one EROFS image per layer, so nothing here says
-// "directory" except that a writer has a root to extract into and a
+// "directory": a writer takes the tar's entries (its layer_sink) and a
 // committed layer has a path to give overlayfs as a lowerdir.
 //
 // Use:
 //   if (!store.has(diff_id)) {
-//     auto w = store.begin(diff_id);                       // a private, empty root
-//     auto u = layer_unpacker::create(digest, size, media_type, (*w)->root_fd());
+//     auto w = store.begin(diff_id);                       // a private, empty layer
+//     auto u = layer_unpacker::create(digest, size, media_type, (*w)->sink());
 //     ... feed, finish, check result.diff_id == diff_id ...
 //     store.commit(std::move(*w));                         // appears atomically
 //   }                                                      // else ~writer aborts
@@ -26,6 +26,7 @@
 
 #include "base/error.hpp"
 #include "image/digest.hpp"
+#include "image/unpack/layer_sink.hpp"
 
 namespace ringcri::image {
 
@@ -40,9 +41,8 @@ class layer_writer {
  public:
   virtual ~layer_writer() = default;
   virtual const digest& diff_id() const = 0;
-  // What a layer_unpacker extracts into: O_RDONLY|O_DIRECTORY, owned by
-  // the writer.
-  virtual int root_fd() const = 0;
+  // What a layer_unpacker writes the tar's entries to, owned by the writer.
+  virtual layer_sink& sink() = 0;
 };
 
 class layer_store {

@@ -259,7 +259,7 @@ task<result<void>> puller::fetch_layer(per_thread& net, const reference& ref, co
   auto writer = co_await reactor::run_blocking([&] { return layers_.begin(*want); });
   if (!writer) co_return tl::unexpected(std::move(writer.error()).context(what));
   auto unpacker = layer_unpacker::create(*blob, static_cast<std::uint64_t>(size), media_type,
-                                         (*writer)->root_fd(), options_.limits);
+                                         (*writer)->sink(), options_.limits);
   if (!unpacker) {
     co_await reactor::run_blocking([&] { writer->reset(); });
     co_return tl::unexpected(std::move(unpacker.error()).context(what));

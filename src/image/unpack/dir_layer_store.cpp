@@ -14,6 +14,7 @@
 #include "base/sys/list_dir.hpp"
 #include "base/sys/random.hpp"
 #include "base/sys/remove_tree.hpp"
+#include "image/unpack/tar_extractor.hpp"
 
 namespace ringcri::image {
 
@@ -27,19 +28,21 @@ class dir_layer_writer final : public layer_writer {
       : store_(store),
         diff_id_(std::move(diff_id)),
         tmp_name_(std::move(tmp_name)),
-        root_(std::move(root)) {}
+        root_(std::move(root)),
+        extractor_(root_.get()) {}
   ~dir_layer_writer() override {
     root_.reset();
     if (!committed_) store_.discard(tmp_name_);
   }
 
   const digest& diff_id() const override { return diff_id_; }
-  int root_fd() const override { return root_.get(); }
+  layer_sink& sink() override { return extractor_; }
 
   dir_layer_store& store_;
   digest diff_id_;
   std::string tmp_name_;
   unique_fd root_;
+  tar_extractor extractor_;
   bool committed_ = false;  // renamed into place: nothing left to discard
 };
 
@@ -156,11 +159,15 @@ result<std::unique_ptr<layer_writer>> dir_layer_store::begin(const digest& diff_
       if (errno == EEXIST) continue;
       return ctx(error::from_errno(errno, fmt::format("mkdir tmp/{}", name)));
     }
-    // From here the writer owns the dir and removes it if anything fails.
-    auto writer = std::make_unique<dir_layer_writer>(*this, diff_id, name, unique_fd());
-    writer->root_.reset(
+    unique_fd root(
         ::openat(tmp_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!writer->root_) return ctx(error::from_errno(errno, fmt::format("open tmp/{}", name)));
+    if (!root) {
+      int e = errno;
+      discard(name);
+      return ctx(error::from_errno(e, fmt::format("open tmp/{}", name)));
+    }
+    // From here the writer owns the dir and removes it if anything fails.
+    auto writer = std::make_unique<dir_layer_writer>(*this, diff_id, name, std::move(root));
     // The layer's root, unless its tar says otherwise with a "./" entry.
     if (::fchmod(writer->root_.get(), 0755) != 0)
       return ctx(error::from_errno(errno, fmt::format("chmod tmp/{}", name)));

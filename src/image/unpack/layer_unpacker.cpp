@@ -10,24 +10,24 @@ using clock = std::chrono::steady_clock;
 
 }  // namespace
 
-layer_unpacker::layer_unpacker(digest expected_digest, std::uint64_t expected_size, int root_fd,
+layer_unpacker::layer_unpacker(digest expected_digest, std::uint64_t expected_size, layer_sink& sink,
                                layer_limits limits)
     : expected_digest_(std::move(expected_digest)),
       expected_size_(expected_size),
       decompressor_(make_sniffing_decompressor()),
-      extractor_(root_fd),
-      reader_(extractor_),
-      budget_(limits, root_fd) {}
+      sink_(sink),
+      reader_(sink_),
+      budget_(limits, sink.fs_fd()) {}
 
 result<std::unique_ptr<layer_unpacker>> layer_unpacker::create(digest expected_digest,
                                                                std::uint64_t expected_size,
                                                                std::string_view media_type,
-                                                               int root_fd, layer_limits limits) {
+                                                               layer_sink& sink, layer_limits limits) {
   if (auto c = compression_of_media_type(media_type); !c)
     return tl::unexpected(
         std::move(c.error()).context(fmt::format("layer {}", expected_digest.string())));
   return std::unique_ptr<layer_unpacker>(
-      new layer_unpacker(std::move(expected_digest), expected_size, root_fd, limits));
+      new layer_unpacker(std::move(expected_digest), expected_size, sink, limits));
 }
 
 tl::unexpected<error> layer_unpacker::poison(error e) {
@@ -118,7 +118,7 @@ result<layer_unpack_result> layer_unpacker::finish() {
 
   auto t2 = clock::now();
   if (auto r = reader_.finish(); !r) return poison(r.error());
-  if (auto r = extractor_.finish(); !r) return poison(r.error());
+  if (auto r = sink_.finish(); !r) return poison(r.error());
   extract_time_ += clock::now() - t2;
 
   auto t3 = clock::now();
@@ -130,7 +130,7 @@ result<layer_unpack_result> layer_unpacker::finish() {
       .compressed_size = consumed_,
       .uncompressed_size = uncompressed_,
       .detected = decompressor_->kind(),
-      .counts = extractor_.counts(),
+      .counts = sink_.counts(),
       .digest_time = std::chrono::duration_cast<std::chrono::nanoseconds>(digest_time_),
       .decompress_time = std::chrono::duration_cast<std::chrono::nanoseconds>(decompress_time_),
       .extract_time = std::chrono::duration_cast<std::chrono::nanoseconds>(extract_time_),

@@ -3,7 +3,7 @@
 //
 //   compressed bytes -> sha256 (the blob digest the manifest names)
 //                    -> decompressor -> sha256 (the diff_id the config names)
-//                                    -> tar_reader -> tar_extractor -> root dir
+//                                    -> tar_reader -> layer_sink (a dir, an EROFS image)
 //
 // Synchronous, blocking syscalls: run it on a worker thread, never on a
 // reactor thread. The network side feeds chunks of any size in order;
@@ -45,7 +45,7 @@
 #include "image/digest.hpp"
 #include "image/unpack/decompressor.hpp"
 #include "image/unpack/layer_limits.hpp"
-#include "image/unpack/tar_extractor.hpp"
+#include "image/unpack/layer_sink.hpp"
 #include "image/unpack/tar_reader.hpp"
 
 namespace ringcri::image {
@@ -65,12 +65,12 @@ struct layer_unpack_result {
 class layer_unpacker {
  public:
   // `expected_digest` and `expected_size` from the manifest's descriptor;
-  // `root_fd` the layer_writer's root (borrowed, O_RDONLY|O_DIRECTORY),
-  // whose filesystem `limits` are checked on. INVALID_ARGUMENT for a media
+  // `sink` the layer_writer's (borrowed), whose filesystem `limits` are
+  // checked on. INVALID_ARGUMENT for a media
   // type that is not a layer's.
   static result<std::unique_ptr<layer_unpacker>> create(digest expected_digest,
                                                         std::uint64_t expected_size,
-                                                        std::string_view media_type, int root_fd,
+                                                        std::string_view media_type, layer_sink& sink,
                                                         layer_limits limits = {});
 
   layer_unpacker(const layer_unpacker&) = delete;
@@ -93,7 +93,7 @@ class layer_unpacker {
   const digest& expected_digest() const { return expected_digest_; }
 
  private:
-  layer_unpacker(digest expected_digest, std::uint64_t expected_size, int root_fd,
+  layer_unpacker(digest expected_digest, std::uint64_t expected_size, layer_sink& sink,
                  layer_limits limits);
   tl::unexpected<error> poison(error e);
   // Hands decompressed tar bytes on: limits, the diff_id hash, the tar reader.
@@ -106,7 +106,7 @@ class layer_unpacker {
   sys::sha256 blob_hash_;
   sys::sha256 diff_hash_;
   std::unique_ptr<decompressor> decompressor_;
-  tar_extractor extractor_;
+  layer_sink& sink_;
   tar_reader reader_;
   layer_budget budget_;
   // What was wrong with the bytes, held back until the digest says

@@ -36,23 +36,13 @@
 #include <utility>
 #include <vector>
 
+#include "image/unpack/layer_sink.hpp"
 #include "image/unpack/tar_reader.hpp"
 #include "base/unique_fd.hpp"
 
 namespace ringcri::image {
 
-struct extract_counts {
-  std::uint64_t files = 0;
-  std::uint64_t directories = 0;
-  std::uint64_t symlinks = 0;
-  std::uint64_t hard_links = 0;
-  std::uint64_t devices = 0;  // char, block and fifo
-  std::uint64_t whiteouts = 0;
-  std::uint64_t opaque_dirs = 0;
-  std::uint64_t bytes = 0;  // file data written
-};
-
-class tar_extractor final : public tar_visitor {
+class tar_extractor final : public layer_sink {
  public:
   // `root_fd`: the layer's root, opened O_RDONLY | O_DIRECTORY (not O_PATH:
   // its own metadata and xattrs are set through it). Borrowed.
@@ -64,9 +54,10 @@ class tar_extractor final : public tar_visitor {
 
   // After the last entry: sets directory times (which creating their
   // contents changed).
-  result<void> finish();
+  result<void> finish() override;
 
-  const extract_counts& counts() const { return counts_; }
+  const extract_counts& counts() const override { return counts_; }
+  int fs_fd() const override { return root_fd_; }
 
  private:
   struct metadata {

@@ -13,6 +13,7 @@
 
 #include "extract_support.hpp"
 #include "image/unpack/layer_limits.hpp"
+#include "image/unpack/tar_extractor.hpp"
 
 using namespace ringcri;
 using namespace ringcri::image;
@@ -89,8 +90,9 @@ result<layer_unpack_result> unpack(const blob& b, const fs::path& root, std::siz
                                    std::optional<digest> expect = std::nullopt,
                                    std::optional<std::uint64_t> size = std::nullopt) {
   unique_fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  tar_extractor into(fd.get());
   auto u = layer_unpacker::create(expect.value_or(b.id), size.value_or(b.bytes.size()),
-                                  b.media_type, fd.get());
+                                  b.media_type, into);
   if (!u) return tl::unexpected(u.error());
   for (std::size_t at = 0; at < b.bytes.size(); at += chunk)
     if (auto r = (*u)->feed(bytes_of(std::string_view(b.bytes).substr(at, chunk))); !r)
@@ -101,7 +103,8 @@ result<layer_unpack_result> unpack(const blob& b, const fs::path& root, std::siz
 // Unpacks `b` into `root` in one feed, under `limits`.
 result<layer_unpack_result> unpack_with(const blob& b, const fs::path& root, layer_limits limits) {
   unique_fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get(), limits);
+  tar_extractor into(fd.get());
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, into, limits);
   if (!u) return tl::unexpected(u.error());
   if (auto r = (*u)->feed(bytes_of(b.bytes)); !r) return tl::unexpected(r.error());
   return (*u)->finish();
@@ -202,7 +205,8 @@ TEST_CASE("an unknown media type is refused before any byte", "[unpacker]") {
   temp_dir t;
   unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   auto id = sha256_of(bytes_of("x"));
-  auto u = layer_unpacker::create(id, 1, "application/vnd.oci.image.config.v1+json", fd.get());
+  tar_extractor into(fd.get());
+  auto u = layer_unpacker::create(id, 1, "application/vnd.oci.image.config.v1+json", into);
   REQUIRE_FALSE(u);
   CHECK(u.error().kind() == error_kind::invalid_argument);
   CHECK_THAT(u.error().message(), Catch::Contains("\"application/vnd.oci.image.config.v1+json\""));
@@ -234,7 +238,8 @@ TEST_CASE(
   blob b = make_blob(packed, oci_gzip);  // the digest of the corrupt bytes
   temp_dir t;
   unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get());
+  tar_extractor into(fd.get());
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, into);
   REQUIRE(u);
   // Every byte is taken: whether the bytes are to blame waits for the digest.
   in_chunks(b.bytes, 1000, [&](auto piece) { REQUIRE((*u)->feed(piece)); });
@@ -276,7 +281,8 @@ TEST_CASE(
   unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   layer_limits limits;
   limits.max_bytes = 1 << 20;
-  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get(), limits);
+  tar_extractor into(fd.get());
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, into, limits);
   REQUIRE(u);
   result<void> r;
   for (std::size_t at = 0; at < b.bytes.size() && r; at += 4096)
@@ -302,7 +308,8 @@ TEST_CASE(
   unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   layer_limits limits;
   limits.min_free_bytes = std::uint64_t{1} << 62;  // more than any disk here has
-  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get(), limits);
+  tar_extractor into(fd.get());
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, into, limits);
   REQUIRE(u);
   auto r = (*u)->feed(bytes_of(b.bytes));
   REQUIRE_FALSE(r);
@@ -353,7 +360,8 @@ TEST_CASE("a broken download resumes at consumed() with the same unpacker", "[un
   blob b = make_blob(gzip(tar), oci_gzip);
   temp_dir t;
   unique_fd fd(::open(t.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, fd.get());
+  tar_extractor into(fd.get());
+  auto u = layer_unpacker::create(b.id, b.bytes.size(), b.media_type, into);
   REQUIRE(u);
   // The first response dies after 12345 bytes, mid-chunk.
   std::string_view all = b.bytes;
