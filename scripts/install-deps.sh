@@ -22,6 +22,8 @@ packages=(
   nftables
   # tests
   util-linux procps python3
+  # fsck.erofs checks every EROFS layer image the tests write
+  erofs-utils
   # test fixtures (tests/fixtures: registries on loopback, test images)
   docker-registry skopeo umoci busybox-static zstd openssl apache2-utils curl
   python3-jwt python3-cryptography
