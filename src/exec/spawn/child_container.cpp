@@ -87,17 +87,23 @@ result<exec_args> set_up_container(const container_spec& spec, const stdio_fds& 
     if (!tree) return tl::unexpected(tree.error());
     sources.push_back(std::move(*tree));
   }
+  // The rootfs: the overlay the caller made ahead, attached below, or one
+  // mounted there (always so for idmapped layers, which live in the
+  // container's mount namespace only: taken here, in the host's).
+  if (rootfs_mount >= 0 && *userns)
+    return fail(error_kind::invalid_argument, "a rootfs made ahead cannot have idmapped layers");
+  std::vector<idmapped_lower> idmapped;
+  if (*userns) {
+    auto lowers = open_idmapped_lowers(spec.rootfs, userns->get());
+    if (!lowers) return tl::unexpected(lowers.error());
+    idmapped = std::move(*lowers);
+  }
   if (mount_base >= 0)
     if (auto r = enter_mount_base(mount_base); !r) return tl::unexpected(r.error());
   if (::mount("", "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rslave");
-  // The rootfs: the overlay the caller made ahead, attached here, or one
-  // mounted now (always so for idmapped layers, which live in this
-  // mount namespace only).
-  if (rootfs_mount >= 0 && *userns)
-    return fail(error_kind::invalid_argument, "a rootfs made ahead cannot have idmapped layers");
   auto rootfs = rootfs_mount >= 0 ? attach_overlay(rootfs_mount, spec.rootfs.target)
-                                  : mount_overlay(spec.rootfs, userns->get());
+                                  : mount_overlay(spec.rootfs, std::move(idmapped));
   if (!rootfs) return tl::unexpected(rootfs.error());
   if (rootfs_mount >= 0) ::close(rootfs_mount);
   unique_fd root(::open(spec.rootfs.target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

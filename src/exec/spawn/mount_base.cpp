@@ -24,16 +24,22 @@ using namespace spawn_detail;
 
 namespace {
 
-// The child's part: its new namespace made private, the holds unmounted.
+// The child's part: its new namespace made private, the holds and the
+// image layers unmounted.
 result<void> trim_namespace() {
   if (::mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
     return fail_errno(errno, "make \"/\" rprivate");
   auto mounts = cgroups::read_mountinfo();
   if (!mounts) return tl::unexpected(std::move(mounts.error()));
-  // The namespace holds: file system type nsfs.
+  // The namespace holds: file system type nsfs. The layers mounted as
+  // EROFS images: a container takes its lowers in the host's namespace
+  // (the overlay made by the daemon, idmapped lowers opened before the
+  // child joins the base), and a layer removed later must not stay in
+  // use here, its image's space held, until the keeper ends.
   std::vector<std::string> holds;
   for (auto& m : *mounts)
-    if (m.fstype == "nsfs") holds.push_back(std::move(m.mount_point));
+    if (m.fstype == "nsfs" || (m.fstype == "erofs" && m.mount_point != "/"))
+      holds.push_back(std::move(m.mount_point));
   // Last mounted first: one stacked on another goes before it.
   for (auto it = holds.rbegin(); it != holds.rend(); ++it)
     if (::umount2(it->c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)

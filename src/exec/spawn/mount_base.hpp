@@ -10,11 +10,12 @@
 // pods a clone copied thousands of mounts.
 //
 // The base is a copy of the host's namespace made once, when the keeper
-// starts: private (nothing mounted on the host later propagates into it)
-// and without the bind mounts that hold namespaces. A container's child
+// starts: private (nothing mounted on the host later propagates into it),
+// without the bind mounts that hold namespaces and without EROFS mounts
+// (the image layers, taken from the host's namespace). A container's child
 // joins it and unshares a copy of that (enter_mount_base). What the child
 // still reaches by path afterwards is what the node had when the keeper
-// started: its rootfs directory, image layers, the host's /dev nodes.
+// started: its rootfs directory, directory layers, the host's /dev nodes.
 // Everything else it takes from the host is taken before: the pod's
 // namespaces are joined, and every bind source cloned (open_tree), in the
 // host's namespace.

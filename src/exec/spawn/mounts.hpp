@@ -13,11 +13,25 @@
 
 namespace ringcri::exec::spawn_detail {
 
+// A lower layer idmapped through a pod's user namespace, detached.
+struct idmapped_lower {
+  std::string path;  // the layer's path, where the tree is attached
+  unique_fd tree;
+};
+
+// The rootfs's lower layers idmapped through `userns_fd`, one tree per
+// path (an image may list a layer twice). Taken in the host's mount
+// namespace, where the layers are mounted (an EROFS layer mounted after
+// the mount base was made is not in the base), before the child joins
+// the base.
+result<std::vector<idmapped_lower>> open_idmapped_lowers(const rootfs_spec& rootfs, int userns_fd);
+
 // lowerdir=top:...:bottom,upperdir,workdir on rootfs.target; through
 // fsopen/fsconfig("lowerdir+") when the option string exceeds a page.
-// With a user namespace (userns_fd >= 0) the lower layers are first
-// idmapped through it, each mounted over itself.
-result<void> mount_overlay(const rootfs_spec& rootfs, int userns_fd = -1);
+// `idmapped` (open_idmapped_lowers) are first each attached over their
+// layer's path, in this mount namespace only, so the overlay reads the
+// layers through them.
+result<void> mount_overlay(const rootfs_spec& rootfs, std::vector<idmapped_lower> idmapped = {});
 
 // Attaches an overlay made by make_detached_overlay (spawn.hpp) on
 // `target`, in the caller's mount namespace.

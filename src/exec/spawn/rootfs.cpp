@@ -42,34 +42,34 @@ result<void> attach_overlay(int mount_fd, const std::string& target) {
   return {};
 }
 
-result<void> idmap_lowers(const rootfs_spec& rootfs, int userns_fd) {
-  std::vector<const std::string*> done;
+result<std::vector<idmapped_lower>> open_idmapped_lowers(const rootfs_spec& rootfs, int userns_fd) {
+  std::vector<idmapped_lower> out;
   for (const std::string& lower : rootfs.lowers) {
-    // An image may list one layer twice: it is idmapped once.
     bool seen = false;
-    for (const std::string* d : done) seen = seen || *d == lower;
+    for (const idmapped_lower& d : out) seen = seen || d.path == lower;
     if (seen) continue;
     auto tree = sys::open_idmapped_tree(lower.c_str(), userns_fd, false);
     if (!tree)
       return tl::unexpected(std::move(tree.error()).context("idmap a layer of the rootfs"));
-    if (::move_mount(tree->get(), "", AT_FDCWD, lower.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
-      return fail_errno(errno,
-                        fmt::format("idmap a layer of the rootfs: attach it on \"{}\"", lower));
-    done.push_back(&lower);
+    out.push_back({lower, std::move(*tree)});
   }
-  return {};
+  return out;
 }
 
-result<void> mount_overlay(const rootfs_spec& rootfs, int userns_fd) {
+result<void> mount_overlay(const rootfs_spec& rootfs, std::vector<idmapped_lower> idmapped) {
   if (rootfs.lowers.empty())
     return fail(error_kind::invalid_argument, "mount overlay: no lower layers");
-  // Each layer idmapped over itself, in this mount namespace only ("/" is
+  // Each idmapped layer over itself, in this mount namespace only ("/" is
   // rslave by now): overlayfs takes idmapped lowers (Linux 5.19+) and
   // reads through them, so the image's files show up owned by the pod's
   // ids and no layer is ever chowned. The upper and work dirs cannot be
   // idmapped; they belong to the mapped root (CreateContainer).
-  if (userns_fd >= 0)
-    if (auto r = idmap_lowers(rootfs, userns_fd); !r) return r;
+  for (idmapped_lower& l : idmapped) {
+    if (::move_mount(l.tree.get(), "", AT_FDCWD, l.path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return fail_errno(errno,
+                        fmt::format("idmap a layer of the rootfs: attach it on \"{}\"", l.path));
+    l.tree.reset();
+  }
   std::string data = "lowerdir=";
   for (size_t i = 0; i < rootfs.lowers.size(); ++i) {
     if (i > 0) data += ':';
