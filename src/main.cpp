@@ -97,22 +97,26 @@ int serve(const config& cfg) {
     spdlog::critical("msg=\"cannot open the record store\" error=\"{}\"", store.error().message());
     return 1;
   }
-  auto layers = ringcri::image::open_layer_store(cfg.root_dir);
-  if (!layers) {
-    spdlog::critical("msg=\"cannot open the layer store\" error=\"{}\"", layers.error().message());
+  auto opened = ringcri::image::open_layer_store(
+      cfg.root_dir, *ringcri::image::parse_layer_store_kind(cfg.image.layer_store));
+  if (!opened) {
+    spdlog::critical("msg=\"cannot open the layer store\" error=\"{}\"", opened.error().message());
     return 1;
   }
+  spdlog::info("msg=\"layer store\" kind={} why=\"{}\"", ringcri::image::to_string(opened->kind),
+               opened->why.empty() ? "image.layer_store says so" : opened->why);
+  auto layers = std::move(opened->store);
   ringcri::image::pull_options pull_options;
   pull_options.limits.max_bytes = cfg.image.max_layer_bytes;
   pull_options.limits.min_free_bytes = cfg.image.min_free_bytes;
   pull_options.progress_timeout = std::chrono::seconds(cfg.image.pull_progress_timeout_seconds);
   ringcri::image::puller puller({.config_path = cfg.registry.config_path,
                                  .max_concurrent_downloads = cfg.registry.max_concurrent_downloads},
-                                **layers, pull_options);
+                                *layers, pull_options);
   ringcri::cri::runtime_state state;
   ringcri::cri::image_index images;
   ringcri::reactor::reactor_pool pool({.threads = cfg.cores, .pin = true, .ring = {}});
-  ringcri::cri::context ctx(cfg, pool, state, **store, images, **layers, puller);
+  ringcri::cri::context ctx(cfg, pool, state, **store, images, *layers, puller);
   if (auto ok = ringcri::cri::restore(ctx); !ok) {
     spdlog::critical("msg=\"cannot restore state\" error=\"{}\"", ok.error().message());
     return 1;

@@ -172,7 +172,7 @@ result<void> read_image(const toml::node& node, const std::string& origin,
     return fail(error_kind::invalid_argument,
                 fmt::format("{}: key 'image' must be a table", origin));
   static constexpr std::array known = {"max_layer_bytes", "min_free_bytes",
-                                       "pull_progress_timeout"};
+                                       "pull_progress_timeout", "layer_store"};
   for (const auto& [key, value] : *t) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end())
       return fail(error_kind::invalid_argument,
@@ -195,6 +195,14 @@ result<void> read_image(const toml::node& node, const std::string& origin,
                       "duration such as \"90s\", \"5m\" or \"1m30s\" (0: no timeout)",
                       origin));
     image.pull_progress_timeout_seconds = static_cast<std::uint32_t>(*seconds);
+  }
+  if (auto n = t->get("layer_store")) {
+    auto str = n->as_string();
+    if (!str || (str->get() != "auto" && str->get() != "dir" && str->get() != "erofs"))
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'image.layer_store' must be \"auto\", \"dir\" or \"erofs\"",
+                              origin));
+    image.layer_store = str->get();
   }
   return {};
 }

@@ -47,6 +47,10 @@ struct image_pull_config {
   // as kubelet's --image-pull-progress-deadline; 0: never. In the file:
   // seconds, or a duration string ("90s", "5m", "1m30s", "1h").
   std::uint32_t pull_progress_timeout_seconds = 60;
+  // Where layers are kept: "erofs" (an EROFS image file per layer, mounted
+  // from the file: Linux 6.12+), "dir" (a directory per layer) or "auto"
+  // (erofs where the kernel can, else dir).
+  std::string layer_store = "auto";
 };
 
 // Pod networking: the CNI network list is the first file by name in

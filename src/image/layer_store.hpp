@@ -22,6 +22,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -63,10 +66,29 @@ class layer_store {
   virtual result<std::vector<digest>> list() = 0;
   // Every committed layer (for ImageFsInfo).
   virtual result<layer_usage> usage() = 0;
+  // Where the layers are kept (ImageFsInfo's mount point).
+  virtual const std::filesystem::path& dir() const = 0;
 };
 
-// The node's layer store under <root> (today the directory store,
-// <root>/layers), with what a crashed writer left behind swept.
-result<std::unique_ptr<layer_store>> open_layer_store(const std::filesystem::path& root);
+enum class layer_store_kind {
+  automatic,  // erofs where the kernel mounts an EROFS image from a file, else dir
+  dir,        // a directory per layer (dir_layer_store.hpp)
+  erofs,      // an EROFS image file per layer (erofs_layer_store.hpp)
+};
+
+// "auto", "dir", "erofs" (the config's image.layer_store).
+std::optional<layer_store_kind> parse_layer_store_kind(std::string_view text);
+std::string_view to_string(layer_store_kind kind);
+
+struct opened_layer_store {
+  std::unique_ptr<layer_store> store;
+  layer_store_kind kind = layer_store_kind::dir;  // the one opened, never automatic
+  std::string why;  // for automatic: why this one
+};
+
+// The node's layer store under <root>, with what a crashed writer left
+// behind swept.
+result<opened_layer_store> open_layer_store(const std::filesystem::path& root,
+                                            layer_store_kind kind = layer_store_kind::automatic);
 
 }  // namespace ringcri::image

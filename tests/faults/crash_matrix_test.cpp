@@ -309,7 +309,7 @@ void run_point(const std::string& point) {
     auto layers_before = [&] {
       std::set<std::string> names;
       std::error_code ec;
-      for (const auto& e : fs::directory_iterator(w.f.daemon.root() / "layers" / "sha256", ec))
+      for (const auto& e : fs::directory_iterator(w.f.daemon.layers_dir() / "sha256", ec))
         names.insert(e.path().filename());
       return names;
     };

@@ -89,7 +89,7 @@ TEST_CASE("reactor-spins-after-sigterm: the root deleted under the daemon, then 
   runtime_fixture f;
   auto pc = f.run_pod_with("spin", {"sleep", "1000"});
   // Removed as an operator's rm -rf would, except what is mounted there.
-  for (const char* dir : {"meta", "layers", "images"}) {
+  for (const char* dir : {"meta", "layers", "erofs", "images"}) {
     std::error_code ec;
     fs::remove_all(f.daemon.root() / dir, ec);
   }

@@ -198,7 +198,7 @@ TEST_CASE("ImageFsInfo names the layer filesystem, as crictl checks before every
   REQUIRE(client.image_call(&v1::ImageService::Stub::ImageFsInfo, v1::ImageFsInfoRequest{}, &resp).ok());
   REQUIRE(resp.image_filesystems_size() == 1);
   const auto& fs0 = resp.image_filesystems(0);
-  CHECK(fs0.fs_id().mountpoint() == (daemon.root() / "layers").string());
+  CHECK(fs0.fs_id().mountpoint() == daemon.layers_dir().string());
   CHECK(fs::is_directory(fs0.fs_id().mountpoint()));
   CHECK(fs0.used_bytes().value() == 0);  // no layers yet; images_test checks it grows
   CHECK(fs0.timestamp() > 0);

@@ -152,7 +152,12 @@ void ringcri_process::start() {
   // node's ringcri.toml, nor its CNI network (pods get loopback only).
   if (std::find(extra_.begin(), extra_.end(), "--config") == extra_.end()) {
     std::filesystem::create_directories(dir() / "net.d");
-    std::ofstream(dir() / "ringcri.toml") << "[cni]\nconf_dir = \"" << (dir() / "net.d").string() << "\"\n";
+    std::ofstream config(dir() / "ringcri.toml");
+    config << "[cni]\nconf_dir = \"" << (dir() / "net.d").string() << "\"\n";
+    // The layer store a test suite runs on (meson runs the image tests on
+    // each); unset: the daemon's default.
+    if (const char* store = std::getenv("RINGCRI_LAYER_STORE"))
+      config << "[image]\nlayer_store = \"" << store << "\"\n";
     args.push_back("--config");
     args.push_back((dir() / "ringcri.toml").string());
   }
@@ -169,6 +174,25 @@ void ringcri_process::start() {
   pid_ = spawn_ringcri(args, stderr_fd_, env_).first;
   if (!wait_for_log("msg=\"serving\""))
     throw std::runtime_error("ringcri did not start serving; its log:\n" + log());
+}
+
+std::string ringcri_process::layer_store() const {
+  const std::string text = log();
+  const std::string key = "msg=\"layer store\" kind=";
+  auto at = text.rfind(key);
+  if (at == std::string::npos) throw std::runtime_error("the daemon's log names no layer store");
+  at += key.size();
+  return text.substr(at, text.find(' ', at) - at);
+}
+
+std::filesystem::path ringcri_process::layers_dir() const {
+  return root() / (layer_store() == "erofs" ? "erofs" : "layers");
+}
+
+std::filesystem::path ringcri_process::layer_path(const std::string& diff_id) const {
+  const std::string hex = diff_id.substr(diff_id.find(':') + 1);
+  const bool erofs = layer_store() == "erofs";
+  return layers_dir() / "sha256" / (erofs ? hex + ".erofs" : hex);
 }
 
 std::string ringcri_process::log() const {

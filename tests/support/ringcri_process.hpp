@@ -34,6 +34,13 @@ class ringcri_process {
   pid_t pid() const { return pid_; }
   // What the daemon logged since it was last started.
   std::string log() const;
+  // The layer store the daemon opened, as its log says ("erofs" or "dir"),
+  // its directory (ImageFsInfo's mount point), where it keeps a committed
+  // layer (by "sha256:..." diff id) and where the layers being written are.
+  std::string layer_store() const;
+  std::filesystem::path layers_dir() const;
+  std::filesystem::path layer_path(const std::string& diff_id) const;
+  std::filesystem::path layers_tmp() const { return layers_dir() / "tmp"; }
 
   // SIGTERM, wait; returns the wait status.
   int stop();

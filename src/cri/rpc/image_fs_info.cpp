@@ -6,9 +6,11 @@
 
 namespace ringcri::cri::rpc {
 
-// The image filesystem is where layers are unpacked: <root>/layers.
+// The image filesystem is where the layer store keeps layers:
+// <root>/erofs (an image file per layer) or <root>/layers (a directory per
+// layer).
 task<result<void>> image_fs_info(context& ctx, const v1::ImageFsInfoRequest&, v1::ImageFsInfoResponse& resp) {
-  auto dir = ctx.cfg.root_dir / "layers";
+  const std::filesystem::path& dir = ctx.layers.dir();
   auto used = co_await reactor::run_blocking([&ctx] { return ctx.layers.usage(); });
   if (!used) co_return tl::unexpected(std::move(used.error()).context("ImageFsInfo"));
   auto* fs = resp.add_image_filesystems();

@@ -272,10 +272,4 @@ void dir_layer_store::discard(const std::string& tmp_name) {
   (void)sys::remove_tree(tmp_fd_.get(), tmp_name);
 }
 
-result<std::unique_ptr<layer_store>> open_layer_store(const std::filesystem::path& root) {
-  auto store = dir_layer_store::open(root);
-  if (!store) return tl::unexpected(std::move(store.error()));
-  return std::unique_ptr<layer_store>(std::move(*store));
-}
-
 }  // namespace ringcri::image

@@ -34,6 +34,7 @@ class dir_layer_store final : public layer_store {
   result<void> remove(const digest& diff_id) override;
   result<std::vector<digest>> list() override;
   result<layer_usage> usage() override;
+  const std::filesystem::path& dir() const override { return layers_; }
 
   // Deletes a tmp dir (what an aborted writer calls).
   void discard(const std::string& tmp_name);

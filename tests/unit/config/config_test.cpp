@@ -247,6 +247,7 @@ TEST_CASE("[image] defaults: 16 GiB a layer, 512 MiB kept free, 60 s without pro
   CHECK(c->image.max_layer_bytes == std::uint64_t{16} << 30);
   CHECK(c->image.min_free_bytes == std::uint64_t{512} << 20);
   CHECK(c->image.pull_progress_timeout_seconds == 60);
+  CHECK(c->image.layer_store == "auto");
 }
 
 TEST_CASE("[image] keys override their defaults; the timeout takes seconds or a duration") {
@@ -255,9 +256,11 @@ TEST_CASE("[image] keys override their defaults; the timeout takes seconds or a 
 max_layer_bytes = 1_048_576
 min_free_bytes = 0
 pull_progress_timeout = 5
+layer_store = "dir"
 )",
                          "t.toml");
   REQUIRE(c);
+  CHECK(c->image.layer_store == "dir");
   CHECK(c->image.max_layer_bytes == 1'048'576);
   CHECK(c->image.min_free_bytes == 0);
   CHECK(c->image.pull_progress_timeout_seconds == 5);
@@ -297,6 +300,10 @@ TEST_CASE("[image] errors name the file and the key") {
        "i.toml: key 'image.pull_progress_timeout' " + timeout_words},
       {"[image]\npull_progress_timeout = true",
        "i.toml: key 'image.pull_progress_timeout' " + timeout_words},
+      {"[image]\nlayer_store = \"zfs\"",
+       "i.toml: key 'image.layer_store' must be \"auto\", \"dir\" or \"erofs\""},
+      {"[image]\nlayer_store = 1",
+       "i.toml: key 'image.layer_store' must be \"auto\", \"dir\" or \"erofs\""},
   };
   for (const auto& [text, message] : cases) {
     INFO(text);
