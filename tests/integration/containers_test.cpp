@@ -241,7 +241,7 @@ TEST_CASE("bad input is refused naming the thing at fault, and leaves nothing be
   auto pod_config = f.pod_config("bad");
   std::string pod;
   REQUIRE(f.run_pod(pod_config, &pod).ok());
-  auto mounts_before = mounts_under(f.daemon.dir().string());
+  auto mounts_before = f.pod_mounts();
   std::string id;
 
   auto missing_image = f.container_config("c1", {"true"}, registry().host() + "/nosuch:1");
@@ -273,7 +273,7 @@ TEST_CASE("bad input is refused naming the thing at fault, and leaves nothing be
   CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
 
   CHECK(f.container_count() == 0);
-  CHECK(mounts_under(f.daemon.dir().string()) == mounts_before);
+  CHECK(f.pod_mounts() == mounts_before);
   std::error_code ec;
   CHECK((fs::is_empty(f.daemon.root() / "containers", ec) || !fs::exists(f.daemon.root() / "containers")));
   // The pod's cgroup is there, with no container cgroup left inside.

@@ -331,14 +331,19 @@ struct runtime_fixture {
     return static_cast<std::size_t>(resp.containers_size());
   }
 
-  // Nothing of ringcri's is left: no mount (but the layers of images it
-  // still holds, mounted once for the node), no cgroup, no pod or
-  // container dir.
-  void check_nothing_left() {
+  // The daemon's mounts but its layers' (an EROFS layer is mounted once
+  // for the node while its image is there): what pods and containers hold.
+  std::vector<std::string> pod_mounts() const {
     auto mounts = mounts_under(daemon.dir().string());
     const std::string layers = (daemon.layers_dir() / "mnt").string() + "/";
     std::erase_if(mounts, [&](const std::string& line) { return line.find(layers) != std::string::npos; });
-    CHECK(mounts == std::vector<std::string>{});
+    return mounts;
+  }
+
+  // Nothing of ringcri's is left: no mount (but the layers of images it
+  // still holds), no cgroup, no pod or container dir.
+  void check_nothing_left() {
+    CHECK(pod_mounts() == std::vector<std::string>{});
     CHECK(cgroups_named("ringcri").empty());
     std::error_code ec;
     CHECK((fs::is_empty(daemon.root() / "containers", ec) || !fs::exists(daemon.root() / "containers")));
