@@ -372,6 +372,7 @@ result<void> erofs_writer::output::append(std::span<const std::byte> bytes) {
   if (buffer_.empty() && bytes.size() >= buffer_capacity) {
     if (auto r = write_at(fd_, bytes, flushed_); !r) return r;
     flushed_ += bytes.size();
+    start_writeback();
     return {};
   }
   while (!bytes.empty()) {
@@ -407,7 +408,20 @@ result<void> erofs_writer::output::flush() {
   if (auto r = write_at(fd_, buffer_, flushed_); !r) return r;
   flushed_ += buffer_.size();
   buffer_.clear();
+  start_writeback();
   return {};
+}
+
+// The disk writes start as the image grows, a few MiB at a time, not all
+// at the fsync that commits the layer: that one then waits for the tail
+// only, and the writes overlap the fetch. Advisory: an fd that cannot
+// (a memfd) just does not.
+void erofs_writer::output::start_writeback() {
+  constexpr std::uint64_t step = std::uint64_t{4} << 20;
+  if (flushed_ - writeback_from_ < step) return;
+  ::sync_file_range(fd_, static_cast<off64_t>(writeback_from_),
+                    static_cast<off64_t>(flushed_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = flushed_;
 }
 
 // --- entries ----------------------------------------------------------------

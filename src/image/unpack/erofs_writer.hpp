@@ -94,8 +94,11 @@ class erofs_writer final : public layer_sink {
     std::uint64_t offset() const { return flushed_ + buffer_.size(); }
 
    private:
+    void start_writeback();
+
     int fd_;
     std::uint64_t flushed_;  // where buffer_[0] goes
+    std::uint64_t writeback_from_ = 0;  // bytes before this: writeback started
     std::vector<std::byte> buffer_;
   };
 
