@@ -8,6 +8,10 @@
 //   bench_compare [--pods N] [--density-pods N] [--density-scale N]
 //                 [--density-scale-concurrency C] [--out DIR]
 //                 [--only ringcri|containerd-crun|containerd-runc|containerd]
+//                 [--layer-store auto|erofs|dir]
+//
+// --layer-store: ringcri's image.layer_store for the run (default: its
+// own default, auto); the table names the store the daemon opened.
 //
 // --density-scale N (default 0, none): after the suite, each runtime also
 // starts N pods, C at a time (default 20), on the host network and then on
@@ -63,6 +67,7 @@ struct options {
   int density_scale = 0, density_scale_concurrency = 20;
   fs::path out = "bench-results";
   std::string only;
+  std::string layer_store;
   // Another runtime, already running:
   std::string socket, registry, name = "runtime", processes, sandbox_image;
   bool cni = true;
@@ -88,6 +93,8 @@ options parse(int argc, char** argv) {
       o.out = value();
     else if (a == "--only")
       o.only = value();
+    else if (a == "--layer-store")
+      o.layer_store = value();
     else if (a == "--socket")
       o.socket = value();
     else if (a == "--registry")
@@ -246,14 +253,20 @@ int main(int argc, char** argv) try {
   std::vector<std::string> not_measured;
   if (o.only.empty() || o.only == "ringcri") {
     throw_if_interrupted();
-    std::ofstream(work.path() / "ringcri.toml")
-        << "[cni]\nconf_dir = \""
-        << (config.cni ? work.path() / "net.d" : work.path() / "none").string() << "\"\n";
+    {
+      std::ofstream toml(work.path() / "ringcri.toml");
+      toml << "[cni]\nconf_dir = \""
+           << (config.cni ? work.path() / "net.d" : work.path() / "none").string() << "\"\n";
+      if (!o.layer_store.empty()) toml << "[image]\nlayer_store = \"" << o.layer_store << "\"\n";
+    }
     new_cgroups remove_parent_cgroups("ringcri");  // after the daemon and its pods
     ringcri_process daemon({"--config", (work.path() / "ringcri.toml").string()});
     kill_on_interrupt stop_it(daemon.pid(), "ringcri");
     std::string out = shell_output(ringcri_binary() + " --version");
-    runs.push_back(measure("ringcri", "ringcri " + out.substr(0, out.find('\n')), daemon.socket(),
+    runs.push_back(measure("ringcri",
+                           "ringcri " + out.substr(0, out.find('\n')) + ", layer store " +
+                               daemon.layer_store(),
+                           daemon.socket(),
                            daemon.dir().string(), config,
                            [&] { std::ofstream(o.out / "ringcri.log") << daemon.log(); }));
   }

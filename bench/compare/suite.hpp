@@ -53,7 +53,10 @@ struct scale_result {
 
 struct suite_results {
   suite_config workload;                 // what was run
-  std::map<std::string, double> pull_s;  // image -> median cold pull
+  // image -> its pull into a store without it: the first (the runtime's
+  // disk never held it) and the median of the repeats (removed in between,
+  // so the runtime deletes and writes the same files again).
+  std::map<std::string, double> pull_first_s, pull_repeat_s;
   // "host/RunPodSandbox", "cni/end to end", "ExecSync true", ...
   std::map<std::string, samples> steps;
   double density_wall_s = 0;
