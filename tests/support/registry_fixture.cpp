@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <stdexcept>
 
 namespace ringcri::testing {
@@ -43,7 +45,16 @@ registry_fixture::registry_fixture(const std::string& kind, const std::string& i
   std::string cmd = (images.empty() ? "" : "IMAGES=" + images + " ") + fixtures + "/images.sh " +
                     (reg / "registry.env").string() + " " + (dir_.path() / "images").string() + " >" +
                     (dir_.path() / "images.log").string() + " 2>&1";
-  if (run_shell(cmd) != 0) throw std::runtime_error("images.sh failed; see " + (dir_.path() / "images.log").string());
+  if (run_shell(cmd) != 0) {
+    // A constructor that throws runs no destructor: the registry is
+    // stopped here, or it outlives the test. Its dir goes with the
+    // members, so the log is in the message.
+    stop();
+    std::ifstream log(dir_.path() / "images.log");
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    if (text.size() > 4000) text = "..." + text.substr(text.size() - 4000);
+    throw std::runtime_error("images.sh failed:\n" + text);
+  }
   images_json_ = dir_.path() / "images" / "images.json";
   std::ifstream in(images_json_);
   images_ = nlohmann::json::parse(in);
