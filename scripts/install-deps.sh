@@ -15,6 +15,8 @@ packages=(
   libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libcap-dev libssl-dev zlib1g-dev libzstd-dev libisal-dev libdeflate-dev
   libcurl4-openssl-dev libwslay-dev libhttp-parser-dev libmnl-dev libnftnl-dev
+  # sd_notify: the daemon tells systemd when it serves and when it stops
+  libsystemd-dev
   # pod networking: the CNI plugins (bridge, host-local, portmap...) and
   # what they call
   containernetworking-plugins iproute2 iptables

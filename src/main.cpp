@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -204,10 +205,14 @@ int serve(const config& cfg) {
     return 1;
   }
   spdlog::info("msg=\"serving\" socket={}", cfg.socket_path().string());
+  // Under systemd (Type=notify, etc/systemd/ringcri.service): started once
+  // the socket answers. Without NOTIFY_SOCKET, nothing.
+  sd_notifyf(0, "READY=1\nSTATUS=serving the CRI on %s", cfg.socket_path().c_str());
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("msg=\"stopping\" signal={}", strsignal(sig));
+  sd_notify(0, "STOPPING=1\nSTATUS=stopping; the keeper and its containers keep running");
   // Calls in flight get a grace to finish (they need the reactors), open
   // exec, attach and port-forward sessions end (an exec is killed; they
   // need the keeper until they have). Then the keeper link closes, which

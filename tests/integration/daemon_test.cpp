@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,4 +126,57 @@ TEST_CASE("cgroup_favordynmods = false leaves the cgroup hierarchies alone") {
   ringcri_process d({"--config", file.string()});
   CHECK_THAT(d.log(), Catch::Contains("favordynmods left as the node has it") &&
                           !Catch::Contains("favordynmods switched on"));
+}
+
+TEST_CASE("under systemd the daemon says READY=1 once it serves and STOPPING=1 when it stops") {
+  // What systemd's NOTIFY_SOCKET is: a unix datagram socket; the sender's
+  // pid comes with each message (SCM_CREDENTIALS), as systemd checks it.
+  temp_dir dir;
+  const std::string path = (dir.path() / "notify").string();
+  int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(sock >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int on = 1;
+  REQUIRE(::setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0);
+  timeval wait{10, 0};
+  REQUIRE(::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) == 0);
+
+  struct message {
+    std::string text;
+    pid_t from = 0;
+  };
+  auto receive = [&] {
+    char buf[4096];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    message out;
+    ssize_t n = ::recvmsg(sock, &msg, 0);
+    if (n < 0) return out;
+    out.text.assign(buf, static_cast<std::size_t>(n));
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+        out.from = reinterpret_cast<ucred*>(CMSG_DATA(c))->pid;
+    return out;
+  };
+
+  ringcri_process d({}, {"NOTIFY_SOCKET=" + path});
+  message ready = receive();
+  CHECK_THAT(ready.text, Catch::Contains("READY=1") &&
+                             Catch::Contains("STATUS=serving the CRI on " + d.socket().string()));
+  const pid_t daemon_pid = d.pid();
+  CHECK(ready.from == daemon_pid);
+  int status = d.stop();
+  CHECK(WIFEXITED(status));
+  message stopping = receive();
+  CHECK_THAT(stopping.text, Catch::Contains("STOPPING=1"));
+  CHECK(stopping.from == daemon_pid);
+  ::close(sock);
 }
