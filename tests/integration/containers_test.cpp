@@ -4,6 +4,7 @@
 // exit codes, the cgroup trees and /proc/self/mountinfo.
 
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -767,4 +768,55 @@ TEST_CASE("GetContainerEvents streams every pod and container lifecycle step") {
   auto ended = reader->Finish();
   INFO(ended.error_message());
   CHECK(ended.ok());
+}
+
+TEST_CASE("the mount base containers are cloned from holds no EROFS mount of the host's") {
+  // A layer removed later must not stay mounted (its image allocated) in
+  // the namespace the keeper made when it started.
+  if (shell_output("command -v mkfs.erofs").empty()) {
+    WARN("SKIP: no mkfs.erofs (erofs-utils) on this machine");
+    return;
+  }
+  temp_dir dir;
+  fs::create_directories(dir.path() / "tree/d");
+  fs::create_directories(dir.path() / "mnt");
+  std::ofstream(dir.path() / "tree/d/f") << "x";
+  int status = 0;
+  shell_output("mkfs.erofs " + (dir.path() / "img").string() + " " + (dir.path() / "tree").string() +
+                   " 2>&1",
+               &status);
+  REQUIRE(status == 0);
+  const std::string point = (dir.path() / "mnt").string();
+  REQUIRE(::mount((dir.path() / "img").c_str(), point.c_str(), "erofs", MS_RDONLY, nullptr) == 0);
+  struct unmount {
+    std::string point;
+    ~unmount() { ::umount2(point.c_str(), MNT_DETACH); }
+  } unmount_it{point};
+  REQUIRE(!mounts_under(point).empty());
+
+  ringcri_process d;  // its keeper starts now, with the image mounted
+  pid_t keeper = 0;
+  for (int i = 0; i < 500 && keeper <= 0; ++i) {
+    std::ifstream lock(d.state() / "keeper.lock");
+    lock >> keeper;
+    if (keeper <= 0) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(keeper > 0);
+  // The base: the keeper's fd on a mount namespace other than its own.
+  const auto own = fs::read_symlink("/proc/" + std::to_string(keeper) + "/ns/mnt");
+  std::string base;
+  for (int i = 0; i < 500 && base.empty(); ++i) {
+    std::error_code ec;
+    for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(keeper) + "/fd", ec)) {
+      auto target = fs::read_symlink(fd.path(), ec);
+      if (!ec && target.string().starts_with("mnt:[") && target != own) base = fd.path().string();
+    }
+    if (base.empty()) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE_FALSE(base.empty());
+  const std::string inside = shell_output("nsenter --mount=" + base + " cat /proc/self/mountinfo", &status);
+  REQUIRE(status == 0);
+  CHECK_THAT(inside, Catch::Contains(" / / "));  // it is a mount table, with a root
+  CHECK_THAT(inside, !Catch::Contains(point));
+  CHECK_THAT(inside, !Catch::Contains(" - erofs "));
 }
