@@ -71,7 +71,8 @@ class layer_store {
 };
 
 enum class layer_store_kind {
-  automatic,  // erofs where the kernel mounts an EROFS image from a file, else dir
+  automatic,  // erofs where the kernel mounts an EROFS image from a file, else dir;
+              // dir on a node whose layers are directories already
   dir,        // a directory per layer (dir_layer_store.hpp)
   erofs,      // an EROFS image file per layer (erofs_layer_store.hpp)
 };

@@ -31,7 +31,14 @@ result<opened_layer_store> open_layer_store(const std::filesystem::path& root,
     std::error_code ec;
     std::filesystem::create_directories(root, ec);
     if (ec) return fail(error_kind::internal, fmt::format("mkdir {}: {}", root.string(), ec.message()));
-    if (auto probe = erofs_layer_store::supported(root); probe) {
+    // A node that has kept its layers as directories so far (an upgrade)
+    // goes on with them: the images it holds stay usable.
+    const bool has_dir_layers = !std::filesystem::exists(root / "erofs", ec) &&
+                                !std::filesystem::is_empty(root / "layers" / "sha256", ec) && !ec;
+    if (has_dir_layers) {
+      kind = layer_store_kind::dir;
+      out.why = "the node's layers are directories already";
+    } else if (auto probe = erofs_layer_store::supported(root); probe) {
       kind = layer_store_kind::erofs;
       out.why = "the kernel mounts EROFS images from files";
     } else {

@@ -145,3 +145,19 @@ TEST_CASE("auto opens the EROFS store on a kernel that mounts EROFS files", "[er
   CHECK(parse_layer_store_kind("erofs") == layer_store_kind::erofs);
   CHECK_FALSE(parse_layer_store_kind("zfs"));
 }
+
+TEST_CASE("auto keeps the directory store on a node whose layers are directories already",
+          "[erofs_layer_store]") {
+  mount_temp_dir t;
+  {
+    auto dir = open_layer_store(t.path, layer_store_kind::dir);
+    REQUIRE(dir);
+    REQUIRE(pull_into(*dir->store, make_layer("old", 2)));
+  }
+  auto opened = open_layer_store(t.path);
+  REQUIRE(opened);
+  CHECK(opened->kind == layer_store_kind::dir);
+  CHECK_THAT(opened->why, Catch::Contains("directories already"));
+  CHECK(opened->store->list()->size() == 1);
+  CHECK_FALSE(fs::exists(t.path / "erofs"));
+}
