@@ -64,7 +64,9 @@ TEST_CASE("reactor-spins-after-sigterm: a client killed mid-call, then SIGTERM")
     v1::ExecSyncRequest req;
     req.set_container_id(pc.container);
     req.add_cmd("sleep");
-    req.add_cmd("300");  // longer than the bound below: SIGTERM must not wait for it
+    // Longer than the bound below (SIGTERM must not wait for it), and a
+    // number no other process on the machine has ("sleep 300" did).
+    req.add_cmd("29993");
     v1::ExecSyncResponse resp;
     (void)c.runtime_call(&S::ExecSync, req, &resp);
     ::_exit(0);
@@ -80,7 +82,7 @@ TEST_CASE("reactor-spins-after-sigterm: a client killed mid-call, then SIGTERM")
   // The removal SIGKILLs the exec's process with the container's cgroup
   // and does not wait for it to die (hierarchy::kill_all); under load the
   // kill lands a moment later.
-  CHECK(wait_until_gone("sleep 300", std::chrono::seconds(5)));
+  CHECK(wait_until_gone("sleep 29993", std::chrono::seconds(5)));
   f.check_nothing_left();
 }
 
