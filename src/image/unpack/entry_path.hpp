@@ -21,4 +21,19 @@ result<std::string> clean_entry_path(std::string_view name);
 std::string_view parent_of(std::string_view clean);
 std::string_view name_of(std::string_view clean);
 
+// Overlayfs in an archive, as every layer store takes it: "d/.wh.x"
+// whites out "d/x", "d/.wh..wh..opq" makes d opaque, other ".wh..wh."
+// names are aufs bookkeeping and skipped.
+inline constexpr std::string_view whiteout_prefix = ".wh.";
+inline constexpr std::string_view whiteout_meta_prefix = ".wh..wh.";
+inline constexpr std::string_view opaque_marker = ".wh..wh..opq";
+inline constexpr std::string_view overlay_xattr_prefix = "trusted.overlay.";
+inline constexpr std::string_view opaque_xattr = "trusted.overlay.opaque";
+
+// Whether an archive's xattr is kept: "trusted.overlay.*" but opaque is
+// dropped, so a layer cannot forge overlayfs redirects or metacopy.
+inline bool keep_xattr(std::string_view name) {
+  return !name.starts_with(overlay_xattr_prefix) || name == opaque_xattr;
+}
+
 }  // namespace ringcri::image

@@ -22,11 +22,6 @@ namespace {
 
 using erofs::block_size;
 
-constexpr std::string_view whiteout_prefix = ".wh.";
-constexpr std::string_view whiteout_meta_prefix = ".wh..wh.";
-constexpr std::string_view opaque_marker = ".wh..wh..opq";
-constexpr std::string_view overlay_xattr_prefix = "trusted.overlay.";
-constexpr std::string_view opaque_xattr = "trusted.overlay.opaque";
 constexpr std::string_view acl_access_xattr = "system.posix_acl_access";
 constexpr std::string_view acl_default_xattr = "system.posix_acl_default";
 constexpr std::string_view capability_xattr = "security.capability";
@@ -55,10 +50,6 @@ tl::unexpected<error> entry_errno(const std::string& path, std::string_view step
                                             path),
                                 e));
   return tl::unexpected(error::from_errno(e, fmt::format("entry \"{}\": {}", path, step)));
-}
-
-bool keep_xattr(std::string_view name) {
-  return !name.starts_with(overlay_xattr_prefix) || name == opaque_xattr;
 }
 
 // An xattr name as EROFS stores it: a prefix index and the rest.

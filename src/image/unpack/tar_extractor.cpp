@@ -17,11 +17,6 @@ namespace ringcri::image {
 
 namespace {
 
-constexpr std::string_view whiteout_prefix = ".wh.";
-constexpr std::string_view whiteout_meta_prefix = ".wh..wh.";
-constexpr std::string_view opaque_marker = ".wh..wh..opq";
-constexpr std::string_view overlay_xattr_prefix = "trusted.overlay.";
-constexpr std::string_view opaque_xattr = "trusted.overlay.opaque";
 
 // An error about one entry: "entry "a/b": <step>: <strerror>", with the
 // escapes the kernel refused spelled out as what they are.
@@ -44,10 +39,6 @@ tl::unexpected<error> entry_error(const std::string& path, const error& cause) {
                                             path),
                                 EXDEV));
   return tl::unexpected(error(cause).context(fmt::format("entry \"{}\"", path)));
-}
-
-bool keep_xattr(std::string_view name) {
-  return !name.starts_with(overlay_xattr_prefix) || name == opaque_xattr;
 }
 
 // lsetxattr has no *at form: name the entry through the already confined
