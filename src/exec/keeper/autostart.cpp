@@ -36,6 +36,11 @@ result<void> start_keeper_process(const options& opts) {
 
   std::vector<std::string> args = {binary.string(), "keeper",      "--state",
                                    state.string(),  "--log-level", opts.log_level};
+  if (opts.log_to == log_target::journald) {
+    args.insert(args.end(), {"--log-target", "journald"});
+  } else {
+    args.insert(args.end(), {"--log-target", "file", "--log-max-bytes", std::to_string(opts.log_max_bytes)});
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

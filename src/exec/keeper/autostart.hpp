@@ -1,8 +1,10 @@
 #pragma once
 // Starting a keeper from the daemon: `<binary> keeper --state <dir>
-// --log-level <lvl>`, fully detached (double fork, setsid), stdio to
+// --log-level <lvl> --log-target file --log-max-bytes <n>` (or
+// `--log-target journald`), fully detached (double fork, setsid), stdio to
 // /dev/null and <state>/keeper.log, so it outlives the daemon and the
-// daemon never has to reap it.
+// daemon never has to reap it. keeper.log is stderr from the first byte,
+// for whatever is printed before the keeper's logging starts.
 
 #include "base/error.hpp"
 #include "exec/keeper/client.hpp"

@@ -30,10 +30,22 @@
 
 namespace ringcri::exec::keeper {
 
+// Where a keeper started by connect() logs.
+enum class log_target {
+  // <state_dir>/keeper.log: past log_max_bytes it becomes keeper.log.1 and
+  // a new one starts; three old files are kept (keeper.log.1 the newest).
+  file,
+  // The systemd journal's native protocol, SYSLOG_IDENTIFIER=ringcri-keeper
+  // (keeper.log then holds only what is printed outside the log: a crash).
+  journald,
+};
+
 struct options {
   std::filesystem::path state_dir;  // keeper.sock and keeper.lock live here
   std::filesystem::path binary;     // what to exec as `<binary> keeper --state <state_dir>`
   std::string log_level = "info";
+  log_target log_to = log_target::file;
+  std::uint64_t log_max_bytes = std::uint64_t{10} << 20;
 };
 
 struct created {

@@ -1,12 +1,14 @@
-// `ringcri keeper --state <dir> [--log-level L]`: the keeper process. One
-// per state dir (an flock on <state>/keeper.lock, which also holds its
-// pid), subreaper of every container, serving <state>/keeper.sock until it
-// holds nothing and nobody is connected.
+// `ringcri keeper --state <dir> [--log-level L] [--log-target T]
+// [--log-max-bytes N]`: the keeper process. One per state dir (an flock on
+// <state>/keeper.lock, which also holds its pid), subreaper of every
+// container, serving <state>/keeper.sock until it holds nothing and nobody
+// is connected.
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -17,6 +19,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -31,6 +34,7 @@
 #include "base/unique_fd.hpp"
 #include "exec/keeper/client.hpp"
 #include "exec/keeper/orphan_reaper.hpp"
+#include "exec/keeper/rotating_log.hpp"
 #include "exec/keeper/server.hpp"
 #include "exec/keeper/spawner.hpp"
 #include "exec/spawn/mount_base.hpp"
@@ -46,6 +50,10 @@ namespace fs = std::filesystem;
 struct keeper_args {
   fs::path state_dir;
   std::string log_level = "info";
+  // "stderr" (as started: a keeper run by hand), "file" (<state>/keeper.log,
+  // rotated) or "journald"; the daemon passes file or journald.
+  std::string log_target = "stderr";
+  std::uint64_t log_max_bytes = std::uint64_t{10} << 20;
 };
 
 result<keeper_args> parse_args(int argc, char** argv) {
@@ -66,22 +74,65 @@ result<keeper_args> parse_args(int argc, char** argv) {
       a.state_dir = v;
     else if (const char* v = value("--log-level"))
       a.log_level = v;
-    else
+    else if (const char* v = value("--log-target"))
+      a.log_target = v;
+    else if (const char* v = value("--log-max-bytes")) {
+      std::string_view n(v);
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), a.log_max_bytes);
+      if (ec != std::errc() || end != n.data() + n.size() || a.log_max_bytes == 0)
+        return fail(error_kind::invalid_argument,
+                    fmt::format("--log-max-bytes {} is not a number of bytes above 0", n));
+    } else
       return fail(error_kind::invalid_argument, fmt::format("unknown argument {}", arg));
   }
   if (a.state_dir.empty()) return fail(error_kind::invalid_argument, "--state is required");
+  if (a.log_target != "stderr" && a.log_target != "file" && a.log_target != "journald")
+    return fail(error_kind::invalid_argument,
+                fmt::format("--log-target {} is not one of stderr, file, journald", a.log_target));
   return a;
 }
+
+// logfmt, as the daemon's log.
+constexpr const char* log_pattern = "time=%Y-%m-%dT%H:%M:%S.%fZ level=%l component=keeper %v";
 
 void setup_logging(const std::string& level) {
   auto logger = spdlog::get("ringcri");
   if (!logger) logger = spdlog::stderr_logger_mt("ringcri");
-  // logfmt, as the daemon's log.
-  logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l component=keeper %v",
-                      spdlog::pattern_time_type::utc);
+  logger->set_pattern(log_pattern, spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+}
+
+// From stderr to the log target, once this keeper holds the lock: only
+// the keeper that serves the state dir writes and rotates keeper.log (one
+// started beside it says why it exits on stderr, which is keeper.log too
+// when the daemon started it). SIGHUP reopens keeper.log, and no longer
+// ends the keeper whatever the target.
+result<void> switch_log_target(const keeper_args& a) {
+  std::shared_ptr<rotating_log_sink> file;
+  spdlog::sink_ptr sink;
+  if (a.log_target == "file") {
+    auto opened = rotating_log_sink::open({.path = a.state_dir / "keeper.log",
+                                           .max_bytes = a.log_max_bytes,
+                                           .keep = 3,
+                                           .as_stdio = true});
+    if (!opened) return tl::unexpected(std::move(opened.error()).context("open the keeper's log"));
+    file = *opened;
+    sink = file;
+  } else if (a.log_target == "journald") {
+    // MESSAGE is the logfmt fields without time and level: the entry has
+    // both (PRIORITY from the level).
+    sink = std::make_shared<spdlog::sinks::systemd_sink_mt>("ringcri-keeper");
+  }
+  if (auto ok = reopen_on_sighup(file); !ok) return ok;
+  if (!sink) return {};
+  auto logger = std::make_shared<spdlog::logger>("ringcri", std::move(sink));
+  logger->set_pattern(log_pattern, spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(a.log_level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  return {};
 }
 
 // Takes <state>/keeper.lock and writes our pid into it. An empty result: another keeper holds it.
@@ -129,7 +180,8 @@ int keeper_main(int argc, char** argv) {
   auto args = parse_args(argc, argv);
   if (!args) {
     std::fprintf(stderr,
-                 "ringcri keeper: %s\nusage: ringcri keeper --state <dir> [--log-level L]\n",
+                 "ringcri keeper: %s\nusage: ringcri keeper --state <dir> [--log-level L] "
+                 "[--log-target stderr|file|journald] [--log-max-bytes N]\n",
                  args.error().message().c_str());
     return 2;
   }
@@ -156,6 +208,11 @@ int keeper_main(int argc, char** argv) {
     spdlog::info("msg=\"another keeper serves this state dir, exiting\" state={}",
                  args->state_dir.string());
     return 0;
+  }
+  if (auto ok = switch_log_target(*args); !ok) {
+    spdlog::critical("msg=\"cannot start logging to {}\" error=\"{}\"", args->log_target,
+                     ok.error().message());
+    return 1;
   }
 
   // Nothing in a pod may ptrace or read the memory of the keeper, nor of
