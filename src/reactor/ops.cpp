@@ -1,5 +1,6 @@
 // Builds the SQE of each op with liburing's helpers. The op carries it by
 // value; reactor.cpp copies it into the ring on submission.
+// An op of a new opcode goes into ring_probe.cpp's list too (ringcri check).
 
 #include "reactor/ops.hpp"
 

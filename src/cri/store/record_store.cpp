@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <cerrno>
+#include <map>
+#include <optional>
 #include <span>
 #include <utility>
 
@@ -120,9 +121,118 @@ result<void> check_name(std::string_view what, std::string_view name) {
               fmt::format("invalid {} \"{}\": {}", what, shown(name), why));
 }
 
+// `records` (the files of `kind`, sorted by id) brought up to date by the
+// journal's `entries` (in the order they were written): the last entry of
+// an id is its state.
+std::vector<record> up_to_date(std::vector<record> records,
+                               const std::vector<journal_entry>& entries, std::string_view kind) {
+  std::map<std::string, const journal_entry*> last;
+  for (const auto& e : entries)
+    if (e.kind == kind) last[e.id] = &e;
+  if (last.empty()) return records;
+  std::vector<record> merged;
+  for (auto& r : records)
+    if (!last.contains(r.id)) merged.push_back(std::move(r));
+  for (const auto& [id, e] : last)
+    if (e->op == journal_op::put) merged.push_back(record{id, e->bytes});
+  std::sort(merged.begin(), merged.end(),
+            [](const record& a, const record& b) { return a.id < b.id; });
+  return merged;
+}
+
+// record_journal's two files.
+fs::path journal_file(const fs::path& dir, int index) {
+  return dir / fmt::format("journal.{}", index);
+}
+
+// The generation in a journal file's header; nullopt when the file is
+// missing or its header is not whole (torn after its entries were applied).
+result<std::optional<std::uint64_t>> journal_generation(const fs::path& path) {
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return std::optional<std::uint64_t>{};
+    return fail_at("open", path, errno);
+  }
+  std::string header(journal_header_size, '\0');
+  ssize_t n;
+  while ((n = ::pread(fd.get(), header.data(), header.size(), 0)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return fail_at("read", path, errno);
+  header.resize(static_cast<std::size_t>(n));
+  return decode_journal_header(header);
+}
+
+struct journal_read {
+  std::optional<std::uint64_t> generations[2];
+  std::vector<journal_entry> entries;  // the older generation's first
+};
+
+// Both journal files' entries, read-only.
+result<journal_read> read_journal_files(const fs::path& dir) {
+  journal_read out;
+  std::vector<journal_contents> files;
+  for (int i = 0; i < 2; ++i) {
+    const fs::path path = journal_file(dir, i);
+    unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+      if (errno == ENOENT) continue;
+      return fail_at("open", path, errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return fail_at("stat", path, errno);
+    auto bytes = read_whole(fd.get(), static_cast<std::size_t>(st.st_size), path);
+    if (!bytes) return tl::unexpected(std::move(bytes.error()));
+    auto contents = decode_journal(*bytes);
+    if (!contents) continue;
+    out.generations[i] = contents->generation;
+    files.push_back(std::move(*contents));
+  }
+  std::sort(files.begin(), files.end(), [](const journal_contents& a, const journal_contents& b) {
+    return a.generation < b.generation;
+  });
+  for (auto& f : files)
+    for (auto& e : f.entries) out.entries.push_back(std::move(e));
+  return out;
+}
+
 }  // namespace
 
 result<void> check_record_id(std::string_view id) { return check_name("record id", id); }
+
+result<std::vector<record>> read_records_unlocked(const fs::path& dir, std::string_view kind) {
+  auto what = [&] { return fmt::format("read records {} of {}", kind, dir.string()); };
+  if (auto ok = check_name("record kind", kind); !ok)
+    return tl::unexpected(std::move(ok.error()).context(what()));
+  // A checkpoint applies a journal file to the record files, then starts
+  // the file afresh with a later generation: a read that saw the entries
+  // but not the files' new bytes (or the other way round) is one during
+  // which a header changed.
+  constexpr int attempts = 8;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    auto journal = read_journal_files(dir);
+    if (!journal) return tl::unexpected(std::move(journal.error()).context(what()));
+    std::vector<record> files;
+    const fs::path kind_path = dir / kind;
+    unique_fd kind_fd(::open(kind_path.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (kind_fd) {
+      auto read = read_records(kind_fd.get(), kind_path);
+      if (!read) return tl::unexpected(std::move(read.error()).context(what()));
+      files = std::move(*read);
+    } else if (errno != ENOENT) {
+      return tl::unexpected(error::from_errno(errno, "open " + kind_path.string()).context(what()));
+    }
+    bool unchanged = true;
+    for (int i = 0; i < 2; ++i) {
+      auto now = journal_generation(journal_file(dir, i));
+      if (!now) return tl::unexpected(std::move(now.error()).context(what()));
+      unchanged = unchanged && *now == journal->generations[i];
+    }
+    if (unchanged) return up_to_date(std::move(files), journal->entries, kind);
+  }
+  return fail(
+      error_kind::unavailable,
+      fmt::format("{}: the store was checkpointed during each of {} reads", what(), attempts));
+}
 
 // --- start-up ----------------------------------------------------------------
 
@@ -225,17 +335,7 @@ result<std::vector<record>> record_store::load(std::string_view kind) const {
   auto records = read_records((*k)->fd, (*k)->path);
   if (!records) return tl::unexpected(std::move(records.error()).context(what()));
   // The journal's entries of this kind, newest last, over the files.
-  std::map<std::string, const journal_entry*> last;
-  for (const auto& e : *entries)
-    if (e.kind == kind) last[e.id] = &e;
-  if (last.empty()) return records;
-  std::vector<record> merged;
-  for (auto& r : *records)
-    if (!last.contains(r.id)) merged.push_back(std::move(r));
-  for (const auto& [id, e] : last)
-    if (e->op == journal_op::put) merged.push_back(record{id, e->bytes});
-  std::sort(merged.begin(), merged.end(), [](const record& a, const record& b) { return a.id < b.id; });
-  return merged;
+  return up_to_date(std::move(*records), *entries, kind);
 }
 
 result<const record_store::kind_dir*> record_store::find_kind(std::string_view kind) const {

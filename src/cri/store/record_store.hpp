@@ -112,4 +112,13 @@ class record_store {
 // Checks a record id (see record_store::put): invalid_argument if bad.
 result<void> check_record_id(std::string_view id);
 
+// The records of `kind` in the store at `dir`, as load() would give them,
+// for a reader beside the daemon that holds the store (`ringcri inspect`):
+// no lock is taken and nothing is written (no directory made, no temp
+// file deleted, no checkpoint). A store or kind that does not exist has
+// no records. A checkpoint that ends while this reads (a journal file's
+// header changes) makes it read again; what the daemon appends meanwhile
+// may or may not be seen.
+result<std::vector<record>> read_records_unlocked(const std::filesystem::path& dir, std::string_view kind);
+
 }  // namespace ringcri::cri::store

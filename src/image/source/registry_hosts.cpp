@@ -416,8 +416,7 @@ result<std::vector<registry_endpoint>> parse_hosts_toml(std::string_view text,
   return endpoints;
 }
 
-result<std::vector<registry_endpoint>> endpoints_for(const registry_settings& settings,
-                                                     std::string_view registry) {
+result<registry_hosts> hosts_for(const registry_settings& settings, std::string_view registry) {
   // The registry names a directory: nothing that could leave config_path.
   if (registry.empty() || registry == "." || registry == ".." ||
       registry.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos)
@@ -428,12 +427,22 @@ result<std::vector<registry_endpoint>> endpoints_for(const registry_settings& se
     auto file = settings.config_path / dir / "hosts.toml";
     auto text = read_if_exists(file);
     if (!text) return tl::unexpected(text.error());
-    if (*text) return parse_hosts_toml(**text, file, registry);
+    if (!*text) continue;
+    auto endpoints = parse_hosts_toml(**text, file, registry);
+    if (!endpoints) return tl::unexpected(std::move(endpoints.error()));
+    return registry_hosts{std::move(file), std::move(*endpoints)};
   }
 
   registry_endpoint upstream;
   apply_default_server(registry, upstream);
-  return std::vector<registry_endpoint>{std::move(upstream)};
+  return registry_hosts{{}, {std::move(upstream)}};
+}
+
+result<std::vector<registry_endpoint>> endpoints_for(const registry_settings& settings,
+                                                     std::string_view registry) {
+  auto hosts = hosts_for(settings, registry);
+  if (!hosts) return tl::unexpected(std::move(hosts.error()));
+  return std::move(hosts->endpoints);
 }
 
 }  // namespace ringcri::image

@@ -63,6 +63,15 @@ struct registry_settings {
 result<std::vector<registry_endpoint>> endpoints_for(const registry_settings& settings,
                                                      std::string_view registry);
 
+// The endpoints endpoints_for gives and the hosts.toml they came from
+// (<config_path>/<registry>/hosts.toml or <config_path>/_default/hosts.toml),
+// empty when neither exists: what `ringcri resolve` shows.
+struct registry_hosts {
+  std::filesystem::path file;
+  std::vector<registry_endpoint> endpoints;
+};
+result<registry_hosts> hosts_for(const registry_settings& settings, std::string_view registry);
+
 // The endpoints a hosts.toml text gives for `registry`; `file` names it in
 // errors and its directory anchors relative `ca` and `client` paths.
 result<std::vector<registry_endpoint>> parse_hosts_toml(std::string_view text,

@@ -386,3 +386,30 @@ TEST_CASE("an unreadable hosts.toml is an error naming it, not a silent default"
   CHECK(r.error().kind() == error_kind::permission_denied);
   CHECK_THAT(r.error().message(), Catch::Contains(file.string()));
 }
+
+TEST_CASE("hosts_for names the hosts.toml the endpoints came from: the registry's, _default's, or none") {
+  temp_config t;
+  const auto own = t.write("own.io", R"(server = "https://own.io")");
+  auto r = hosts_for(t.settings(), "own.io");
+  REQUIRE(r);
+  CHECK(r->file == own);
+  CHECK(r->endpoints.size() == 1);
+
+  auto none = hosts_for(t.settings(), "quay.io");
+  REQUIRE(none);
+  CHECK(none->file.empty());
+  REQUIRE(none->endpoints.size() == 1);
+  CHECK(none->endpoints[0].base_url() == "https://quay.io/v2");
+
+  const auto fallback = t.write("_default", R"([host."https://mirror.example.com"])");
+  auto defaulted = hosts_for(t.settings(), "quay.io");
+  REQUIRE(defaulted);
+  CHECK(defaulted->file == fallback);
+  REQUIRE(defaulted->endpoints.size() == 2);
+  CHECK(defaulted->endpoints[0].is_mirror);
+  // The same endpoints endpoints_for gives a pull.
+  auto for_pull = endpoints(t, "quay.io");
+  REQUIRE(for_pull.size() == 2);
+  CHECK(for_pull[0].base_url() == defaulted->endpoints[0].base_url());
+  CHECK(for_pull[1].base_url() == defaulted->endpoints[1].base_url());
+}
