@@ -9,7 +9,7 @@ MESON_OPTS += -Dwerror=true
 endif
 
 .PHONY: all deps cni-config setup build run test test-faults bench bench-parts clean \
-  test-asan test-tsan fuzz fuzz-ci fuzz-deps
+  test-asan test-tsan fuzz fuzz-ci fuzz-deps deb
 
 all: build
 
@@ -43,6 +43,11 @@ test-faults: build
 	@status=0; RINGCRI_CHURN_ROUNDS=200 RINGCRI_LEAK_CYCLES=1000 \
 	  meson test -C $(BUILD) --print-errorlogs --suite faults --timeout-multiplier 4 || status=$$?; \
 	  python3 scripts/test-summary.py $(BUILD)/meson-logs/testlog.json; exit $$status
+
+# A Debian package of what is built: $(BUILD)/deb/ringcri_<version>_<arch>.deb
+# (scripts/make-deb.sh says what is in it).
+deb: build
+	bash scripts/make-deb.sh $(BUILD) $(BUILD)/deb
 
 # ringcri and containerd + runc side by side on the same registry, CNI
 # network and workload; results, table and chart in $(BUILD)/bench-results.
