@@ -75,9 +75,8 @@ std::vector<route> runtime_service::routes() {
     not_built<v1::RestorePodRequest, v1::RestorePodResponse>(
                                       "RestorePod",                      missing_checkpoint),
     stream("GetContainerEvents",                                         &open_event_stream),
-    // No metrics beyond the stats RPCs: an empty list, not an error.
-    empty_answer<v1::ListMetricDescriptorsRequest, v1::ListMetricDescriptorsResponse>("ListMetricDescriptors"),
-    empty_answer<v1::ListPodSandboxMetricsRequest, v1::ListPodSandboxMetricsResponse>("ListPodSandboxMetrics"),
+    unary("ListMetricDescriptors",    any_core{},                        &rpc::list_metric_descriptors),
+    unary("ListPodSandboxMetrics",    any_core{},                        &rpc::list_pod_sandbox_metrics),
     stream_not_built<v1::StreamPodSandboxMetricsRequest, v1::StreamPodSandboxMetricsResponse>(
                                       "StreamPodSandboxMetrics",         missing_list_streaming),
     unary("RuntimeConfig",            any_core{},                        &rpc::runtime_config),

@@ -166,9 +166,11 @@ TEST_CASE("every List RPC answers an empty list on an empty runtime") {
     CHECK(r.stats_size() == 0);
   }
   {
+    // The descriptors are what could be sent, pods or not
+    // (metrics_rpc_test.cpp checks them).
     v1::ListMetricDescriptorsResponse r;
     REQUIRE(client.runtime_call(&S::ListMetricDescriptors, v1::ListMetricDescriptorsRequest{}, &r).ok());
-    CHECK(r.descriptors_size() == 0);
+    CHECK(r.descriptors_size() > 0);
   }
   {
     v1::ListPodSandboxMetricsResponse r;

@@ -53,6 +53,10 @@ task<result<void>> list_container_stats(context&, const v1::ListContainerStatsRe
 task<result<void>> pod_sandbox_stats(context&, const v1::PodSandboxStatsRequest&, v1::PodSandboxStatsResponse&);
 task<result<void>> list_pod_sandbox_stats(context&, const v1::ListPodSandboxStatsRequest&,
                                           v1::ListPodSandboxStatsResponse&);
+task<result<void>> list_metric_descriptors(context&, const v1::ListMetricDescriptorsRequest&,
+                                           v1::ListMetricDescriptorsResponse&);
+task<result<void>> list_pod_sandbox_metrics(context&, const v1::ListPodSandboxMetricsRequest&,
+                                            v1::ListPodSandboxMetricsResponse&);
 task<result<void>> image_fs_info(context&, const v1::ImageFsInfoRequest&, v1::ImageFsInfoResponse&);
 task<result<void>> pull_image(context&, const v1::PullImageRequest&, v1::PullImageResponse&);
 task<result<void>> list_images(context&, const v1::ListImagesRequest&, v1::ListImagesResponse&);

@@ -74,31 +74,39 @@ reactor::task<result<v1::ContainerStats>> container_stats_of(context& ctx, const
   co_return out;
 }
 
-reactor::task<result<v1::PodSandboxStats>> pod_stats_of(context& ctx, const records::pod_sandbox& pod) {
-  struct pod_sample {
-    cg::cgroup_stats cgroup;
-    std::size_t processes = 0;
-    std::vector<interface_usage> interfaces;
-  };
+reactor::task<result<pod_reading>> read_pod(context& ctx, const records::pod_sandbox& pod,
+                                            const std::vector<records::container>& containers,
+                                            cg::stats_detail depth) {
   const std::string cgroup = pod.cgroup_path();
   const std::string netns = pod.netns_path();
-  auto sampled = co_await reactor::run_blocking([&]() -> result<pod_sample> {
-    pod_sample s;
-    auto cs = ctx.cgroups->stats(cgroup);
+  std::vector<std::string> container_cgroups;
+  container_cgroups.reserve(containers.size());
+  for (const auto& c : containers) container_cgroups.push_back(c.cgroup_path());
+  auto sampled = co_await reactor::run_blocking([&]() -> result<pod_reading> {
+    pod_reading r;
+    auto cs = ctx.cgroups->stats(cgroup, depth);
     if (!cs) return tl::unexpected(cs.error());
-    s.cgroup = *cs;
-    // pids.current counts the whole subtree (every container's), as the
-    // kubelet's process count expects.
-    s.processes = cs->pids;
+    r.cgroup = *cs;
     if (!netns.empty()) {
       auto net = network_usage(netns);
       if (!net) return tl::unexpected(net.error());
-      s.interfaces = std::move(*net);
+      r.interfaces = std::move(*net);
+      r.has_network = true;
     }
-    return s;
+    r.containers.reserve(container_cgroups.size());
+    for (const auto& path : container_cgroups) r.containers.push_back(ctx.cgroups->stats(path, depth));
+    return r;
   });
   if (!sampled) co_return tl::unexpected(sampled.error().context(fmt::format("stats of pod sandbox \"{}\"", pod.id())));
-  const std::int64_t at = now_ns();
+  sampled->at_ns = now_ns();
+  co_return std::move(*sampled);
+}
+
+reactor::task<result<v1::PodSandboxStats>> pod_stats_of(context& ctx, const records::pod_sandbox& pod) {
+  const std::vector<records::container> no_containers;  // theirs come from container_stats_of below
+  auto sampled = co_await read_pod(ctx, pod, no_containers, cg::stats_detail::usage);
+  if (!sampled) co_return tl::unexpected(sampled.error());
+  const std::int64_t at = sampled->at_ns;
 
   v1::PodSandboxStats out;
   auto* attributes = out.mutable_attributes();
@@ -110,8 +118,10 @@ reactor::task<result<v1::PodSandboxStats>> pod_stats_of(context& ctx, const reco
   if (sampled->cgroup.has_cpu) fill_cpu(ctx, pod.id(), sampled->cgroup, at, *pod_linux->mutable_cpu());
   if (sampled->cgroup.has_memory) fill_memory(sampled->cgroup, at, *pod_linux->mutable_memory());
   pod_linux->mutable_process()->set_timestamp(at);
-  pod_linux->mutable_process()->mutable_process_count()->set_value(sampled->processes);
-  if (!netns.empty()) {
+  // pids.current counts the whole subtree (every container's), as the
+  // kubelet's process count expects.
+  pod_linux->mutable_process()->mutable_process_count()->set_value(sampled->cgroup.pids);
+  if (sampled->has_network) {
     auto* network = pod_linux->mutable_network();
     network->set_timestamp(at);
     for (const auto& i : sampled->interfaces) {

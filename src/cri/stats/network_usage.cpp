@@ -8,7 +8,8 @@
 namespace ringcri::cri::stats {
 
 // /proc/net/dev: two header lines, then "  eth0: <rx bytes> <packets> <errs>
-// <drop> <fifo> <frame> <compressed> <multicast> <tx bytes> <packets> <errs> ...".
+// <drop> <fifo> <frame> <compressed> <multicast> <tx bytes> <packets> <errs>
+// <drop> ...".
 std::vector<interface_usage> parse_net_dev(std::string_view text) {
   std::vector<interface_usage> out;
   std::istringstream in{std::string(text)};
@@ -20,10 +21,10 @@ std::vector<interface_usage> parse_net_dev(std::string_view text) {
     name.erase(0, name.find_first_not_of(' '));
     if (name.empty() || name == "lo") continue;
     std::istringstream fields(line.substr(colon + 1));
-    std::uint64_t v[11] = {};
+    std::uint64_t v[12] = {};
     for (auto& x : v) fields >> x;
     if (!fields) continue;
-    out.push_back({std::move(name), v[0], v[2], v[8], v[10]});
+    out.push_back({std::move(name), v[0], v[2], v[8], v[10], v[1], v[3], v[9], v[11]});
   }
   return out;
 }

@@ -15,6 +15,7 @@ namespace ringcri::cri::stats {
 struct interface_usage {
   std::string name;
   std::uint64_t rx_bytes = 0, rx_errors = 0, tx_bytes = 0, tx_errors = 0;
+  std::uint64_t rx_packets = 0, rx_dropped = 0, tx_packets = 0, tx_dropped = 0;
 };
 
 // Every interface but lo, in the file's order.

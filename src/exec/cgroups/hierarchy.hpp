@@ -117,8 +117,9 @@ class hierarchy {
 
   // What cgroup `path` uses now (see stats.hpp). NOT_FOUND naming it when
   // it has no directory in any hierarchy; a controller not mounted (or not
-  // enabled for it in v2) leaves its fields 0 and has_cpu/has_memory false.
-  result<cgroup_stats> stats(std::string_view path) const;
+  // enabled for it in v2) leaves its fields 0 and has_cpu/has_memory/
+  // has_pids false. `depth` full reads the optional fields too.
+  result<cgroup_stats> stats(std::string_view path, stats_detail depth = stats_detail::usage) const;
 
   // Lets the processes of cgroup `path` use only the devices `allowed`
   // (see devices.hpp): v1's devices.deny "a", then each rule to

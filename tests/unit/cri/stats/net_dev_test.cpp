@@ -6,7 +6,7 @@
 
 namespace stats = ringcri::cri::stats;
 
-TEST_CASE("net/dev: every interface but lo, with rx/tx bytes and errors") {
+TEST_CASE("net/dev: every interface but lo, with rx/tx bytes, packets, errors and drops") {
   const char* text =
       "Inter-|   Receive                                                |  Transmit\n"
       " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls "
@@ -15,7 +15,7 @@ TEST_CASE("net/dev: every interface but lo, with rx/tx bytes and errors") {
       "      0          0\n"
       "  eth0: 1234567    900    3    0    0     0          0         0   765432     800    2    0    0     0 "
       "      0          0\n"
-      "  net1:       5      1    0    0    0     0          0         0        7       1    0    0    0     0 "
+      "  net1:       5      1    0    9    0     0          0         0        7       1    0   11    0     0 "
       "      0          0\n";
   auto ifaces = stats::parse_net_dev(text);
   REQUIRE(ifaces.size() == 2);
@@ -24,6 +24,10 @@ TEST_CASE("net/dev: every interface but lo, with rx/tx bytes and errors") {
   CHECK(ifaces[0].rx_errors == 3);
   CHECK(ifaces[0].tx_bytes == 765432);
   CHECK(ifaces[0].tx_errors == 2);
+  CHECK(ifaces[0].rx_packets == 900);
+  CHECK(ifaces[0].tx_packets == 800);
+  CHECK(ifaces[1].rx_dropped == 9);
+  CHECK(ifaces[1].tx_dropped == 11);
   CHECK(ifaces[1].name == "net1");
   CHECK(ifaces[1].tx_bytes == 7);
 }

@@ -5,6 +5,7 @@
 // files back.
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -624,6 +625,130 @@ TEST_CASE("stats of a missing cgroup or controller") {
   CHECK(s->cpu_usage_ns == 7000);
   CHECK_FALSE(s->has_memory);
   CHECK(s->pids == 0);
+}
+
+TEST_CASE("v1 full stats add the cpu split, throttling, memory peaks and failures, swap and pids.max") {
+  fake_tree t;
+  make_v1(t);
+  t.write("cpuacct/pod/c/cpuacct.usage", "2900000000\n");
+  t.write("cpuacct/pod/c/cpuacct.stat", "user 250\nsystem 40\n");
+  // cpu and cpuacct are mounted apart here: throttling is in the cpu one.
+  t.write("cpu/pod/c/cpu.stat", "nr_periods 40\nnr_throttled 7\nthrottled_time 3500000000\nnr_bursts 0\n");
+  t.write("memory/pod/c/memory.usage_in_bytes", "50000000\n");
+  t.write("memory/pod/c/memory.stat",
+          "cache 1\nrss 2\nmapped_file 3\npgfault 40\npgmajfault 4\nswap 5\n"
+          "total_cache 30000000\ntotal_rss 15000000\ntotal_mapped_file 2000000\ntotal_swap 4096\n"
+          "total_inactive_file 10000000\ntotal_pgfault 777\ntotal_pgmajfault 8\n");
+  t.write("memory/pod/c/memory.max_usage_in_bytes", "60000000\n");
+  t.write("memory/pod/c/memory.failcnt", "3\n");
+  t.write("memory/pod/c/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+  t.write("pids/pod/c/pids.current", "3\n");
+  t.write("pids/pod/c/pids.max", "max\n");
+  auto h = t.detect();
+
+  // The stats RPCs' reading leaves every optional field alone.
+  auto usage = h.stats("/pod/c");
+  REQUIRE(usage);
+  CHECK_FALSE(usage->cpu_time);
+  CHECK_FALSE(usage->throttling);
+  CHECK_FALSE(usage->memory_swap);
+  CHECK_FALSE(usage->memory_max_usage);
+  CHECK_FALSE(usage->memory_failcnt);
+  CHECK_FALSE(usage->oom_kills);
+  CHECK_FALSE(usage->pids_max);
+  CHECK(usage->memory_cache == 30000000);
+  CHECK(usage->memory_mapped_file == 2000000);
+  CHECK(usage->own_page_faults == 40);
+  CHECK(usage->own_major_page_faults == 4);
+
+  auto s = h.stats("/pod/c", cg::stats_detail::full);
+  INFO((s ? "" : s.error().message()));
+  REQUIRE(s);
+  CHECK(s->cpu_usage_ns == 2900000000);
+  // cpuacct.stat counts USER_HZ ticks.
+  const auto ns_per_tick = 1'000'000'000ULL / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  REQUIRE(s->cpu_time);
+  CHECK(s->cpu_time->user_ns == 250 * ns_per_tick);
+  CHECK(s->cpu_time->system_ns == 40 * ns_per_tick);
+  REQUIRE(s->throttling);
+  CHECK(s->throttling->periods == 40);
+  CHECK(s->throttling->throttled_periods == 7);
+  CHECK(s->throttling->throttled_ns == 3500000000);
+  CHECK(s->memory_swap == std::optional<std::uint64_t>(4096));
+  CHECK(s->memory_max_usage == std::optional<std::uint64_t>(60000000));
+  CHECK(s->memory_failcnt == std::optional<std::uint64_t>(3));
+  CHECK(s->oom_kills == std::optional<std::uint64_t>(2));
+  CHECK(s->has_pids);
+  CHECK(s->pids == 3);
+  CHECK(s->pids_max == std::optional<std::uint64_t>(0));  // "max"
+
+  // A kernel without a file (no swap accounting, no oom_kill count) just
+  // lacks that field; the rest is read.
+  t.write("memory/pod/c/memory.stat", "total_inactive_file 0\n");
+  fs::remove(t.root / "memory/pod/c/memory.oom_control");
+  fs::remove(t.root / "cpu/pod/c/cpu.stat");
+  t.write("pids/pod/c/pids.max", "512\n");
+  s = h.stats("/pod/c", cg::stats_detail::full);
+  REQUIRE(s);
+  CHECK(s->has_memory);
+  CHECK_FALSE(s->memory_swap);
+  CHECK_FALSE(s->oom_kills);
+  CHECK_FALSE(s->throttling);
+  CHECK(s->memory_failcnt == std::optional<std::uint64_t>(3));
+  CHECK(s->pids_max == std::optional<std::uint64_t>(512));
+}
+
+TEST_CASE("v2 full stats come from cpu.stat, memory.peak, memory.swap.current and memory.events") {
+  fake_tree t;
+  make_v2(t);
+  t.write("unified/pod/c/cpu.stat",
+          "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\nnr_periods 12\nnr_throttled 5\n"
+          "throttled_usec 1500000\n");
+  t.write("unified/pod/c/memory.current", "30000000\n");
+  t.write("unified/pod/c/memory.stat",
+          "anon 12000000\nfile 16000000\nfile_mapped 3000000\ninactive_file 10000000\npgfault 999\n"
+          "pgmajfault 4\n");
+  t.write("unified/pod/c/memory.swap.current", "8192\n");
+  t.write("unified/pod/c/memory.peak", "40000000\n");
+  t.write("unified/pod/c/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
+  t.write("unified/pod/c/pids.current", "2\n");
+  auto h = t.detect();
+  auto s = h.stats("/pod/c", cg::stats_detail::full);
+  INFO((s ? "" : s.error().message()));
+  REQUIRE(s);
+  REQUIRE(s->cpu_time);
+  CHECK(s->cpu_time->user_ns == 2000000000);
+  CHECK(s->cpu_time->system_ns == 500000000);
+  REQUIRE(s->throttling);
+  CHECK(s->throttling->periods == 12);
+  CHECK(s->throttling->throttled_periods == 5);
+  CHECK(s->throttling->throttled_ns == 1500000000);
+  CHECK(s->memory_cache == 16000000);
+  CHECK(s->memory_mapped_file == 3000000);
+  // v2 keeps no count of the cgroup's own faults apart.
+  CHECK(s->own_page_faults == 999);
+  CHECK(s->own_major_page_faults == 4);
+  CHECK(s->memory_swap == std::optional<std::uint64_t>(8192));
+  CHECK(s->memory_max_usage == std::optional<std::uint64_t>(40000000));
+  CHECK_FALSE(s->memory_failcnt);  // v2 has none
+  CHECK(s->oom_kills == std::optional<std::uint64_t>(1));
+  CHECK(s->pids_max == std::optional<std::uint64_t>(0));  // make_v2 wrote "max"
+
+  // Without the cpu controller cpu.stat has no throttling keys; a kernel
+  // before memory.peak has no peak.
+  fake_tree bare;
+  make_v2(bare, "memory pids");
+  bare.write("unified/pod/c/cpu.stat", "usage_usec 7\nuser_usec 5\nsystem_usec 2\n");
+  bare.files("unified/pod/c", {"memory.current", "memory.stat", "memory.swap.current"}, "0\n");
+  bare.write("unified/pod/c/memory.events", "oom_kill 0\n");
+  auto hb = bare.detect();
+  s = hb.stats("/pod/c", cg::stats_detail::full);
+  REQUIRE(s);
+  REQUIRE(s->cpu_time);
+  CHECK(s->cpu_time->user_ns == 5000);
+  CHECK_FALSE(s->throttling);
+  CHECK_FALSE(s->memory_max_usage);
+  CHECK(s->oom_kills == std::optional<std::uint64_t>(0));
 }
 
 TEST_CASE("cpu shares and v2 weights convert both ways") {
