@@ -29,6 +29,11 @@ packages=(
   # test fixtures (tests/fixtures: registries on loopback, test images)
   docker-registry skopeo umoci busybox-static zstd openssl apache2-utils curl
   python3-jwt python3-cryptography
+  # tests parse /metrics with the Prometheus client library's parsers
+  python3-prometheus-client
+  # make deb: dpkg-shlibdeps computes the package's Depends, help2man its
+  # man page from --help
+  dpkg-dev help2man
 )
 case "${1:-}" in
   --bench) packages+=(containerd runc crun gnuplot-nox) ;;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "base/crash_point.hpp"
@@ -15,6 +16,7 @@
 #include "cri/spec/user_namespace.hpp"
 #include "exec/sandbox/namespaces.hpp"
 #include "exec/sandbox/pod_files.hpp"
+#include "metrics/daemon_metrics.hpp"
 #include "reactor/blocking.hpp"
 
 namespace ringcri::cri {
@@ -71,11 +73,23 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
   });
   pod.set_cgroup_path(cgroup);
   pod.set_owns_cgroup(!existed);
+  auto& phase = metrics::pod_start_phase();
+  auto step = std::chrono::steady_clock::now();
+  // The time since the last step, into `h`.
+  auto took = [&step](metrics::histogram& h) {
+    auto now = std::chrono::steady_clock::now();
+    h.observe(now - step);
+    step = now;
+  };
   if (auto noted = co_await note_intent(ctx, pod); !noted)
     co_return tl::unexpected(noted.error().context("note the pod's intent"));
+  took(phase.with({"intent"}));
   crash_point(point("run_pod_sandbox.after_intent"));
 
+  // Measured on the blocking thread that does the work.
+  std::chrono::nanoseconds namespaces_took{}, cgroup_took{};
   auto made = co_await reactor::run_blocking([&]() -> result<void> {
+    auto began = std::chrono::steady_clock::now();
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return fail_errno(ec.value(), fmt::format("create pod dir \"{}\"", dir.string()));
@@ -90,10 +104,16 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
     pod.set_resolv_conf_path(written->resolv_conf);
     pod.set_hostname_path(written->hostname);
 
+    auto cgroup_began = std::chrono::steady_clock::now();
+    namespaces_took = cgroup_began - began;
     auto procs = ctx.cgroups->create(cgroup);
     if (!procs) return tl::unexpected(procs.error().context("create pod cgroup"));
+    cgroup_took = std::chrono::steady_clock::now() - cgroup_began;
     return {};
   });
+  phase.with({"namespaces"}).observe(namespaces_took);
+  phase.with({"cgroup"}).observe(cgroup_took);
+  step = std::chrono::steady_clock::now();
   if (!made) {
     (void)co_await remove_pod_resources(ctx, pod);
     co_return tl::unexpected(made.error());
@@ -107,6 +127,7 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
       co_return tl::unexpected(attached.error());
     }
     crash_point(point("run_pod_sandbox.after_cni_add"));
+    took(phase.with({"network"}));
   }
 
   if (ns.pid() == v1::POD) {
@@ -118,6 +139,7 @@ reactor::task<result<void>> make_pod_resources(context& ctx, records::pod_sandbo
     pod.set_init_pid(init->pid);
     ctx.processes.put(pod.id(), std::move(init->pidfd));
     crash_point(point("run_pod_sandbox.after_init"));
+    took(phase.with({"init"}));
   }
   co_return result<void>{};
 }

@@ -12,6 +12,7 @@
 #include "cri/spec/apparmor.hpp"
 #include "cri/spec/sysctls.hpp"
 #include "cri/spec/user_namespace.hpp"
+#include "metrics/daemon_metrics.hpp"
 
 namespace ringcri::cri::rpc {
 
@@ -69,6 +70,7 @@ task<result<void>> run_pod_sandbox(context& ctx, const v1::RunPodSandboxRequest&
     co_await drop_pod_intent(ctx, pod.id());
     co_return tl::unexpected(saved.error().context("save pod sandbox record"));
   }
+  metrics::pod_start_phase().with({"record"}).observe(std::chrono::steady_clock::now() - t1);
   crash_point(point("run_pod_sandbox.after_record"));
   co_await drop_pod_intent(ctx, pod.id());
   // A pod has no process of its own: created and started at once.

@@ -1,6 +1,5 @@
 #include "cri/streaming/server.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -10,10 +9,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/sys/tcp_listener.hpp"
 #include "stream/command_client.hpp"
 #include "stream/http_request.hpp"
 #include "cri/streaming/port_forward.hpp"
 #include "cri/streaming/sessions.hpp"
+#include "reactor/accept_loop.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 
@@ -40,37 +41,10 @@ std::pair<std::string, std::string> split_path(const std::string& path) {
 }  // namespace
 
 result<void> server::listen(const std::string& address, std::uint16_t port) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  int domain = AF_INET;
-  auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (::inet_pton(AF_INET, address.c_str(), &in->sin_addr) == 1) {
-    in->sin_family = AF_INET;
-    in->sin_port = htons(port);
-    len = sizeof(sockaddr_in);
-  } else if (::inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1) {
-    domain = AF_INET6;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-    len = sizeof(sockaddr_in6);
-  } else {
-    return fail(error_kind::invalid_argument,
-                fmt::format("streaming address \"{}\" is not an IPv4 or IPv6 address", address));
-  }
-  unique_fd s(::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) return fail_errno(errno, "streaming server socket");
-  int one = 1;
-  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0)
-    return fail_errno(errno, fmt::format("bind the streaming server to {} port {}", address, port));
-  if (::listen(s.get(), 128) != 0) return fail_errno(errno, "listen on the streaming server socket");
-  if (::getsockname(s.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return fail_errno(errno, "getsockname of the streaming server");
-  std::uint16_t bound = ntohs(domain == AF_INET ? in->sin_port : in6->sin6_port);
-  base_url_ = domain == AF_INET ? fmt::format("http://{}:{}", address, bound)
-                                : fmt::format("http://[{}]:{}", address, bound);
-  listener_ = std::move(s);
+  auto listener = sys::listen_tcp(address, port, "streaming server");
+  if (!listener) return tl::unexpected(listener.error());
+  base_url_ = "http://" + listener->authority;
+  listener_ = std::move(listener->fd);
   return {};
 }
 
@@ -117,29 +91,18 @@ result<std::string> server::url_for(stream_request req) {
 }
 
 reactor::task<void> server::accept_loop() {
-  auto& shutdown = io::reactor::current()->shutdown_token();
-  for (;;) {
-    auto fd = co_await io::accept(listener_.get()).with_cancel(shutdown);
-    if (!fd) {
-      int e = fd.error().value();
-      if (e == ECANCELED || e == EINVAL) break;  // stopping
-      if (e == EMFILE || e == ENFILE || e == ENOMEM) {
-        spdlog::warn("msg=\"streaming server cannot accept\" errno={}", e);
-        co_await io::sleep_for(std::chrono::milliseconds(50));
-      }
-      continue;
-    }
+  co_await reactor::accept_loop(listener_.get(), "streaming", SOCK_CLOEXEC, [this](int conn) {
     {
       std::lock_guard lock(mutex_);
       if (stopped_) {
-        unique_fd drop(*fd);
-        break;
+        unique_fd drop(conn);
+        return false;
       }
     }
-    int conn = *fd;
     track(conn);
     ctx_.pool.spawn(ctx_.any_core(), [this, conn] { return serve_connection(conn); });
-  }
+    return true;
+  });
 }
 
 reactor::task<void> server::serve_connection(int raw_fd) {
