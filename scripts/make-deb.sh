@@ -58,6 +58,7 @@ for bin in "$daemon" "$keeper"; do
   strip --remove-section=.comment --remove-section=.note --strip-unneeded "$stage/usr/bin/$(basename "$bin")"
 done
 install -m 0644 "$unit" "$stage/lib/systemd/system/ringcri.service"
+install -m 0644 "$src/etc/systemd/ringcri.socket" "$stage/lib/systemd/system/ringcri.socket"
 install -m 0644 "$src/etc/ringcri.toml" "$stage/etc/ringcri/ringcri.toml"
 # Not /etc/crictl.yaml: that file is crictl's, and a package of its own may ship it.
 install -m 0644 "$src/etc/crictl.yaml" "$src/etc/cni/10-ringcri.conflist" "$stage/usr/share/doc/ringcri/examples/"
@@ -106,9 +107,9 @@ Description: Kubernetes container runtime (CRI) on io_uring
  and starts containers itself with clone3 and pidfds: no runc, no shim per
  pod, no pause container. It runs one io_uring reactor per core.
  .
- The systemd unit ringcri.service is installed but not enabled. The CNI
- plugins are needed for the network plugins the daemon does not run
- in-process.
+ The systemd units ringcri.service and ringcri.socket are installed, not
+ enabled. The CNI plugins are needed for the network plugins the daemon
+ does not run in-process.
 EOF
 echo /etc/ringcri/ringcri.toml > "$stage/DEBIAN/conffiles"
 # Tells systemd about the unit; enabling and starting it is the

@@ -3,25 +3,32 @@
 
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "base/crash_point.hpp"
+#include "cli/commands.hpp"
+#include "base/sys/journal_stream.hpp"
 #include "base/sys/oom_score_adj.hpp"
 #include "config/config.hpp"
+#include "cri/config_reload.hpp"
 #include "cri/container_process.hpp"
 #include "cri/context.hpp"
 #include "cri/image_lookup.hpp"
 #include "cri/intents.hpp"
 #include "cri/keeper_link.hpp"
+#include "cri/metrics/endpoint.hpp"
 #include "cri/mount_point_layer.hpp"
 #include "cri/paths.hpp"
 #include "cri/pod_network.hpp"
@@ -34,6 +41,7 @@
 #include "exec/keeper/client.hpp"
 #include "exec/sandbox/user_namespace_probe.hpp"
 #include "image/layer_store.hpp"
+#include "metrics/daemon_metrics.hpp"
 #include "reactor/pool.hpp"
 #include "version.hpp"
 
@@ -41,11 +49,21 @@ namespace {
 
 using ringcri::config::config;
 
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("ringcri");
-  // logfmt: one event per line, key=value, for people and for grep.
-  logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
+// logfmt: one event per line, key=value, for people and for grep. To the
+// journal, the same fields without time and level are an entry's MESSAGE,
+// the level its PRIORITY. log_target "auto" is settled here, once: the
+// keeper the daemon starts follows what it chose.
+void setup_logging(config& cfg) {
+  if (cfg.log_target == "auto")
+    cfg.log_target = ringcri::sys::stderr_is_journal_stream() ? "journald" : "stderr";
+  std::shared_ptr<spdlog::logger> logger;
+  if (cfg.log_target == "journald") {
+    logger = spdlog::systemd_logger_mt("ringcri", "ringcri");
+  } else {
+    logger = spdlog::stderr_logger_mt("ringcri");
+    logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_default_logger(logger);
 }
 
@@ -83,15 +101,37 @@ void favor_dynamic_cgroup_changes(const config& cfg, const ringcri::exec::cgroup
     spdlog::info("msg=\"cgroup favordynmods switched on\" mount={}", unified->mount_point);
 }
 
-int serve(const config& cfg) {
+int serve(const config& cfg, const std::function<ringcri::result<config>()>& reload_config) {
   // Every thread inherits this mask; the main thread takes the signals.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Socket activation (etc/systemd/ringcri.socket): the CRI socket systemd
+  // made and listens on, taken before any child could inherit it
+  // (sd_listen_fds sets FD_CLOEXEC and drops LISTEN_FDS).
+  ringcri::unique_fd activated;
+  bool activated_by_systemd = false;
+  std::filesystem::path socket_path = cfg.socket_path();
+  if (int n = sd_listen_fds(1); n != 0) {
+    sockaddr_un addr{};
+    socklen_t len = sizeof addr;
+    if (n != 1 || sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0 ||
+        ::getsockname(SD_LISTEN_FDS_START, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        addr.sun_path[0] == '\0') {
+      spdlog::critical("msg=\"socket activation passes one listening unix stream socket with a path, not this\" "
+                       "listen_fds={}",
+                       n);
+      return 1;
+    }
+    activated = ringcri::unique_fd(SD_LISTEN_FDS_START);
+    activated_by_systemd = true;
+    socket_path = addr.sun_path;
+  }
   if (!make_private(cfg.root_dir) || !make_private(cfg.root_dir / "containers")) return 1;
   auto store = ringcri::cri::record_store::open(cfg.root_dir / "meta", ringcri::cri::record_kinds());
   if (!store) {
@@ -156,9 +196,13 @@ int serve(const config& cfg) {
                               ? self.parent_path() / "ringcri-keeper"
                               : self;
   keeper_options.log_level = cfg.log_level;
+  keeper_options.log_to = cfg.log_target == "journald" ? ringcri::exec::keeper::log_target::journald
+                                                       : ringcri::exec::keeper::log_target::file;
+  keeper_options.log_max_bytes = cfg.keeper_log_max_bytes;
   // A keeper that died took what it held with it: what it no longer
   // holds is reconciled as at a restart (reattach.cpp: KeeperLost).
   auto on_reconnect = [&ctx, &pool] {
+    ringcri::metrics::keeper_restarts().with({}).add();
     pool.spawn(0, [&ctx]() -> ringcri::reactor::task<void> {
       if (auto ok = co_await ringcri::cri::reattach(ctx); !ok)
         spdlog::error("msg=\"cannot reconcile with the keeper\" error=\"{}\"", ok.error().message());
@@ -188,7 +232,7 @@ int serve(const config& cfg) {
 
   spdlog::info("msg=\"started\" version={} pid={} reactors={} root={} state={} socket={}",
                ringcri::version, getpid(), pool.size(), cfg.root_dir.string(),
-               cfg.state_dir.string(), cfg.socket_path().string());
+               cfg.state_dir.string(), socket_path.string());
 
   ringcri::cri::streaming::server streaming(ctx);
   if (auto ok = streaming.listen(cfg.stream_server_address, static_cast<std::uint16_t>(cfg.stream_server_port)); !ok) {
@@ -199,18 +243,47 @@ int serve(const config& cfg) {
   ctx.streaming = &streaming;
   spdlog::info("msg=\"streaming server listening\" url={}", streaming.base_url());
 
-  auto server = ringcri::cri::server::start(ctx, cfg.socket_path());
+  ringcri::metrics::register_daemon_metrics();
+  ringcri::cri::metrics_endpoint metrics(ctx);
+  // Start-up failed after the reactors took work: they stop before what
+  // their tasks use (the servers, the keeper link) goes.
+  auto give_up = [&] {
+    metrics.stop();
+    streaming.stop();
+    keeper.disconnect();
+    pool.stop();
+    pool.join();
+    return 1;
+  };
+  if (!cfg.metrics_address.empty()) {
+    if (auto ok = metrics.listen(cfg.metrics_address); !ok) {
+      spdlog::critical("msg=\"cannot start the metrics endpoint\" error=\"{}\"", ok.error().message());
+      return give_up();
+    }
+    metrics.start(0);
+    spdlog::info("msg=\"metrics endpoint listening\" url={}", metrics.url());
+  }
+
+  auto server = activated ? ringcri::cri::server::start_activated(ctx, socket_path, std::move(activated))
+                          : ringcri::cri::server::start(ctx, socket_path);
   if (!server) {
     spdlog::critical("msg=\"cannot serve the CRI\" error=\"{}\"", server.error().message());
-    return 1;
+    return give_up();
   }
-  spdlog::info("msg=\"serving\" socket={}", cfg.socket_path().string());
+  spdlog::info("msg=\"serving\" socket={} activated={}", socket_path.string(), activated_by_systemd);
   // Under systemd (Type=notify, etc/systemd/ringcri.service): started once
   // the socket answers. Without NOTIFY_SOCKET, nothing.
-  sd_notifyf(0, "READY=1\nSTATUS=serving the CRI on %s", cfg.socket_path().c_str());
+  sd_notifyf(0, "READY=1\nSTATUS=serving the CRI on %s", socket_path.c_str());
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  // SIGHUP: the config again (cri/config_reload.hpp); SIGTERM, SIGINT: stop.
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    sd_notify(0, "RELOADING=1\nSTATUS=reloading the config");
+    ringcri::cri::apply_reload(ctx, reload_config());
+    sd_notifyf(0, "READY=1\nSTATUS=serving the CRI on %s", socket_path.c_str());
+  }
   spdlog::info("msg=\"stopping\" signal={}", strsignal(sig));
   sd_notify(0, "STOPPING=1\nSTATUS=stopping; the keeper and its containers keep running");
   // Calls in flight get a grace to finish (they need the reactors), open
@@ -220,6 +293,7 @@ int serve(const config& cfg) {
   // command), and only then gRPC stops: it waits for every call to answer.
   ctx.events.end_all();
   (*server)->wait_for_calls(std::chrono::seconds(5));
+  metrics.stop();
   streaming.stop();
   streaming.wait_idle(std::chrono::seconds(5));
   spdlog::debug("msg=\"streaming server stopped\"");
@@ -267,6 +341,8 @@ int main(int argc, char** argv) {
   app.add_option("--socket", socket, "CRI socket path (default <state>/ringcri.sock)");
   auto* cores_opt = app.add_option("--cores", cores, "reactor threads (default: every core)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  // config, resolve, check, inspect (src/cli/); with none, the daemon.
+  ringcri::cli::commands commands(app);
   CLI11_PARSE(app, argc, argv);
 
   if (list_crash_points) {
@@ -276,34 +352,54 @@ int main(int argc, char** argv) {
       std::printf("%.*s\n", static_cast<int>(name.size()), name.data());
     return 0;
   }
+  if (commands.chosen())
+    return commands.run({.config_file = config_file,
+                         .root = root,
+                         .state = state,
+                         .socket = socket,
+                         .log_level = log_level,
+                         .cores = *cores_opt ? std::optional<unsigned>(cores) : std::nullopt});
 
-  config cfg;
-  std::filesystem::path file = config_file.empty() ? ringcri::config::default_config_file : config_file;
-  if (!config_file.empty() || std::filesystem::exists(file)) {
-    auto loaded = ringcri::config::load_file(file);
-    if (!loaded) {
-      std::fprintf(stderr, "ringcri: %s\n", loaded.error().message().c_str());
-      return 2;
+  // The config: embedded defaults, the file, the flags. Read again on
+  // SIGHUP, the same way.
+  const bool cores_given = cores_opt->count() > 0;
+  auto load_config = [=]() -> ringcri::result<config> {
+    config cfg;
+    std::filesystem::path file = config_file.empty() ? ringcri::config::default_config_file : config_file;
+    if (!config_file.empty() || std::filesystem::exists(file)) {
+      ringcri::config::key_lines lines;  // errors name the line
+      auto loaded = ringcri::config::load_file(file, {}, lines);
+      if (!loaded) return tl::unexpected(loaded.error());
+      cfg = *loaded;
     }
-    cfg = *loaded;
-  }
-  if (!root.empty()) cfg.root_dir = root;
-  if (!state.empty()) cfg.state_dir = state;
-  if (!socket.empty()) cfg.socket = socket;
-  if (*cores_opt) cfg.cores = cores;
-  if (!log_level.empty()) cfg.log_level = log_level;
-  if (auto ok = ringcri::config::validate(cfg); !ok) {
-    std::fprintf(stderr, "ringcri: %s\n", ok.error().message().c_str());
+    if (!root.empty()) cfg.root_dir = root;
+    if (!state.empty()) cfg.state_dir = state;
+    if (!socket.empty()) cfg.socket = socket;
+    if (cores_given) cfg.cores = cores;
+    if (!log_level.empty()) cfg.log_level = log_level;
+    if (auto ok = ringcri::config::validate(cfg); !ok) return tl::unexpected(ok.error());
+    return cfg;
+  };
+  auto loaded = load_config();
+  if (!loaded) {
+    std::fprintf(stderr, "ringcri: %s\n", loaded.error().message().c_str());
     return 2;
   }
+  config cfg = *loaded;
 
-  setup_logging(cfg.log_level);
+  setup_logging(cfg);
+  // A reload compares like with like: log_target "auto" as settled now.
+  auto reload_config = [load_config, configured_target = loaded->log_target, settled = cfg.log_target] {
+    auto again = load_config();
+    if (again && again->log_target == configured_target) again->log_target = settled;
+    return again;
+  };
   // The OOM killer takes a container before the daemon, where this node
   // lets us say so.
   if (auto r = ringcri::sys::set_oom_score_adj(-999); !r)
     spdlog::warn("msg=\"cannot set oom_score_adj\" error=\"{}\"", r.error().message());
   try {
-    return serve(cfg);
+    return serve(cfg, reload_config);
   } catch (const std::exception& e) {
     spdlog::critical("msg=\"cannot start\" error=\"{}\"", e.what());
     return 1;

@@ -12,9 +12,14 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/sys/tcp_listener.hpp"
+
 namespace ringcri::config {
 
 namespace {
+
+// A cap below a few lines would rotate at nearly every line.
+constexpr std::uint64_t min_keeper_log_bytes = 4096;
 
 result<void> read_path(const toml::table& t, const std::string& origin, const char* key,
                        std::filesystem::path& out) {
@@ -306,12 +311,15 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
                                        "socket",
                                        "cores",
                                        "log_level",
+                                       "log_target",
+                                       "keeper_log_max_bytes",
                                        "cgroup_driver",
                                        "cgroup_favordynmods",
                                        "registry",
                                        "stream_server_address",
                                        "stream_server_port",
                                        "pids_limit",
+                                       "metrics_address",
                                        "cni",
                                        "image",
                                        "runtimes"};
@@ -335,6 +343,21 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
     auto v = node->value<std::string>();
     if (!v) return fail(error_kind::invalid_argument, fmt::format("{}: key 'log_level' must be a string", origin));
     c.log_level = *v;
+  }
+  if (auto node = t.get("log_target")) {
+    auto v = node->value<std::string>();
+    if (!v)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'log_target' must be \"auto\", \"stderr\" or \"journald\"", origin));
+    c.log_target = *v;
+  }
+  if (auto node = t.get("keeper_log_max_bytes")) {
+    auto v = integer_of(*node);
+    if (!v || *v < static_cast<std::int64_t>(min_keeper_log_bytes))
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'keeper_log_max_bytes' must be a number of bytes, {} or more", origin,
+                              min_keeper_log_bytes));
+    c.keeper_log_max_bytes = static_cast<std::uint64_t>(*v);
   }
   if (auto node = t.get("cgroup_driver")) {
     auto v = node->value<std::string>();
@@ -361,6 +384,14 @@ result<config> parse(std::string_view text, const std::string& origin, config c)
       return fail(error_kind::invalid_argument,
                   fmt::format("{}: key 'stream_server_port' must be an integer from 0 to 65535", origin));
     c.stream_server_port = static_cast<unsigned>(*v);
+  }
+  if (auto node = t.get("metrics_address")) {
+    auto v = node->value<std::string>();
+    if (!v)
+      return fail(error_kind::invalid_argument,
+                  fmt::format("{}: key 'metrics_address' must be a string (\"127.0.0.1:9090\", or \"\" for none)",
+                              origin));
+    c.metrics_address = *v;
   }
   if (auto node = t.get("pids_limit")) {
     auto v = integer_of(*node);
@@ -399,6 +430,12 @@ result<void> validate(const config& c) {
     return fail(error_kind::invalid_argument,
                 fmt::format("log_level '{}' is not one of trace, debug, info, warn, error, critical, off",
                             c.log_level));
+  if (c.log_target != "auto" && c.log_target != "stderr" && c.log_target != "journald")
+    return fail(error_kind::invalid_argument,
+                fmt::format("log_target '{}' is not one of auto, stderr, journald", c.log_target));
+  if (c.keeper_log_max_bytes < min_keeper_log_bytes)
+    return fail(error_kind::invalid_argument,
+                fmt::format("keeper_log_max_bytes {} is below {}", c.keeper_log_max_bytes, min_keeper_log_bytes));
   if (c.cgroup_driver != "cgroupfs" && c.cgroup_driver != "systemd")
     return fail(error_kind::invalid_argument,
                 fmt::format("cgroup_driver '{}' is not one of cgroupfs, systemd", c.cgroup_driver));
@@ -414,10 +451,136 @@ result<void> validate(const config& c) {
     return fail(error_kind::invalid_argument,
                 fmt::format("registry.max_concurrent_downloads {} is not from 1 to 64",
                             c.registry.max_concurrent_downloads));
+  if (!c.metrics_address.empty())
+    if (auto where = sys::split_host_port(c.metrics_address, "metrics_address"); !where)
+      return tl::unexpected(where.error());
   if (!c.socket.empty() && !c.socket.is_absolute())
     return fail(error_kind::invalid_argument,
                 fmt::format("socket '{}' must be an absolute path", c.socket.string()));
   return {};
+}
+
+// --- provenance --------------------------------------------------------------
+
+std::string toml_string(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+          out += fmt::format("\\u{:04X}", static_cast<unsigned char>(ch));
+        else
+          out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+std::string key_path(std::string_view parent, std::string_view key) {
+  // Bare where key_name leaves it bare; quoted, every control character
+  // escaped, where not (error messages quote more loosely).
+  std::string part = key_name(key);
+  if (part != key) part = toml_string(key);
+  return parent.empty() ? part : fmt::format("{}.{}", parent, part);
+}
+
+namespace {
+
+// Every key of `t` below `parent` with the line of its value.
+void collect_lines(const toml::table& t, const std::string& parent, key_lines& out) {
+  for (const auto& [key, value] : t) {
+    const std::string path = key_path(
+        parent, parent == "registry.auths" ? registry_host(key.str()) : std::string(key.str()));
+    out[path] = value.source().begin.line;
+    if (const auto* sub = value.as_table()) collect_lines(*sub, path, out);
+  }
+}
+
+// A key path with its quotes dropped: errors quote some parts that a file
+// may write bare ("registry.auths.\"r.io\"" for registry.auths."r.io").
+std::string unquoted(std::string_view path) {
+  std::string out;
+  for (char ch : path)
+    if (ch != '"' && ch != '\\') out += ch;
+  return out;
+}
+
+std::optional<std::uint32_t> line_of(const toml::table& t, std::string_view wanted,
+                                     const std::string& parent) {
+  for (const auto& [key, value] : t) {
+    const std::string path =
+        parent.empty() ? unquoted(key.str()) : parent + "." + unquoted(key.str());
+    if (path == wanted) return value.source().begin.line;
+    if (const auto* sub = value.as_table(); sub && wanted.starts_with(path + "."))
+      if (auto line = line_of(*sub, wanted, path)) return line;
+  }
+  return std::nullopt;
+}
+
+// "<origin>: key 'cores' must be..." as "<origin>:<line>: key 'cores'...",
+// the line of the key the message names ("key '<path>'", or a value
+// validate() names first: "log_level 'loud' is not..."). The messages stay
+// those of parse(), which tests and users know; only the line is added.
+error with_line(error e, const std::string& origin, const toml::table& t) {
+  const std::string prefix = origin + ": ";
+  const std::string& message = e.message();
+  if (!message.starts_with(prefix)) return e;
+  const std::string_view rest = std::string_view(message).substr(prefix.size());
+  std::string_view path;
+  if (auto at = rest.find("key '"); at != std::string_view::npos) {
+    path = rest.substr(at + 5);
+    path = path.substr(0, path.find('\''));
+  } else {
+    path = rest.substr(0, rest.find_first_of(" ':"));
+  }
+  auto line = line_of(t, unquoted(path), "");
+  if (!line) return e;
+  return error(e.kind(), fmt::format("{}:{}: {}", origin, *line, rest), e.sys_errno());
+}
+
+}  // namespace
+
+result<config> parse(std::string_view text, const std::string& origin, config base,
+                     key_lines& lines) {
+  auto parsed = parse(text, origin, std::move(base));
+  toml::table t;
+  try {
+    t = toml::parse(text, origin);
+  } catch (const toml::parse_error&) {
+    return parsed;  // a syntax error: parse() named its line and column
+  }
+  if (!parsed) return tl::unexpected(with_line(std::move(parsed.error()), origin, t));
+  collect_lines(t, "", lines);
+  return parsed;
+}
+
+result<config> load_file(const std::filesystem::path& file, config base, key_lines& lines) {
+  std::ifstream in(file);
+  if (!in) return fail_errno(errno, fmt::format("read config {}", file.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), file.string(), std::move(base), lines);
 }
 
 }  // namespace ringcri::config

@@ -87,6 +87,15 @@ struct config {
   std::filesystem::path socket;                          // default: <state_dir>/ringcri.sock
   unsigned cores = 0;                                    // reactor threads; 0: every core
   std::string log_level = "info";
+  // Where the daemon logs: "stderr" (logfmt lines), "journald" (the
+  // systemd journal's native protocol, SYSLOG_IDENTIFIER=ringcri, the
+  // level as PRIORITY) or "auto" (journald when stderr is the journal
+  // stream systemd gave the service, JOURNAL_STREAM). The keeper it starts
+  // logs to the journal too (as ringcri-keeper), else to <state>/keeper.log.
+  std::string log_target = "auto";
+  // The size of <state>/keeper.log past which it becomes keeper.log.1
+  // (three old files kept); 4096 or more.
+  std::uint64_t keeper_log_max_bytes = std::uint64_t{10} << 20;
   std::string cgroup_driver = "cgroupfs";                // cgroupfs or systemd
   // Switch on the kernel's favordynmods cgroup option at start, so moving
   // a process into its cgroups does not wait for an RCU grace period
@@ -96,6 +105,9 @@ struct config {
   // one-time URLs). Port 0: a free port chosen at start.
   std::string stream_server_address = "127.0.0.1";
   unsigned stream_server_port = 0;
+  // Where Prometheus scrapes /metrics ("127.0.0.1:9090", "[::1]:9090");
+  // empty: no metrics endpoint.
+  std::string metrics_address;
   // The most processes one container may have (its cgroup's pids.max),
   // as CRI-O's pids_limit; 0: no limit beyond the pod's.
   std::int64_t pids_limit = 0;
@@ -125,5 +137,26 @@ result<config> parse(std::string_view toml, const std::string& origin, config ba
 
 // Checks values that no type can: log level names, absolute paths, ranges.
 result<void> validate(const config& c);
+
+// Provenance: where a file set each key, for `ringcri config`.
+//
+// A key's path is written as in a TOML file and as errors name it:
+// "root", "image.layer_store", "registry.auths.\"r.io:5000\".username",
+// each part bare where TOML allows, else quoted.
+std::string key_path(std::string_view parent, std::string_view key);
+
+// A TOML basic string: quoted, with quotes, backslashes and control
+// characters escaped.
+std::string toml_string(std::string_view text);
+
+// The line of each value (and table) a file set, by key path. Keys of
+// [registry.auths] are listed under the host the parser reduces them to
+// (registry.auths."docker.io" for "https://index.docker.io/v1/").
+using key_lines = std::map<std::string, std::uint32_t, std::less<>>;
+
+// As load_file and parse, and `lines` filled with where the file set each
+// key. Errors name the line as well: "<file>:<line>: key 'cores' must be...".
+result<config> load_file(const std::filesystem::path& file, config base, key_lines& lines);
+result<config> parse(std::string_view toml, const std::string& origin, config base, key_lines& lines);
 
 }  // namespace ringcri::config

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "base/swappable.hpp"
 #include "config/config.hpp"
 #include "cri/events.hpp"
 #include "cri/stats/cpu_rate.hpp"
@@ -52,9 +53,14 @@ class runtime_settings {
 struct context {
   context(const config::config& c, reactor::reactor_pool& p, runtime_state& s, record_store& r,
           image_index& i, image::layer_store& l, image::puller& pl)
-      : cfg(c), pool(p), state(s), store(r), images(i), layers(l), puller(pl), turns(p.size()) {}
+      : cfg(c), live(c), pool(p), state(s), store(r), images(i), layers(l), puller(pl), turns(p.size()) {}
 
+  // The config the daemon started with: what only a restart changes.
   const config::config& cfg;
+  // The config as last (re)loaded (SIGHUP, reload.hpp): the keys a reload
+  // changes (registry credentials, CNI, log level) are read from here, a
+  // snapshot per use.
+  swappable<config::config> live;
   reactor::reactor_pool& pool;
   runtime_state& state;
   record_store& store;

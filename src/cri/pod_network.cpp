@@ -7,6 +7,7 @@
 
 #include "cri/pod_bandwidth.hpp"
 #include "net/cni/network.hpp"
+#include "metrics/daemon_metrics.hpp"
 #include "net/native/chain.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/reactor.hpp"
@@ -79,8 +80,8 @@ net::native::chain_options chain_options_of(const config::config& cfg) {
 
 reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbox& pod,
                                                std::function<reactor::task<result<void>>()> before_add) {
-  const auto conf_dir = ctx.cfg.cni.conf_dir;
-  const auto options = chain_options_of(ctx.cfg);
+  const auto conf_dir = ctx.live.get()->cni.conf_dir;
+  const auto options = chain_options_of(*ctx.live.get());
   if (auto limits = bandwidth_of(pod); !limits) co_return tl::unexpected(limits.error());
   const auto a = attachment_of(pod);
   auto t0 = std::chrono::steady_clock::now();
@@ -97,7 +98,9 @@ reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbo
   if (before_add)
     if (auto noted = co_await before_add(); !noted) co_return tl::unexpected(noted.error());
   const cni::network_list& network = **loaded;
+  metrics::timer add_took(metrics::cni_duration().with({"add"}));
   auto added = co_await net::native::add(network, a, options);
+  add_took.stop();
   if (!added) {
     pod.set_cni_network("");  // ADD undid itself: nothing for a DEL
     co_return tl::unexpected(added.error().context("set up the pod's network (CNI ADD)"));
@@ -114,21 +117,23 @@ reactor::task<result<bool>> attach_pod_network(context& ctx, records::pod_sandbo
 
 reactor::task<result<void>> detach_pod_network(context& ctx, const records::pod_sandbox& pod) {
   if (pod.cni_network().empty()) co_return result<void>{};
-  auto options = chain_options_of(ctx.cfg);
+  auto options = chain_options_of(*ctx.live.get());
   options.added = net::native::parse_runs(pod.cni_plugins());
   const auto a = attachment_of(pod);
+  metrics::timer took(metrics::cni_duration().with({"del"}));
   auto deleted = co_await [&]() -> reactor::task<result<void>> {
     auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
     if (!network) co_return tl::unexpected(network.error());
     co_return co_await net::native::del(*network, a, pod.cni_result(), options);
   }();
+  took.stop();
   if (!deleted) co_return tl::unexpected(deleted.error().context("tear down the pod's network (CNI DEL)"));
   spdlog::debug("msg=\"pod network detached\" id={}", pod.id());
   co_return result<void>{};
 }
 
 reactor::task<void> check_pod_networks(context& ctx) {
-  const auto options = chain_options_of(ctx.cfg);
+  const auto options = chain_options_of(*ctx.live.get());
   const auto pods = ctx.state.list_pods(nullptr);
   std::size_t checked = 0, failed = 0;
   for (const auto& pod : pods) {
@@ -137,11 +142,13 @@ reactor::task<void> check_pod_networks(context& ctx) {
     const auto a = attachment_of(pod);
     auto as_added = options;
     as_added.added = net::native::parse_runs(pod.cni_plugins());
+    metrics::timer took(metrics::cni_duration().with({"check"}));
     auto ok = co_await [&]() -> reactor::task<result<void>> {
       auto network = cni::parse_network_list(pod.cni_network(), fmt::format("pod {}'s network", pod.id()));
       if (!network) co_return tl::unexpected(network.error());
       co_return co_await net::native::check(*network, a, pod.cni_result(), as_added);
     }();
+    took.stop();
     ++checked;
     if (!ok) {
       ++failed;
@@ -152,7 +159,7 @@ reactor::task<void> check_pod_networks(context& ctx) {
 }
 
 reactor::task<std::optional<std::string>> network_not_ready_reason(context& ctx) {
-  const auto conf_dir = ctx.cfg.cni.conf_dir;
+  const auto conf_dir = ctx.live.get()->cni.conf_dir;
   auto loaded = co_await reactor::run_blocking([&] { return cni::load_default_network(conf_dir); });
   if (!loaded) co_return loaded.error().message();
   if (!*loaded) co_return fmt::format("no CNI network config in {}", conf_dir.string());

@@ -14,6 +14,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <grpcpp/server_posix.h>
+
+#include "cri/metrics/rpc_metrics.hpp"
+#include "reactor/accept_loop.hpp"
+#include "reactor/reactor.hpp"
+
 namespace ringcri::cri {
 
 namespace fs = std::filesystem;
@@ -67,7 +73,7 @@ result<void> clear_stale_socket(const fs::path& socket) {
 
 }  // namespace
 
-result<std::unique_ptr<server>> server::start(context& ctx, const fs::path& socket) {
+result<std::unique_ptr<server>> server::build(context& ctx, const fs::path& socket, bool listen) {
   if (socket.string().size() >= sizeof(sockaddr_un::sun_path))
     return fail(error_kind::invalid_argument,
                 fmt::format("socket path {} is longer than {} bytes", socket.string(),
@@ -79,19 +85,47 @@ result<std::unique_ptr<server>> server::start(context& ctx, const fs::path& sock
   auto lock = lock_socket(socket);
   if (!lock) return tl::unexpected(lock.error());
   std::unique_ptr<server> s(new server(ctx, *lock));
-  if (auto ok = clear_stale_socket(socket); !ok) return tl::unexpected(ok.error());
+  if (listen)
+    if (auto ok = clear_stale_socket(socket); !ok) return tl::unexpected(ok.error());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix://" + socket.string(), grpc::InsecureServerCredentials());
+  if (listen) builder.AddListeningPort("unix://" + socket.string(), grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
   builder.RegisterService(&s->runtime_);
   builder.RegisterService(&s->images_);
+  builder.experimental().SetInterceptorCreators(rpc_metrics_interceptors());
   s->grpc_ = builder.BuildAndStart();
   if (!s->grpc_) return fail(error_kind::internal, fmt::format("cannot serve gRPC on {}", socket.string()));
-  s->socket_ = socket;  // ours from here on: removed when the server goes
+  return s;
+}
+
+result<std::unique_ptr<server>> server::start(context& ctx, const fs::path& socket) {
+  auto s = build(ctx, socket, true);
+  if (!s) return s;
+  (*s)->socket_ = socket;  // ours from here on: removed when the server goes
   if (::chmod(socket.c_str(), 0660) != 0) return fail_errno(errno, fmt::format("chmod {}", socket.string()));
   return s;
+}
+
+result<std::unique_ptr<server>> server::start_activated(context& ctx, const fs::path& socket, unique_fd listener) {
+  auto s = build(ctx, socket, false);
+  if (!s) return s;
+  (*s)->listener_ = std::move(listener);
+  (*s)->accepting_.store(true);
+  ctx.pool.spawn(0, [raw = s->get()] { return raw->accept_loop(); });
+  return s;
+}
+
+reactor::task<void> server::accept_loop() {
+  // Non-blocking, as gRPC's own accepted connections are; gRPC owns each
+  // from here, as one it accepted itself.
+  co_await reactor::accept_loop(listener_.get(), "CRI (socket activation)", SOCK_CLOEXEC | SOCK_NONBLOCK,
+                                [this](int conn) {
+                                  grpc::AddInsecureChannelFromFd(grpc_.get(), conn);
+                                  return true;
+                                });
+  accepting_.store(false);
 }
 
 // gRPC's Shutdown(deadline) waits the whole deadline while any client
@@ -106,6 +140,9 @@ void server::wait_for_calls(std::chrono::milliseconds grace) {
 }
 
 void server::shutdown() {
+  // The accept loop hands connections to gRPC: it ends before gRPC does.
+  if (listener_) ::shutdown(listener_.get(), SHUT_RDWR);
+  for (int i = 0; accepting_.load() && i < 2000; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now());
     grpc_->Wait();

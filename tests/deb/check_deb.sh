@@ -41,7 +41,7 @@ for f in Maintainer Section Priority Description Installed-Size; do
 done
 
 dpkg-deb --contents "$deb" > "$tmp/contents"
-for path in ./usr/bin/ringcri ./usr/bin/ringcri-keeper ./lib/systemd/system/ringcri.service \
+for path in ./usr/bin/ringcri ./usr/bin/ringcri-keeper ./lib/systemd/system/ringcri.service ./lib/systemd/system/ringcri.socket \
   ./etc/ringcri/ringcri.toml ./usr/share/doc/ringcri/copyright \
   ./usr/share/doc/ringcri/examples/crictl.yaml ./usr/share/doc/ringcri/examples/10-ringcri.conflist \
   ./usr/share/man/man8/ringcri.8.gz; do

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/cri_client.hpp"
 #include "support/ringcri_process.hpp"
 #include "support/skip.hpp"
 
@@ -179,4 +181,61 @@ TEST_CASE("under systemd the daemon says READY=1 once it serves and STOPPING=1 w
   CHECK_THAT(stopping.text, Catch::Contains("STOPPING=1"));
   CHECK(stopping.from == daemon_pid);
   ::close(sock);
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The inode /proc/<pid>/fd links name a socket by ("socket:[<inode>]").
+ino_t inode_of_socket(int fd) {
+  struct stat st {};
+  ::fstat(fd, &st);
+  return st.st_ino;
+}
+
+}  // namespace
+
+TEST_CASE("socket activation: the daemon serves the CRI socket systemd made, and leaves it to systemd") {
+  // As ringcri.socket has it: systemd makes and listens on the socket, and
+  // passes it as fd 3 with LISTEN_FDS=1 and LISTEN_PID.
+  temp_dir dir;
+  const auto path = dir.path() / "activated.sock";
+  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 16) == 0);
+  struct stat made {};
+  REQUIRE(::stat(path.c_str(), &made) == 0);
+
+  ringcri_process d({}, {}, listener);
+  CHECK_THAT(d.log(), Catch::Contains("msg=\"serving\" socket=" + path.string() + " activated=true"));
+  // Served on that socket, and no socket of its own.
+  cri_client c(path);
+  runtime::v1::VersionRequest req;
+  runtime::v1::VersionResponse resp;
+  auto st = c.runtime_call(&runtime::v1::RuntimeService::Stub::Version, req, &resp);
+  INFO(st.error_message());
+  CHECK(st.ok());
+  CHECK(resp.runtime_name() == "ringcri");
+  CHECK_FALSE(fs::exists(d.socket()));
+
+  // The keeper it started holds no copy of the listening socket.
+  std::ifstream lock(d.state() / "keeper.lock");
+  pid_t keeper = 0;
+  lock >> keeper;
+  REQUIRE(keeper > 0);
+  const std::string listening = "socket:[" + std::to_string(inode_of_socket(listener)) + "]";
+  for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(keeper) + "/fd"))
+    CHECK(fs::read_symlink(fd.path()).string() != listening);
+
+  // Stopped, the daemon leaves systemd's socket file where it was.
+  CHECK(WIFEXITED(d.stop()));
+  struct stat after {};
+  CHECK(::stat(path.c_str(), &after) == 0);
+  CHECK(after.st_ino == made.st_ino);
+  ::close(listener);
 }

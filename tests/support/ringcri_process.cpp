@@ -31,11 +31,15 @@ namespace {
 // fork + exec ringcri with stderr on a pipe; returns {pid, read end}. With
 // `log_fd`, stderr goes there instead (and the read end is -1). With
 // `with_stdout`, stdout shares the pipe (a one-shot command's output).
+// `listen_fd`: a listening socket passed as systemd's socket activation
+// does (fd 3, LISTEN_FDS=1, LISTEN_PID).
 std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int log_fd = -1,
-                                    const std::vector<std::string>& env = {}, bool with_stdout = false) {
+                                    const std::vector<std::string>& env = {}, bool with_stdout = false,
+                                    int listen_fd = -1) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   std::string bin = ringcri_binary();
+  char listen_pid[64] = {};
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -44,6 +48,18 @@ std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int lo
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
     ::dup2(with_stdout ? p[1] : devnull, 1);
+    // Nothing else of the test's: a daemon that outlives a killed test
+    // must not hold its fds (the integration tests' lock file).
+    if (listen_fd >= 0) {
+      if (listen_fd == 3) ::fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep FD_CLOEXEC
+      else ::dup2(listen_fd, 3);
+      ::close_range(4, ~0U, 0);
+      std::snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", static_cast<int>(::getpid()));
+      ::putenv(listen_pid);
+      ::putenv(const_cast<char*>("LISTEN_FDS=1"));
+    } else {
+      ::close_range(3, ~0U, 0);
+    }
     std::vector<char*> argv{bin.data()};
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -60,8 +76,8 @@ std::pair<pid_t, int> spawn_ringcri(const std::vector<std::string>& args, int lo
 
 }  // namespace
 
-ringcri_process::ringcri_process(std::vector<std::string> extra, std::vector<std::string> env)
-    : dir_("ringcri-daemon"), extra_(std::move(extra)), env_(std::move(env)) {
+ringcri_process::ringcri_process(std::vector<std::string> extra, std::vector<std::string> env, int listen_fd)
+    : dir_("ringcri-daemon"), extra_(std::move(extra)), env_(std::move(env)), listen_fd_(listen_fd) {
   start();
 }
 
@@ -171,7 +187,7 @@ void ringcri_process::start() {
   struct stat st {};
   ::fstat(stderr_fd_, &st);
   log_start_ = static_cast<std::size_t>(st.st_size);
-  pid_ = spawn_ringcri(args, stderr_fd_, env_).first;
+  pid_ = spawn_ringcri(args, stderr_fd_, env_, false, listen_fd_).first;
   if (!wait_for_log("msg=\"serving\""))
     throw std::runtime_error("ringcri did not start serving; its log:\n" + log());
 }

@@ -24,7 +24,10 @@ class ringcri_process {
   // serves the socket.
   // `env`: "NAME=value" entries added to the daemon's environment (and so
   // to a keeper it starts), e.g. RINGCRI_CRASH_AT.
-  explicit ringcri_process(std::vector<std::string> extra = {}, std::vector<std::string> env = {});
+  // `listen_fd`: the CRI socket, listening, passed as systemd's socket
+  // activation passes it (the daemon then serves it instead of making one).
+  explicit ringcri_process(std::vector<std::string> extra = {}, std::vector<std::string> env = {},
+                           int listen_fd = -1);
   ~ringcri_process();
 
   const std::filesystem::path& dir() const { return dir_.path(); }
@@ -65,6 +68,7 @@ class ringcri_process {
   std::vector<std::string> env_;
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
+  int listen_fd_ = -1;
   std::size_t log_start_ = 0;  // where the current run's log begins in <dir>/ringcri.log
 };
 

@@ -7,6 +7,7 @@
 #include "cri/rpc/handlers.hpp"
 #include "image/source/credentials.hpp"
 #include "image/source/reference.hpp"
+#include "metrics/daemon_metrics.hpp"
 
 namespace ringcri::cri::rpc {
 
@@ -20,8 +21,9 @@ result<image::credentials> credentials_for(const context& ctx, const v1::PullIma
     const auto& a = req.auth();
     return image::credentials_from(a.username(), a.password(), a.auth(), a.identity_token(), a.registry_token());
   }
-  auto it = ctx.cfg.registry.auths.find(ref.registry);
-  if (it == ctx.cfg.registry.auths.end()) return image::credentials{};
+  const auto cfg = ctx.live.get();
+  auto it = cfg->registry.auths.find(ref.registry);
+  if (it == cfg->registry.auths.end()) return image::credentials{};
   const auto& a = it->second;
   auto creds = image::credentials_from(a.username, a.password, a.auth, a.identity_token, "");
   if (!creds) return tl::unexpected(std::move(creds.error()).context("config registry.auths.\"" + ref.registry + "\""));
@@ -38,7 +40,10 @@ task<result<void>> pull_image(context& ctx, const v1::PullImageRequest& req, v1:
   auto creds = credentials_for(ctx, req, *ref);
   if (!creds) co_return tl::unexpected(creds.error());
 
+  metrics::timer took(metrics::image_pull_duration().with({}));
   auto pulled = co_await ctx.puller.pull(*ref, *creds);
+  took.stop();
+  metrics::image_pulls().with({pulled ? "success" : "failure"}).add();
   if (!pulled) co_return tl::unexpected(std::move(pulled.error()).context(fmt::format("pull image \"{}\"", text)));
 
   records::image rec;

@@ -60,10 +60,10 @@ task<result<void>> status(context& ctx, const v1::StatusRequest& req, v1::Status
         {"stateDir", ctx.cfg.state_dir.string()},
         {"socket", ctx.cfg.socket_path().string()},
         {"cores", ctx.pool.size()},
-        {"logLevel", ctx.cfg.log_level},
+        {"logLevel", ctx.live.get()->log_level},
         {"cgroupDriver", ctx.cfg.cgroup_driver},
         {"podCIDR", ctx.settings.pod_cidr()},
-        {"cniConfDir", ctx.cfg.cni.conf_dir.string()},
+        {"cniConfDir", ctx.live.get()->cni.conf_dir.string()},
         {"pidsLimit", ctx.cfg.pids_limit},
     };
     (*resp.mutable_info())["config"] = config.dump();

@@ -11,6 +11,7 @@
 #include "image/registry/media_types.hpp"
 #include "image/registry/registry_client.hpp"
 #include "image/digest.hpp"
+#include "metrics/daemon_metrics.hpp"
 #include "image/unpack/layer_unpacker.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/when_all.hpp"
@@ -22,9 +23,12 @@ using reactor::task;
 // The network side lives on one reactor thread (curl's multi handle is
 // single-threaded): each reactor that runs pulls gets its own client.
 struct puller::per_thread {
-  per_thread(const registry_settings& settings, const pull_options& options)
+  // The hosts of a registry are looked up at each pull, with the settings
+  // of the moment (a reload may change them).
+  per_thread(const swappable<registry_settings>& settings, const pull_options& options)
       : http(http_for(options)),
-        registry(http, registry_client::hosts_lookup(settings), registry_for(options)) {}
+        registry(http, [&settings](std::string_view host) { return endpoints_for(*settings.get(), host); },
+                 registry_for(options)) {}
 
   static http_options http_for(const pull_options& options) {
     http_options o;
@@ -47,6 +51,8 @@ puller::puller(registry_settings settings, layer_store& layers, pull_options opt
     : settings_(std::move(settings)), options_(options), layers_(layers) {}
 
 puller::~puller() = default;
+
+void puller::set_settings(registry_settings settings) { settings_.set(std::move(settings)); }
 
 puller::per_thread& puller::here() {
   // One per thread for the process's life: pulls are rare, connections
@@ -128,6 +134,7 @@ task<result<pulled_image>> puller::pull(const reference& ref, const credentials&
   if (!config_json) co_return tl::unexpected(std::move(config_json.error()).context(what));
   auto config = parse_image_config(*config_json);
   if (!config) co_return tl::unexpected(std::move(config.error()).context(what + ": config"));
+  metrics::image_pull_phase().with({"resolve"}).observe(std::chrono::steady_clock::now() - started);
   if (config->diff_ids.size() != manifest->layers.size())
     co_return fail(error_kind::invalid_argument,
                    fmt::format("{}: the manifest has {} layers but the config lists {} diff ids", what,
@@ -160,7 +167,7 @@ task<result<pulled_image>> puller::pull(const reference& ref, const credentials&
     }
   };
   std::vector<task<void>> workers;
-  unsigned n = std::max(1u, std::min<unsigned>(settings_.max_concurrent_downloads,
+  unsigned n = std::max(1u, std::min<unsigned>(settings_.get()->max_concurrent_downloads,
                                                static_cast<unsigned>(layers.size())));
   for (unsigned w = 0; w < n; ++w) workers.push_back(worker());
   co_await reactor::when_all(std::move(workers));
@@ -274,6 +281,14 @@ task<result<void>> puller::fetch_layer(per_thread& net, const reference& ref, co
   if (done) done = co_await reactor::run_blocking([&] { return layers_.commit(std::move(*writer)); });
   if (*writer) co_await reactor::run_blocking([&] { writer->reset(); });
   if (!done) co_return tl::unexpected(name_layer(std::move(done.error()), what));
+  const auto committed = std::chrono::steady_clock::now();
+  auto& phase = metrics::image_pull_phase();
+  phase.with({"fetch"}).observe(streamed - started);
+  phase.with({"digest"}).observe(unpacked->digest_time);
+  phase.with({"decompress"}).observe(unpacked->decompress_time);
+  phase.with({"write"}).observe(unpacked->extract_time);
+  phase.with({"commit"}).observe(committed - streamed);
+  metrics::image_pull_bytes().with({}).add(unpacked->compressed_size);
   auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   // Per layer: the bytes that came and where the time went. fetch_ms is
   // the transfer's wall time, the three stages below it overlap it on the
@@ -283,7 +298,7 @@ task<result<void>> puller::fetch_layer(per_thread& net, const reference& ref, co
                layer_digest, unpacked->compressed_size, unpacked->uncompressed_size,
                unpacked->counts.files, ms(streamed - started), ms(unpacked->digest_time),
                ms(unpacked->decompress_time), ms(unpacked->extract_time),
-               ms(std::chrono::steady_clock::now() - streamed));
+               ms(committed - streamed));
   co_return result<void>{};
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/swappable.hpp"
 #include "image/layer_store.hpp"
 #include "image/pull/shared_fetches.hpp"
 #include "image/registry/image_config.hpp"
@@ -65,6 +66,9 @@ class puller {
   ~puller();
 
   reactor::task<result<pulled_image>> pull(const reference& ref, const credentials& creds);
+  // Pulls that start from now on use these (a config reload); pulls under
+  // way keep theirs.
+  void set_settings(registry_settings settings);
 
  private:
   struct per_thread;
@@ -83,7 +87,7 @@ class puller {
                                           const std::string& diff_id, layer_writer& writer,
                                           layer_unpacker& unpacker, std::optional<layer_unpack_result>& out);
 
-  registry_settings settings_;
+  swappable<registry_settings> settings_;
   pull_options options_;
   layer_store& layers_;
   shared_fetches fetches_;

@@ -2,6 +2,8 @@
 
 #include "config/config.hpp"
 
+#include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -379,4 +381,91 @@ TEST_CASE("cgroup_favordynmods: on by default, false turns it off, and it is a b
   auto bad = config::parse("cgroup_favordynmods = \"yes\"", "b.toml");
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error().message(), Catch::Contains("b.toml") && Catch::Contains("'cgroup_favordynmods'"));
+}
+
+TEST_CASE("log_target and keeper_log_max_bytes: defaults, overrides and errors") {
+  auto d = config::parse("", "t.toml");
+  REQUIRE(d);
+  CHECK(d->log_target == "auto");
+  CHECK(d->keeper_log_max_bytes == 10485760);
+  auto set = config::parse("log_target = \"journald\"\nkeeper_log_max_bytes = 4096", "t.toml");
+  REQUIRE(set);
+  CHECK(set->log_target == "journald");
+  CHECK(set->keeper_log_max_bytes == 4096);
+  for (const char* target : {"auto", "stderr", "journald"})
+    CHECK(config::parse(std::string("log_target = \"") + target + "\"", "t.toml"));
+
+  for (const char* bad : {"log_target = \"syslog\"", "log_target = 1"}) {
+    auto c = config::parse(bad, "b.toml");
+    INFO(bad);
+    REQUIRE_FALSE(c);
+    CHECK_THAT(c.error().message(), Catch::Contains("b.toml") && Catch::Contains("log_target"));
+  }
+  for (const char* bad : {"keeper_log_max_bytes = 4095", "keeper_log_max_bytes = 0", "keeper_log_max_bytes = -1",
+                          "keeper_log_max_bytes = 1e9", "keeper_log_max_bytes = \"10M\""}) {
+    auto c = config::parse(bad, "b.toml");
+    INFO(bad);
+    REQUIRE_FALSE(c);
+    CHECK_THAT(c.error().message(), Catch::Contains("b.toml") && Catch::Contains("'keeper_log_max_bytes'"));
+  }
+
+  config::config direct;
+  direct.log_target = "file";
+  CHECK_FALSE(config::validate(direct));
+  direct.log_target = "stderr";
+  direct.keeper_log_max_bytes = 100;
+  CHECK_FALSE(config::validate(direct));
+}
+
+// etc/ringcri.toml, installed as /etc/ringcri/ringcri.toml by the Debian
+// package, documents every key as a commented-out `# key = default` line.
+// With those lines and the table headers uncommented the parser must take
+// it (a misspelt key or a wrong type fails here), and every value it
+// shows must be the embedded default.
+TEST_CASE("etc/ringcri.toml: every documented key parses, with its default") {
+  std::ifstream in(RINGCRI_EXAMPLE_CONFIG);
+  REQUIRE(in);
+  const std::regex setting(R"(^# ?([a-z_]+ = |\[))");
+  std::string text;
+  int uncommented = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_search(line, setting)) {
+      line.erase(0, line.starts_with("# ") ? 2 : 1);
+      ++uncommented;
+    }
+    text += line + '\n';
+  }
+  CHECK(uncommented >= 30);
+  auto c = config::parse(text, RINGCRI_EXAMPLE_CONFIG);
+  INFO((c ? std::string() : c.error().message()));
+  REQUIRE(c);
+
+  const config::config defaults;
+  CHECK(c->root_dir == defaults.root_dir);
+  CHECK(c->state_dir == defaults.state_dir);
+  CHECK(c->socket_path() == defaults.socket_path());
+  CHECK(c->cores == defaults.cores);
+  CHECK(c->log_level == defaults.log_level);
+  CHECK(c->log_target == defaults.log_target);
+  CHECK(c->keeper_log_max_bytes == defaults.keeper_log_max_bytes);
+  CHECK(c->cgroup_driver == defaults.cgroup_driver);
+  CHECK(c->cgroup_favordynmods == defaults.cgroup_favordynmods);
+  CHECK(c->stream_server_address == defaults.stream_server_address);
+  CHECK(c->stream_server_port == defaults.stream_server_port);
+  CHECK(c->pids_limit == defaults.pids_limit);
+  CHECK(c->metrics_address == defaults.metrics_address);
+  CHECK(c->registry.config_path == defaults.registry.config_path);
+  CHECK(c->registry.max_concurrent_downloads == defaults.registry.max_concurrent_downloads);
+  CHECK(c->image.max_layer_bytes == defaults.image.max_layer_bytes);
+  CHECK(c->image.min_free_bytes == defaults.image.min_free_bytes);
+  CHECK(c->image.pull_progress_timeout_seconds == defaults.image.pull_progress_timeout_seconds);
+  CHECK(c->image.layer_store == defaults.image.layer_store);
+  CHECK(c->cni.conf_dir == defaults.cni.conf_dir);
+  CHECK(c->cni.plugin_dirs == defaults.cni.plugin_dirs);
+  CHECK(c->cni.native == defaults.cni.native);
+  // The two example tables.
+  REQUIRE(c->registry.auths.count("registry.example.com") == 1);
+  CHECK(c->registry.auths.at("registry.example.com").auth == "dXNlcjpzZWNyZXQ=");
+  REQUIRE(c->runtime_handler("hardened") != nullptr);
+  CHECK(c->runtime_handler("hardened")->seccomp_profile == "runtime/default");
 }
