@@ -181,8 +181,8 @@ int serve(const config& cfg, const std::function<ringcri::result<config>()>& rel
   else
     spdlog::warn("msg=\"containers make their own mount points\" error=\"{}\"", made.error().message());
   if (const auto* devices = cgroups->mount_of("devices"); devices == nullptr || devices->unified)
-    spdlog::warn("msg=\"no v1 devices controller: containers' device rules are not enforced (cgroup v2 needs "
-                 "an eBPF device program, not built yet)\"");
+    spdlog::info("msg=\"no v1 devices controller: containers' device rules are a BPF device program on their "
+                 "cgroup2 directory\"");
 
   // The keeper holds every container; it may already run (a restart).
   ringcri::cri::keeper_link keeper(pool, 0);
