@@ -182,17 +182,6 @@ route unary(std::string_view method, Where where, unary_handler<Request, Respons
           }};
 }
 
-// A unary RPC with nothing to report: OK and an empty response, at once.
-template <class Request, class Response>
-route empty_answer(std::string_view method) {
-  return {method, Request::descriptor(), Response::descriptor(), false, [](context&) {
-            return new grpc::internal::CallbackUnaryHandler<Request, Response>(
-                [](grpc::CallbackServerContext* call, const Request*, Response*) {
-                  return finish_now(call, grpc::Status::OK);
-                });
-          }};
-}
-
 // The UNIMPLEMENTED answer of an RPC ringcri does not offer: "<method>: <why>".
 grpc::Status not_built_status(std::string_view method, std::string_view why);
 

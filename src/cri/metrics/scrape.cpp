@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "cri/keeper_link.hpp"
 #include "metrics/daemon_metrics.hpp"
@@ -32,8 +33,8 @@ std::string state_label(const std::string& enum_name) {
   return s;
 }
 
-// process_* of `who` ("" for this process, as client libraries name them;
-// "ringcri_keeper_" for the keeper).
+// The process readings under `prefix`: "process_" for this process, as
+// Prometheus' client libraries name them, "ringcri_keeper_" for the keeper.
 void add_process(std::vector<family>& out, const std::string& prefix, const std::string& whose,
                  const metrics::process_reading& p) {
   auto f = gauge(prefix + "resident_memory_bytes", "Resident memory of " + whose + ".", "bytes");
@@ -87,26 +88,30 @@ reactor::task<std::string> scrape(context& ctx, metrics::text_format format) {
   add(f, static_cast<double>(ctx.images.size()));
   out.push_back(std::move(f));
 
-  // The layer store: a directory walk or a stat per layer file, so off the
-  // reactor.
-  struct layer_reading {
-    std::size_t count = 0;
+  // Reads of files (the layer store's, /proc): off the reactor.
+  struct file_reading {
+    std::optional<std::size_t> layers;
     image::layer_usage usage;
-    bool ok = false;
+    std::optional<metrics::process_reading> keeper, daemon;
   };
-  auto layers = co_await reactor::run_blocking([&ctx] {
-    layer_reading r;
+  auto files = co_await reactor::run_blocking([&ctx] {
+    file_reading r;
     auto listed = ctx.layers.list();
     auto usage = ctx.layers.usage();
-    if (listed && usage) r = {listed->size(), *usage, true};
+    if (listed && usage) {
+      r.layers = listed->size();
+      r.usage = *usage;
+    }
+    if (pid_t pid = keeper_pid(ctx.cfg); pid > 0) r.keeper = metrics::read_process(pid);
+    r.daemon = metrics::read_process(::getpid());
     return r;
   });
-  if (layers.ok) {
+  if (files.layers) {
     f = gauge("ringcri_layers", "Image layers in the layer store.");
-    add(f, static_cast<double>(layers.count));
+    add(f, static_cast<double>(*files.layers));
     out.push_back(std::move(f));
     f = gauge("ringcri_layer_store_bytes", "Disk space the layer store's layers take.", "bytes");
-    add(f, static_cast<double>(layers.usage.bytes));
+    add(f, static_cast<double>(files.usage.bytes));
     out.push_back(std::move(f));
   }
 
@@ -125,9 +130,8 @@ reactor::task<std::string> scrape(context& ctx, metrics::text_format format) {
     add(f, static_cast<double>(held->size() - running), {{"state", "exited"}});
     out.push_back(std::move(f));
   }
-  if (pid_t pid = keeper_pid(ctx.cfg); pid > 0)
-    if (auto p = metrics::read_process(pid)) add_process(out, "ringcri_keeper_", "the keeper", *p);
-  if (auto p = metrics::read_process(::getpid())) add_process(out, "process_", "the daemon", *p);
+  if (files.keeper) add_process(out, "ringcri_keeper_", "the keeper", *files.keeper);
+  if (files.daemon) add_process(out, "process_", "the daemon", *files.daemon);
 
   co_return metrics::render(out, format);
 }

@@ -133,12 +133,6 @@ registry_client::registry_client(http_client& http, endpoint_lookup endpoints,
       options_(options),
       auth_(http, options.retry) {}
 
-endpoint_lookup registry_client::hosts_lookup(registry_settings settings) {
-  return [settings = std::move(settings)](std::string_view registry) {
-    return endpoints_for(settings, registry);
-  };
-}
-
 io::task<result<http_response>> registry_client::send(const registry_endpoint& ep,
                                                       const reference& ref,
                                                       const credentials& creds, http_request req) {

@@ -4,7 +4,7 @@
 // stream blobs — over a registry's endpoints (mirrors first, then the
 // registry itself, as hosts.toml lists them), with auth (see auth.hpp).
 //
-//   registry_client reg(http, registry_client::hosts_lookup(settings));
+//   registry_client reg(http, [&](std::string_view host) { return endpoints_for(settings, host); });
 //   auto top = co_await reg.resolve(ref, creds);
 //   if (media_types::is_index(top->media_type)) ... choose_manifest ...
 //   auto m = co_await reg.fetch_manifest(ref, chosen.digest, creds);
@@ -100,10 +100,6 @@ using endpoint_lookup =
 class registry_client {
  public:
   registry_client(http_client& http, endpoint_lookup endpoints, registry_options options = {});
-
-  // Endpoints from the hosts.toml files under settings.config_path
-  // (endpoints_for). Those files are read on the calling thread.
-  static endpoint_lookup hosts_lookup(registry_settings settings);
 
   // The manifest or index `ref` names (by digest when it has one, else by
   // tag), as an index, OCI manifest, Docker list or schema 2 manifest.
